@@ -1,0 +1,65 @@
+// Eigen backend of the GEMM interface. Eigen parallelises large products itself (OpenMP);
+// batched products of small matrices are parallelised over the batch instead.
+#include "tensor/gemm.h"
+
+#include "tensor/error.h"
+
+namespace attnmt {
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+          const float* A, const float* B, float beta, float* C) {
+  MatrixMap c(C, M, N);
+  if (beta == 0.0f) {
+    c.setZero();
+  } else if (beta != 1.0f) {
+    c *= beta;
+  }
+  if (M == 0 || N == 0 || K == 0) return;
+  // Row-major [R, C] data read as its transpose is a column-major [C, R] map: no copy.
+  using ColMap = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>>;
+  if (!trans_a && !trans_b) {
+    c.noalias() += alpha * ConstMatrixMap(A, M, K) * ConstMatrixMap(B, K, N);
+  } else if (trans_a && !trans_b) {
+    c.noalias() += alpha * ColMap(A, M, K) * ConstMatrixMap(B, K, N);
+  } else if (!trans_a && trans_b) {
+    c.noalias() += alpha * ConstMatrixMap(A, M, K) * ColMap(B, K, N);
+  } else {
+    c.noalias() += alpha * ColMap(A, M, K) * ColMap(B, K, N);
+  }
+}
+
+void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c, float alpha,
+            float beta) {
+  int64_t ar = a.shape().outer(), ac = a.shape().last();
+  int64_t br = b.shape().outer(), bc = b.shape().last();
+  int64_t M = trans_a ? ac : ar, K = trans_a ? ar : ac;
+  int64_t KB = trans_b ? bc : br, N = trans_b ? br : bc;
+  ATTNMT_CHECK(K == KB, "matmul: inner sizes differ, {} vs {}", a.shape().str(), b.shape().str());
+  ATTNMT_CHECK(c.shape().outer() == M && c.shape().last() == N,
+               "matmul: output {} is not [{}, {}]", c.shape().str(), M, N);
+  gemm(trans_a, trans_b, M, N, K, alpha, a.data(), b.data(), beta, c.data());
+}
+
+void batched_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
+                    float alpha, float beta) {
+  ATTNMT_CHECK(a.rank() == 3 && b.rank() == 3 && c.rank() == 3,
+               "batched_matmul needs 3-D tensors, got {} {} {}", a.shape().str(),
+               b.shape().str(), c.shape().str());
+  int64_t G = a.dim(0);
+  int64_t M = trans_a ? a.dim(2) : a.dim(1), K = trans_a ? a.dim(1) : a.dim(2);
+  int64_t KB = trans_b ? b.dim(2) : b.dim(1), N = trans_b ? b.dim(1) : b.dim(2);
+  ATTNMT_CHECK(b.dim(0) == G && c.dim(0) == G && K == KB && c.dim(1) == M && c.dim(2) == N,
+               "batched_matmul: shapes {} x {} -> {} do not fit", a.shape().str(),
+               b.shape().str(), c.shape().str());
+  const float* A = a.data();
+  const float* B = b.data();
+  float* C = c.data();
+  int64_t sa = a.numel() / std::max<int64_t>(G, 1), sb = b.numel() / std::max<int64_t>(G, 1),
+          sc = c.numel() / std::max<int64_t>(G, 1);
+  // Inside this parallel loop Eigen sees a nested region and stays single-threaded.
+#pragma omp parallel for schedule(static) if (G > 1 && M * N * K < (1 << 22))
+  for (int64_t g = 0; g < G; ++g)
+    gemm(trans_a, trans_b, M, N, K, alpha, A + g * sa, B + g * sb, beta, C + g * sc);
+}
+
+}  // namespace attnmt

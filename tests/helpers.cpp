@@ -1,0 +1,53 @@
+#include "helpers.h"
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <sys/wait.h>
+
+namespace attnmt::testing {
+
+RunResult run_shell(const std::string& command) {
+  TempDir tmp("run");
+  std::string out = tmp.file("out"), err = tmp.file("err");
+  std::string full = command + " >" + out + " 2>" + err + " </dev/null";
+  int status = std::system(full.c_str());
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return {code, read_text(out), read_text(err)};
+}
+
+RunResult run_attnmt(const std::string& args) {
+  return run_shell(std::string("'") + ATTNMT_BINARY + "' " + args);
+}
+
+TempDir::TempDir(const std::string& tag) {
+  std::random_device rd;
+  path_ = fs::temp_directory_path() / (tag + "-" + std::to_string(rd()) + std::to_string(rd()));
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+std::string shared_enja_dir() {
+  fs::path dir = fs::path(ATTNMT_SHARED_DIR) / "corpora" / "small_parallel_enja";
+  return fs::exists(dir / "train.en") ? dir.string() : std::string();
+}
+
+}  // namespace attnmt::testing

@@ -1,0 +1,49 @@
+// Helpers shared by the tests: paths, running the CLI, temporary folders, the shared corpora.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace attnmt::testing {
+
+namespace fs = std::filesystem;
+
+struct RunResult {
+  int exit_code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs `attnmt <args>` through the shell (args are pasted as written: quote them yourself).
+RunResult run_attnmt(const std::string& args);
+// Runs a shell command line, capturing stdout and stderr.
+RunResult run_shell(const std::string& command);
+
+// A fresh empty folder under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag = "attnmt");
+  ~TempDir();
+  const fs::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_text(const std::string& path);
+void write_text(const std::string& path, const std::string& text);
+
+// ../shared/corpora/small_parallel_enja, or "" when this clone has no ../shared.
+std::string shared_enja_dir();
+// SKIP()s the calling test, saying why, when the shared corpus is absent.
+#define REQUIRE_SHARED_ENJA(dir)                                                          \
+  std::string dir = ::attnmt::testing::shared_enja_dir();                                 \
+  if (dir.empty()) {                                                                      \
+    WARN("skipped: ../shared/corpora/small_parallel_enja is not beside this clone");      \
+    return;                                                                               \
+  }
+
+}  // namespace attnmt::testing
