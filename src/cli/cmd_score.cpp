@@ -1,9 +1,215 @@
-// attnmt score: placeholder until its issue lands (the owner replaces this file).
+// attnmt score: scores a translation file against one or more reference files with BLEU and
+// chrF, printing sacreBLEU's lines ("BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = ...)", "chrF2 =
+// 59.73") or, with --json, one JSON array. This file only reads and checks the files; the
+// metrics are eval/bleu.h and eval/chrf.h, which the trainer's validation calls too.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "cli/commands.h"
+#include "cli/options.h"
+#include "eval/bleu.h"
+#include "eval/chrf.h"
+#include "eval/unicode.h"
 #include "tensor/error.h"
 
 namespace attnmt::cli {
 
-int run_score(int, char**) { fail("'attnmt score' is not built yet"); }
+namespace {
+
+struct ScoreOptions {
+  std::string hyp_path;
+  std::vector<std::string> ref_paths;
+  std::vector<std::string> metrics;  // "bleu", "chrf", in the order given
+  eval::Tokenizer tokenize = eval::Tokenizer::k13a;
+  bool lowercase = false;
+  int chrf_word_order = 0;
+  int width = 2;
+  bool json = false;
+};
+
+const CommandSpec kSpec{
+    "score",
+    "attnmt score --hyp FILE --ref FILE [FILE ...] [--metric bleu,chrf] [--tokenize 13a|none|char]"
+    " [--lowercase] [--json]",
+    "Scores a detokenized translation file against one or more reference files (one sentence\n"
+    "a line, UTF-8, line-parallel) with corpus BLEU and chrF, computed as sacreBLEU 2.x does\n"
+    "with its defaults (13a tokenization, exp smoothing; chrF2 on characters 1..6). Several\n"
+    "--ref files give several references per line; an empty reference line is skipped.\n"
+    "Example: attnmt score --hyp out.en --ref test.en"};
+
+// The file's lines without their '\n' or "\r\n"; a missing final newline is fine. Refuses a
+// file it cannot open or that is not UTF-8, naming the file and the line.
+std::vector<std::string> read_lines(const std::string& path, const char* role) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot open {} file '{}': check the path", role, path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) fail("cannot read {} file '{}'", role, path);
+  std::string text = buffer.str();
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::size_t bad = eval::find_invalid_utf8(line);
+    if (bad != std::string::npos)
+      fail("{}:{}: not valid UTF-8 (byte {} of the line): convert the {} file to UTF-8", path,
+           lines.size() + 1, bad + 1, role);
+    lines.push_back(std::move(line));
+    start = end + 1;
+  }
+  return lines;
+}
+
+// nullopt when --help was printed.
+std::optional<ScoreOptions> parse(int argc, char** argv) {
+  ScoreOptions o;
+  std::vector<std::string> metric_args;
+  std::string tokenize;
+  po::options_description desc("options");
+  desc.add_options()
+      ("hyp,i", po::value(&o.hyp_path)->required(), "the translations (hypotheses), one a line")
+      ("ref,r", po::value(&o.ref_paths)->multitoken()->required(),
+       "reference file(s), line-parallel with --hyp")
+      ("metric,m", po::value(&metric_args)->multitoken(),
+       "metrics, comma- or space-separated: bleu, chrf (default: bleu,chrf)")
+      ("tokenize,t", po::value(&tokenize)->default_value("13a"),
+       "BLEU tokenizer: 13a, none or char (use char for Japanese or Chinese without a segmenter)")
+      ("lowercase", po::bool_switch(&o.lowercase), "case-insensitive scores")
+      ("chrf-word-order", po::value(&o.chrf_word_order)->default_value(0),
+       "word n-gram order of chrF (2 gives chrF++)")
+      ("width,w", po::value(&o.width)->default_value(2), "decimals of the printed scores")
+      ("json", po::bool_switch(&o.json), "print a JSON array, one object per metric");
+  auto vm = parse_options(kSpec, desc, argc, argv);
+  if (!vm) return std::nullopt;
+
+  auto usage_error = [&](const std::string& message) {
+    throw UsageError(message, usage_text(kSpec, desc));
+  };
+  if (metric_args.empty()) metric_args = {"bleu,chrf"};
+  for (const auto& arg : metric_args) {
+    std::stringstream parts(arg);
+    for (std::string name; std::getline(parts, name, ',');) {
+      if (name.empty()) continue;
+      if (name != "bleu" && name != "chrf")
+        usage_error(fmt::format("unknown metric '{}': choose bleu or chrf", name));
+      if (std::find(o.metrics.begin(), o.metrics.end(), name) == o.metrics.end())
+        o.metrics.push_back(name);
+    }
+  }
+  if (o.metrics.empty()) usage_error("--metric names no metric: choose bleu, chrf or both");
+  try {
+    o.tokenize = eval::parse_tokenizer(tokenize);
+  } catch (const Error& e) {
+    usage_error(e.what());
+  }
+  if (o.width < 0 || o.width > 10) usage_error("--width must be between 0 and 10");
+  if (o.chrf_word_order < 0 || o.chrf_word_order > 10)
+    usage_error("--chrf-word-order must be between 0 and 10");
+  return o;
+}
+
+// sacreBLEU's "nrefs": the number of references per line, or "var" when it varies.
+std::string count_refs(const std::vector<std::vector<std::string>>& refs, std::size_t n_lines) {
+  std::size_t first = 0;
+  for (std::size_t line = 0; line < n_lines; ++line) {
+    std::size_t n = 0;
+    for (const auto& stream : refs) n += !stream[line].empty();
+    if (line == 0) first = n;
+    if (n != first) return "var";
+  }
+  return std::to_string(n_lines ? first : refs.size());
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\', out += c;
+    else if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", int(c));
+    else out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+int run_score(int argc, char** argv) {
+  std::optional<ScoreOptions> parsed = parse(argc, argv);
+  if (!parsed) return 0;
+  const ScoreOptions& o = *parsed;
+
+  std::vector<std::string> hyps = read_lines(o.hyp_path, "hypothesis");
+  std::vector<std::vector<std::string>> refs;
+  for (const auto& path : o.ref_paths) {
+    refs.push_back(read_lines(path, "reference"));
+    if (refs.back().size() != hyps.size())
+      fail("hypothesis file '{}' has {} lines but reference file '{}' has {}: the files must "
+           "be line-parallel (one translation per reference line)",
+           o.hyp_path, hyps.size(), path, refs.back().size());
+  }
+  for (std::size_t line = 0; line < hyps.size(); ++line) {
+    bool any = false;
+    for (const auto& stream : refs) any |= !stream[line].empty();
+    if (!any)
+      fail("line {}: the reference is empty in {}: every hypothesis needs a reference", line + 1,
+           o.ref_paths.size() == 1 ? fmt::format("'{}'", o.ref_paths[0])
+                                   : std::string("every reference file"));
+  }
+
+  std::string nrefs = count_refs(refs, hyps.size());
+  std::string case_sig = o.lowercase ? "lc" : "mixed";
+  std::vector<std::string> lines, objects;
+  for (const auto& metric : o.metrics) {
+    if (metric == "bleu") {
+      eval::BleuOptions bo;
+      bo.tokenize = o.tokenize;
+      bo.lowercase = o.lowercase;
+      auto s = eval::corpus_bleu(hyps, refs, bo);
+      lines.push_back(s.format(o.width));
+      std::string verbose = s.format(o.width);
+      verbose = verbose.substr(verbose.find(' ', std::string("BLEU = ").size()) + 1);
+      std::string precisions;
+      for (std::size_t i = 0; i < s.precisions.size(); ++i)
+        precisions += fmt::format("{}{:.4f}", i ? ", " : "", s.precisions[i]);
+      objects.push_back(fmt::format(
+          "{{\"name\": \"BLEU\", \"score\": {:.{}f}, \"signature\": {}, \"verbose_score\": {}, "
+          "\"precisions\": [{}], \"bp\": {:.6f}, \"ratio\": {:.6f}, \"hyp_len\": {}, "
+          "\"ref_len\": {}}}",
+          s.score, o.width,
+          json_string(fmt::format("nrefs:{}|case:{}|eff:no|tok:{}|smooth:exp", nrefs, case_sig,
+                                  eval::tokenizer_name(o.tokenize))),
+          json_string(verbose), precisions, s.bp, s.ratio, s.hyp_len, s.ref_len));
+    } else {
+      eval::ChrfOptions co;
+      co.lowercase = o.lowercase;
+      co.word_order = o.chrf_word_order;
+      auto s = eval::corpus_chrf(hyps, refs, co);
+      lines.push_back(s.format(o.width));
+      objects.push_back(fmt::format(
+          "{{\"name\": {}, \"score\": {:.{}f}, \"signature\": {}}}", json_string(s.name()),
+          s.score, o.width,
+          json_string(fmt::format("nrefs:{}|case:{}|eff:yes|nc:{}|nw:{}|space:no", nrefs,
+                                  case_sig, co.char_order, co.word_order))));
+    }
+  }
+
+  if (o.json) {
+    fmt::print("[\n");
+    for (std::size_t i = 0; i < objects.size(); ++i)
+      fmt::print(" {}{}\n", objects[i], i + 1 < objects.size() ? "," : "");
+    fmt::print("]\n");
+  } else {
+    for (const auto& line : lines) fmt::print("{}\n", line);
+  }
+  return 0;
+}
 
 }  // namespace attnmt::cli

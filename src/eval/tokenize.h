@@ -1,0 +1,29 @@
+// sacreBLEU's tokenizers for BLEU: `13a` (mteval-v13a, sacreBLEU's default), `none` and `char`.
+// Each turns one detokenized line into a string of space-separated tokens, exactly as sacreBLEU
+// does, so that BLEU computed here matches sacreBLEU's.
+// Not here: `intl` (it needs the Unicode categories P, S and N), `zh`, `ja-mecab`, `spm`;
+// SentencePiece segmentation for the models lives in text/.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace attnmt::eval {
+
+enum class Tokenizer { k13a, kNone, kChar };
+
+// "13a", "none", "char" -> Tokenizer; throws attnmt::Error naming the valid choices.
+Tokenizer parse_tokenizer(std::string_view name);
+const char* tokenizer_name(Tokenizer tokenizer);
+// The valid names, for usage messages: "13a, none, char".
+const char* tokenizer_choices();
+
+// mteval-v13a: unescapes &quot; &amp; &lt; &gt;, drops <skipped> and line breaks, splits off
+// punctuation (keeping , and . inside numbers, and ' and - inside words), single-spaces.
+std::string tokenize_13a(std::string_view line);
+// Every character (code point) becomes a token.
+std::string tokenize_char(std::string_view line);
+// `none` returns the line unchanged (BLEU still splits it on whitespace).
+std::string tokenize(std::string_view line, Tokenizer tokenizer);
+
+}  // namespace attnmt::eval
