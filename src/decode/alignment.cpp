@@ -1,0 +1,288 @@
+// Word merging, EOS removal and the text formats of alignments; UTF-8 and escaping helpers.
+// See alignment.h. The SVG heatmap is in alignment_svg.cpp.
+#include "decode/alignment.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "tensor/error.h"
+
+namespace attnmt {
+
+namespace {
+
+bool is_special(const std::string& token) { return token == kEosToken || token == "<s>"; }
+
+bool starts_with_boundary(const std::string& token) {
+  return token.compare(0, 3, kWordBoundary) == 0;
+}
+
+// Piece ranges [begin, end) of each word, and the word strings.
+struct Words {
+  std::vector<std::pair<size_t, size_t>> spans;
+  std::vector<std::string> text;
+};
+
+Words group_words(const std::vector<std::string>& pieces) {
+  Words w;
+  for (size_t k = 0; k < pieces.size(); ++k) {
+    bool starts = k == 0 || starts_with_boundary(pieces[k]) || is_special(pieces[k]) ||
+                  is_special(pieces[k - 1]);
+    if (starts) w.spans.emplace_back(k, k + 1);
+    else w.spans.back().second = k + 1;
+  }
+  for (auto [b, e] : w.spans) {
+    std::string word;
+    for (size_t k = b; k < e; ++k) {
+      const std::string& p = pieces[k];
+      for (size_t pos = 0; pos < p.size();) {
+        if (p.compare(pos, 3, kWordBoundary) == 0) pos += 3;
+        else word += p[pos++];
+      }
+    }
+    w.text.push_back(word.empty() ? std::string(kWordBoundary) : word);
+  }
+  return w;
+}
+
+// Scales a row to sum to 1; an all-zero row becomes uniform.
+void renormalise(std::vector<float>& row) {
+  if (row.empty()) return;
+  double sum = 0;
+  for (float v : row) sum += v;
+  if (sum > 0) {
+    for (float& v : row) v = static_cast<float>(v / sum);
+  } else {
+    for (float& v : row) v = 1.0f / static_cast<float>(row.size());
+  }
+}
+
+std::string fixed(float v, int decimals) { return fmt::format("{:.{}f}", v, decimals); }
+
+}  // namespace
+
+void check_alignment(const Alignment& a) {
+  ATTNMT_CHECK(a.weights.size() == a.tgt_tokens.size(),
+               "alignment has {} rows for {} target tokens", a.weights.size(), a.tgt_tokens.size());
+  for (size_t j = 0; j < a.weights.size(); ++j) {
+    ATTNMT_CHECK(a.weights[j].size() == a.src_tokens.size(),
+                 "alignment row {} has {} weights for {} source tokens", j, a.weights[j].size(),
+                 a.src_tokens.size());
+    for (float v : a.weights[j])
+      ATTNMT_CHECK(std::isfinite(v), "alignment row {} has a non-finite weight", j);
+  }
+}
+
+Alignment to_word_level(const Alignment& pieces) {
+  check_alignment(pieces);
+  Words src = group_words(pieces.src_tokens);
+  Words tgt = group_words(pieces.tgt_tokens);
+  Alignment out{src.text, tgt.text, {}};
+  out.weights.assign(tgt.spans.size(), std::vector<float>(src.spans.size(), 0.0f));
+  for (size_t jw = 0; jw < tgt.spans.size(); ++jw) {
+    auto [tb, te] = tgt.spans[jw];
+    std::vector<float>& row = out.weights[jw];  // [S words]
+    for (size_t iw = 0; iw < src.spans.size(); ++iw) {
+      auto [sb, se] = src.spans[iw];
+      double mass = 0;  // sum over source pieces, then mean over target pieces
+      for (size_t j = tb; j < te; ++j)
+        for (size_t i = sb; i < se; ++i) mass += pieces.weights[j][i];
+      row[iw] = static_cast<float>(mass / static_cast<double>(te - tb));
+    }
+    renormalise(row);
+  }
+  return out;
+}
+
+Alignment without_eos(const Alignment& a) {
+  check_alignment(a);
+  Alignment out;
+  std::vector<size_t> keep;  // source columns kept
+  for (size_t i = 0; i < a.src_tokens.size(); ++i)
+    if (a.src_tokens[i] != kEosToken) keep.push_back(i), out.src_tokens.push_back(a.src_tokens[i]);
+  size_t n_rows = a.tgt_tokens.size();
+  if (n_rows > 0 && a.tgt_tokens.back() == kEosToken) --n_rows;
+  for (size_t j = 0; j < n_rows; ++j) {
+    out.tgt_tokens.push_back(a.tgt_tokens[j]);
+    std::vector<float> row;
+    for (size_t i : keep) row.push_back(a.weights[j][i]);
+    renormalise(row);
+    out.weights.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::vector<std::pair<int, int>> hard_alignment(const Alignment& a) {
+  check_alignment(a);
+  std::vector<std::pair<int, int>> pairs;
+  for (size_t j = 0; j < a.weights.size(); ++j) {
+    const auto& row = a.weights[j];
+    if (row.empty()) continue;
+    size_t best = 0;
+    for (size_t i = 1; i < row.size(); ++i)
+      if (row[i] > row[best]) best = i;
+    pairs.emplace_back(static_cast<int>(best), static_cast<int>(j));
+  }
+  return pairs;
+}
+
+std::string format_pharaoh(const Alignment& a) {
+  std::string out;
+  for (auto [i, j] : hard_alignment(a)) {
+    if (!out.empty()) out += ' ';
+    out += fmt::format("{}-{}", i, j);
+  }
+  return out;
+}
+
+std::string format_soft(const Alignment& a, int decimals) {
+  check_alignment(a);
+  std::string out;
+  for (size_t j = 0; j < a.weights.size(); ++j) {
+    if (j) out += ' ';
+    for (size_t i = 0; i < a.weights[j].size(); ++i) {
+      if (i) out += ',';
+      out += fixed(a.weights[j][i], decimals);
+    }
+  }
+  return out;
+}
+
+std::string format_soft_matrix(const Alignment& a, int decimals) {
+  check_alignment(a);
+  std::string out;
+  for (const auto& row : a.weights) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i) out += ' ';
+      out += fixed(row[i], decimals);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string format_json(const Alignment& a, bool with_hard, int decimals) {
+  check_alignment(a);
+  auto strings = [](const std::vector<std::string>& v) {
+    std::string s = "[";
+    for (size_t k = 0; k < v.size(); ++k) s += (k ? ", \"" : "\"") + json_escape(v[k]) + '"';
+    return s + "]";
+  };
+  std::string out = "{\"source\": " + strings(a.src_tokens) +
+                    ", \"target\": " + strings(a.tgt_tokens) + ", \"alignment\": [";
+  for (size_t j = 0; j < a.weights.size(); ++j) {
+    out += j ? ", [" : "[";
+    for (size_t i = 0; i < a.weights[j].size(); ++i)
+      out += (i ? ", " : "") + fixed(a.weights[j][i], decimals);
+    out += ']';
+  }
+  out += ']';
+  if (with_hard) {
+    out += ", \"hard\": [";
+    bool first = true;
+    for (auto [i, j] : hard_alignment(a)) {
+      out += fmt::format("{}[{}, {}]", first ? "" : ", ", i, j);
+      first = false;
+    }
+    out += ']';
+  }
+  return out + '}';
+}
+
+// ---- UTF-8 and escaping ----
+
+std::vector<char32_t> utf8_decode(const std::string& s) {
+  std::vector<char32_t> out;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  for (size_t k = 0; k < n;) {
+    unsigned char c = p[k];
+    int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    bool ok = len > 0 && k + len <= n;
+    for (int m = 1; ok && m < len; ++m) {
+      ok = (p[k + m] & 0xC0) == 0x80;
+      cp = (cp << 6) | (p[k + m] & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid too.
+    static constexpr char32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (ok && (cp < kMin[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)) ok = false;
+    if (ok) {
+      out.push_back(cp);
+      k += static_cast<size_t>(len);
+    } else {
+      out.push_back(0xFFFD);
+      k += 1;
+    }
+  }
+  return out;
+}
+
+void utf8_append(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+bool is_wide_char(char32_t c) {
+  return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
+         (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+         (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+         (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+         (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+         (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+         (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD);
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char32_t c : utf8_decode(s)) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 forbids most C0 controls and U+FFFE/U+FFFF even as character references.
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0xFFFE || c == 0xFFFF)
+          c = 0xFFFD;
+        utf8_append(out, c);
+    }
+  }
+  return out;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char32_t c : utf8_decode(s)) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        else utf8_append(out, c);
+    }
+  }
+  return out;
+}
+
+}  // namespace attnmt

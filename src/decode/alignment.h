@@ -1,0 +1,82 @@
+// Alignments as users see them: the pure functions that turn a model's soft attention matrix
+// into word-level alignments, standard text formats and an SVG heatmap.
+// Not here: extracting the matrix from a model (the decoder records one attention row per
+// target step) or choosing which outputs to write (cli/cmd_align.cpp, cli/cmd_translate.cpp).
+//
+// Matrix convention everywhere: weights[j][i] is how much target token j attends to source
+// token i; T rows (target, usually ending with "</s>"), S columns (source, usually ending
+// with "</s>"); each row is a probability distribution (sums to 1).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace attnmt {
+
+inline constexpr const char* kEosToken = "</s>";
+inline constexpr const char* kWordBoundary = "\xE2\x96\x81";  // U+2581, SentencePiece's space mark
+
+struct Alignment {
+  std::vector<std::string> src_tokens;      // [S] pieces (or words)
+  std::vector<std::string> tgt_tokens;      // [T]
+  std::vector<std::vector<float>> weights;  // [T][S], rows sum to 1
+};
+
+// Throws attnmt::Error unless weights is [tgt_tokens.size()][src_tokens.size()] and finite.
+void check_alignment(const Alignment& a);
+
+// Word level: SentencePiece pieces merge into words; a word starts at a piece beginning with
+// "▁" (U+2581). The first piece always starts a word, and "</s>", "<s>" are words of their own.
+// Weights are summed over the source pieces of a word (attention mass adds up), averaged over
+// the target pieces of a word (each piece is one distribution), then each row is renormalised
+// to sum to 1. Token strings become the words without "▁" (a word that is only "▁" keeps it).
+Alignment to_word_level(const Alignment& pieces);
+
+// Drops the last target row and the source columns whose token is "</s>", if present, and
+// renormalises each row; a row whose whole mass was on "</s>" becomes uniform (documented
+// choice: it still sums to 1, and says "no preference").
+Alignment without_eos(const Alignment& a);
+
+// Hard alignment: each target j linked to argmax_i weights[j][i] (ties: the smallest i).
+// Pairs are (source i, target j), sorted by target index. Rows with no columns give no pair.
+std::vector<std::pair<int, int>> hard_alignment(const Alignment& a);
+
+// Pharaoh / Moses / fast_align format: "i-j" pairs (0-based source-target), space-separated,
+// sorted by target index j (the order fast_align writes). Example: "0-0 2-1 1-2".
+std::string format_pharaoh(const Alignment& a);
+
+// Soft alignment on one line (to append after " ||| " in translate output), the convention of
+// Marian's --alignment soft: target rows separated by a space, the S weights of a row
+// separated by commas, each weight with `decimals` digits. Example: "0.900,0.100 0.200,0.800".
+std::string format_soft(const Alignment& a, int decimals = 3);
+// The same matrix for files: one line per target token, S weights separated by spaces
+// (numpy.loadtxt reads it), every line ending with '\n'.
+std::string format_soft_matrix(const Alignment& a, int decimals = 4);
+
+// One JSON object on one line (JSON Lines friendly), no trailing newline:
+//   {"source": ["a", ...], "target": [...], "alignment": [[w, ...], ...]}
+// plus "hard": [[i, j], ...] when with_hard. Strings are JSON-escaped (quotes, backslashes,
+// control characters as \uXXXX) and invalid UTF-8 is replaced by U+FFFD.
+std::string format_json(const Alignment& a, bool with_hard = false, int decimals = 4);
+
+// A standalone SVG 1.1 heatmap: one cell per (target row, source column) coloured from white
+// (0) to dark blue (1), source tokens along the top (rotated), target tokens down the left, a
+// colour bar labelled 0 and 1, and the title. Each cell is `<rect class="cell" ...>` with a
+// <title> tooltip giving the pair and the weight. Sized from the label widths (CJK counted
+// wide); fonts cover Japanese. Defined in alignment_svg.cpp.
+std::string render_svg(const Alignment& a, const std::string& title);
+
+// ---- Text helpers shared by the formats (alignment.cpp) ----
+
+// Decodes UTF-8 into code points; each invalid byte becomes U+FFFD.
+std::vector<char32_t> utf8_decode(const std::string& s);
+void utf8_append(std::string& out, char32_t cp);
+// True for code points drawn about one em wide (CJK, kana, hangul, full-width forms).
+bool is_wide_char(char32_t cp);
+// Escapes for XML text and attribute values: & < > " ', and drops characters XML 1.0 forbids.
+std::string xml_escape(const std::string& s);
+std::string json_escape(const std::string& s);  // without the surrounding quotes
+
+}  // namespace attnmt
