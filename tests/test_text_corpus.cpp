@@ -187,9 +187,10 @@ TEST_CASE("attnmt vocab reports input errors with file, line and exit code 1",
   write_text(dir.file("toy.en"), en);
   write_text(dir.file("toy.ja"), ja);
   write_text(dir.file("short.ja"), ja.substr(0, ja.find('\n') + 1));
-  std::string bad_ja = ja;
-  size_t line3 = bad_ja.find('\n', bad_ja.find('\n') + 1) + 1;
-  bad_ja.insert(line3, "\xFF");  // line 3 starts with an invalid byte
+  size_t line3 = ja.find('\n', ja.find('\n') + 1) + 1;
+  std::string bad_ja = ja.substr(0, line3);
+  bad_ja.push_back('\xFF');  // line 3 starts with an invalid byte
+  bad_ja.append(ja, line3);
   write_text(dir.file("bad.ja"), bad_ja);
   auto vocab = [&](const std::string& src, const std::string& tgt, const std::string& extra) {
     std::string size = extra.find("--size") == std::string::npos ? "--size 60" : "";
