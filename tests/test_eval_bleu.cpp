@@ -4,8 +4,9 @@
 //   [t_sent]   sacreBLEU test/test_sentence_bleu.py, EPSILON = 1e-3 there
 // sacreBLEU's raw_corpus_bleu(h, r, v) is corpus_bleu with floor smoothing v, tokenize none,
 // effective order on: raw_options() below.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+
+#include <catch2/catch.hpp>
 
 #include "eval/bleu.h"
 #include "tensor/error.h"
@@ -98,13 +99,15 @@ TEST_CASE("BLEU from statistics, including degenerate ones", "[eval]") {
   std::vector<double> c = {9, 7, 5, 3}, t = {10, 8, 6, 4};
   CHECK_THAT(compute_bleu(c, t, 11, 11, none).score / 100, WithinAbs(0.8375922397, 1e-8));
   // [t_bleu] test_case_degenerate_stats (floor smoothing with the given value): all exactly 0
-  struct Case { std::vector<double> c, t; long long hyp, ref; double value; };
-  std::vector<Case> cases = {{{0, 0, 0, 0}, {4, 4, 2, 1}, 0, 1, 0.0},
-                             {{0, 0, 0, 0}, {10, 11, 12, 0}, 14, 10, 0.0},
-                             {{0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0, 0.0},
-                             {{6, 5, 4, 0}, {6, 5, 4, 3}, 6, 6, 0.0},
-                             {{0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0, 0.1},
-                             {{0, 0, 0, 0}, {0, 0, 0, 0}, 1, 5, 0.01}};
+  struct Case {
+    std::vector<double> c, t;
+    long long hyp, ref;
+    double value;
+  };
+  std::vector<Case> cases = {
+      {{0, 0, 0, 0}, {4, 4, 2, 1}, 0, 1, 0.0}, {{0, 0, 0, 0}, {10, 11, 12, 0}, 14, 10, 0.0},
+      {{0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0, 0.0}, {{6, 5, 4, 0}, {6, 5, 4, 3}, 6, 6, 0.0},
+      {{0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0, 0.1}, {{0, 0, 0, 0}, {0, 0, 0, 0}, 1, 5, 0.01}};
   for (const auto& k : cases) {
     BleuOptions floor;
     floor.smooth = Smoothing::kFloor;
@@ -118,7 +121,13 @@ TEST_CASE("sentence BLEU with each smoothing, tokenizer and lowercasing", "[eval
   const std::string ref = "producţia de zahăr brut se exprimă în zahăr alb;";
   const std::string sys =
       "Producția de zahăr primă va fi exprimată în ceea ce privește zahărul alb;";
-  struct Case { Smoothing smooth; double value; bool lowercase; Tokenizer tok; double expected; };
+  struct Case {
+    Smoothing smooth;
+    double value;
+    bool lowercase;
+    Tokenizer tok;
+    double expected;
+  };
   const std::vector<Case> cases = {
       {Smoothing::kExp, -1, false, Tokenizer::k13a, 8.493},
       {Smoothing::kNone, -1, false, Tokenizer::k13a, 0.0},

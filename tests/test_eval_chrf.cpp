@@ -41,9 +41,8 @@ TEST_CASE("chrF of sacreBLEU's README example, two reference streams", "[eval]")
 TEST_CASE("chrF with sacreBLEU's default effective-order averaging", "[eval]") {
   // [t_chrf] test_cases_effective_order (beta = 3, eps_smoothing = false)
   const std::vector<Case> cases = {
-      {{"a"}, {"a"}, 100.0},          {{""}, {"reference"}, 0.0},
-      {{"a b c"}, {"a b c"}, 100.0},  {{"a b c"}, {"abc"}, 100.0},
-      {{""}, {"c"}, 0.0},             {{"a", "b"}, {"a", "c"}, 50.0},
+      {{"a"}, {"a"}, 100.0},       {{""}, {"reference"}, 0.0}, {{"a b c"}, {"a b c"}, 100.0},
+      {{"a b c"}, {"abc"}, 100.0}, {{""}, {"c"}, 0.0},         {{"a", "b"}, {"a", "c"}, 50.0},
       {{"aa"}, {"ab"}, 25.0},
   };
   for (const auto& k : cases) {
@@ -85,12 +84,13 @@ TEST_CASE("chrF with epsilon smoothing (chrF++.py / NLTK / Moses style)", "[eval
 
 TEST_CASE("chrF keeping whitespace in the character n-grams", "[eval]") {
   // [t_chrf] test_cases_keep_whitespace (beta = 3, whitespace kept)
-  CHECK_THAT(corpus_chrf({"Die Beziehung zwischen Obama und Netanjahu ist nicht gerade freundlich."},
-                         {{"Das Verhältnis zwischen Obama und Netanyahu ist nicht gerade "
-                           "freundschaftlich."}},
-                         beta3(false, true))
-                 .score,
-             WithinAbs(67.3481606, 1e-4));
+  CHECK_THAT(
+      corpus_chrf({"Die Beziehung zwischen Obama und Netanjahu ist nicht gerade freundlich."},
+                  {{"Das Verhältnis zwischen Obama und Netanyahu ist nicht gerade "
+                    "freundschaftlich."}},
+                  beta3(false, true))
+          .score,
+      WithinAbs(67.3481606, 1e-4));
   CHECK_THAT(corpus_chrf({"risk assessment must be made of those who are qualified and expertise "
                           "in the sector - these are the scientists ."},
                          {{"risk assessment has to be undertaken by those who are qualified and "

@@ -39,7 +39,8 @@ TEST_CASE("attnmt score prints sacreBLEU's BLEU and chrF lines", "[eval][cli]") 
 
 TEST_CASE("attnmt score reads CRLF files without a final newline the same way", "[eval][cli]") {
   ReadmeFiles f;
-  write_text(f.hyp, "The dog bit the man.\r\nIt wasn't surprising.\r\nThe man had just bitten him.");
+  write_text(f.hyp,
+             "The dog bit the man.\r\nIt wasn't surprising.\r\nThe man had just bitten him.");
   auto r = run_attnmt("score --hyp '" + f.hyp + "' --ref '" + f.ref1 + "' '" + f.ref2 + "'");
   CHECK(r.exit_code == 0);
   CHECK(r.out == std::string(kReadmeBleu) + "\nchrF2 = 59.73\n");
@@ -84,8 +85,7 @@ TEST_CASE("attnmt score reports missing files, bad UTF-8 and empty references", 
   CHECK(e.err.find("line 2") != std::string::npos);
 }
 
-TEST_CASE("attnmt score rejects an unknown metric or tokenizer with usage, exit 2",
-          "[eval][cli]") {
+TEST_CASE("attnmt score rejects an unknown metric or tokenizer with usage, exit 2", "[eval][cli]") {
   ReadmeFiles f;
   std::string files = " --hyp '" + f.hyp + "' --ref '" + f.ref1 + "'";
   auto metric = run_attnmt("score --metric bleu,ter" + files);

@@ -20,8 +20,7 @@ TEST_CASE("13a splits punctuation off words but keeps apostrophes and hyphens", 
   CHECK(tokenize_13a("The dog bit the man.") == "The dog bit the man .");
 }
 
-TEST_CASE("13a keeps periods and commas inside numbers and splits a dash after a digit",
-          "[eval]") {
+TEST_CASE("13a keeps periods and commas inside numbers and splits a dash after a digit", "[eval]") {
   CHECK(tokenize_13a("It costs $3.50, or 3,000 yen.") == "It costs $ 3.50 , or 3,000 yen .");
   // The padding space lets the final period after a digit be split off (unlike intl).
   CHECK(tokenize_13a("1.5.") == "1.5 .");

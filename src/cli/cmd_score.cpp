@@ -75,19 +75,19 @@ std::optional<ScoreOptions> parse(int argc, char** argv) {
   std::vector<std::string> metric_args;
   std::string tokenize;
   po::options_description desc("options");
-  desc.add_options()
-      ("hyp,i", po::value(&o.hyp_path)->required(), "the translations (hypotheses), one a line")
-      ("ref,r", po::value(&o.ref_paths)->multitoken()->required(),
-       "reference file(s), line-parallel with --hyp")
-      ("metric,m", po::value(&metric_args)->multitoken(),
-       "metrics, comma- or space-separated: bleu, chrf (default: bleu,chrf)")
-      ("tokenize,t", po::value(&tokenize)->default_value("13a"),
-       "BLEU tokenizer: 13a, none or char (use char for Japanese or Chinese without a segmenter)")
-      ("lowercase", po::bool_switch(&o.lowercase), "case-insensitive scores")
-      ("chrf-word-order", po::value(&o.chrf_word_order)->default_value(0),
-       "word n-gram order of chrF (2 gives chrF++)")
-      ("width,w", po::value(&o.width)->default_value(2), "decimals of the printed scores")
-      ("json", po::bool_switch(&o.json), "print a JSON array, one object per metric");
+  desc.add_options()("hyp,i", po::value(&o.hyp_path)->required(),
+                     "the translations (hypotheses), one a line")(
+      "ref,r", po::value(&o.ref_paths)->multitoken()->composing()->required(),
+      "reference file(s), line-parallel with --hyp")(
+      "metric,m", po::value(&metric_args)->multitoken()->composing(),
+      "metrics, comma- or space-separated: bleu, chrf (default: bleu,chrf)")(
+      "tokenize,t", po::value(&tokenize)->default_value("13a"),
+      "BLEU tokenizer: 13a, none or char (use char for Japanese or Chinese without a segmenter)")(
+      "lowercase", po::bool_switch(&o.lowercase), "case-insensitive scores")(
+      "chrf-word-order", po::value(&o.chrf_word_order)->default_value(0),
+      "word n-gram order of chrF (2 gives chrF++)")(
+      "width,w", po::value(&o.width)->default_value(2), "decimals of the printed scores")(
+      "json", po::bool_switch(&o.json), "print a JSON array, one object per metric");
   auto vm = parse_options(kSpec, desc, argc, argv);
   if (!vm) return std::nullopt;
 
@@ -132,9 +132,12 @@ std::string count_refs(const std::vector<std::vector<std::string>>& refs, std::s
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
-    else if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", int(c));
-    else out += c;
+    if (c == '"' || c == '\\')
+      out += '\\', out += c;
+    else if (static_cast<unsigned char>(c) < 0x20)
+      out += fmt::format("\\u{:04x}", int(c));
+    else
+      out += c;
   }
   return out + "\"";
 }
@@ -151,9 +154,10 @@ int run_score(int argc, char** argv) {
   for (const auto& path : o.ref_paths) {
     refs.push_back(read_lines(path, "reference"));
     if (refs.back().size() != hyps.size())
-      fail("hypothesis file '{}' has {} lines but reference file '{}' has {}: the files must "
-           "be line-parallel (one translation per reference line)",
-           o.hyp_path, hyps.size(), path, refs.back().size());
+      fail(
+          "hypothesis file '{}' has {} lines but reference file '{}' has {}: the files must "
+          "be line-parallel (one translation per reference line)",
+          o.hyp_path, hyps.size(), path, refs.back().size());
   }
   for (std::size_t line = 0; line < hyps.size(); ++line) {
     bool any = false;
@@ -193,11 +197,11 @@ int run_score(int argc, char** argv) {
       co.word_order = o.chrf_word_order;
       auto s = eval::corpus_chrf(hyps, refs, co);
       lines.push_back(s.format(o.width));
-      objects.push_back(fmt::format(
-          "{{\"name\": {}, \"score\": {:.{}f}, \"signature\": {}}}", json_string(s.name()),
-          s.score, o.width,
-          json_string(fmt::format("nrefs:{}|case:{}|eff:yes|nc:{}|nw:{}|space:no", nrefs,
-                                  case_sig, co.char_order, co.word_order))));
+      objects.push_back(
+          fmt::format("{{\"name\": {}, \"score\": {:.{}f}, \"signature\": {}}}",
+                      json_string(s.name()), s.score, o.width,
+                      json_string(fmt::format("nrefs:{}|case:{}|eff:yes|nc:{}|nw:{}|space:no",
+                                              nrefs, case_sig, co.char_order, co.word_order))));
     }
   }
 

@@ -76,10 +76,14 @@ Smoothing parse_smoothing(std::string_view name) {
 
 const char* smoothing_name(Smoothing smoothing) {
   switch (smoothing) {
-    case Smoothing::kNone: return "none";
-    case Smoothing::kFloor: return "floor";
-    case Smoothing::kAddK: return "add-k";
-    case Smoothing::kExp: return "exp";
+    case Smoothing::kNone:
+      return "none";
+    case Smoothing::kFloor:
+      return "floor";
+    case Smoothing::kAddK:
+      return "add-k";
+    case Smoothing::kExp:
+      return "exp";
   }
   return "?";
 }

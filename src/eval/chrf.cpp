@@ -153,8 +153,7 @@ ChrfScore corpus_chrf(const std::vector<std::string>& hyps,
       for (int n = 0; n < options.char_order; ++n)
         match_stats(hyp_ngrams.chars[n], ref_ngrams.chars[n], &stats[3 * n]);
       for (int n = 0; n < options.word_order; ++n)
-        match_stats(hyp_ngrams.words[n], ref_ngrams.words[n],
-                    &stats[3 * (options.char_order + n)]);
+        match_stats(hyp_ngrams.words[n], ref_ngrams.words[n], &stats[3 * (options.char_order + n)]);
       // Keep the reference this line scores best against (the first one on a tie).
       double f = chrf_from_stats(stats, options);
       if (f > best_f) {

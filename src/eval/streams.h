@@ -9,7 +9,6 @@
 namespace attnmt::eval {
 
 // Throws attnmt::Error when there is no stream or a stream's length differs from n_hyps.
-void check_reference_streams(std::size_t n_hyps,
-                             const std::vector<std::vector<std::string>>& refs);
+void check_reference_streams(std::size_t n_hyps, const std::vector<std::vector<std::string>>& refs);
 
 }  // namespace attnmt::eval

@@ -47,9 +47,12 @@ Tokenizer parse_tokenizer(std::string_view name) {
 
 const char* tokenizer_name(Tokenizer tokenizer) {
   switch (tokenizer) {
-    case Tokenizer::k13a: return "13a";
-    case Tokenizer::kNone: return "none";
-    case Tokenizer::kChar: return "char";
+    case Tokenizer::k13a:
+      return "13a";
+    case Tokenizer::kNone:
+      return "none";
+    case Tokenizer::kChar:
+      return "char";
   }
   return "?";
 }
@@ -144,9 +147,12 @@ std::string tokenize_char(std::string_view line) {
 
 std::string tokenize(std::string_view line, Tokenizer tokenizer) {
   switch (tokenizer) {
-    case Tokenizer::k13a: return tokenize_13a(line);
-    case Tokenizer::kChar: return tokenize_char(line);
-    case Tokenizer::kNone: break;
+    case Tokenizer::k13a:
+      return tokenize_13a(line);
+    case Tokenizer::kChar:
+      return tokenize_char(line);
+    case Tokenizer::kNone:
+      break;
   }
   return std::string(line);
 }
