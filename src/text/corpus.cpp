@@ -33,6 +33,8 @@ bool read_line(std::ifstream& in, std::string& line, const std::string& path, in
     return false;
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
+  // A UTF-8 byte-order mark (as some Windows editors write) is not part of the first sentence.
+  if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
   return true;
 }
 

@@ -35,7 +35,8 @@ struct SentencePair {
   std::string src, tgt;
 };
 
-// Streams two line-aligned files. A trailing '\r' is stripped from every line.
+// Streams two line-aligned files. A trailing '\r' is stripped from every line, a UTF-8
+// byte-order mark from the first.
 class ParallelReader {
  public:
   ParallelReader(std::string src_path, std::string tgt_path, ReaderOptions options = {});
