@@ -153,6 +153,7 @@ TEST_CASE("the SVG heatmap is well-formed XML with one rect per cell", "[decode]
   TempDir dir;
   Alignment a = new_york();
   a.src_tokens[1] = "<w&\"'>";  // markup in a label must be escaped
+  a.tgt_tokens[1] = "bad\x01\xff";   // characters XML forbids, invalid UTF-8
   std::string svg = render_svg(a, "New York & <ニューヨーク>");
   CHECK(count(svg, "<rect class=\"cell\"") == a.src_tokens.size() * a.tgt_tokens.size());
   CHECK(svg.find("xmlns=\"http://www.w3.org/2000/svg\"") != std::string::npos);

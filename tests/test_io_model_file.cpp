@@ -236,7 +236,7 @@ TEST_CASE("absurd lengths are refused even with a valid checksum", "[io]") {
   CHECK(contains(patched(36, uint64_t{1} << 60), "cannot fit"));
   CHECK(contains(patched(28, uint64_t{1}), "blob"));
   CHECK(contains(patched(20, uint64_t{~0ull}), "cannot fit"));
-  for (const char* msg : {"rank 5", "damaged"}) CHECK(contains(patched(49, uint32_t{5}), msg));
+  CHECK(contains(patched(49, uint32_t{5}), "is damaged"));
   // A declared size that disagrees with the file.
   CHECK(contains(patched(12, uint64_t{72}), "unexpected bytes after the end"));
   CHECK(contains(patched(12, uint64_t{10}), "damaged"));

@@ -5,6 +5,7 @@
 #include "io/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -110,6 +111,9 @@ AtomicOutput::AtomicOutput(const std::string& path) : path_(path) {
          "and is writable)",
          path, tmp, errno_text(err));
   }
+  // Replacing a file keeps its permission bits (a private checkpoint stays private).
+  struct stat old {};
+  if (::stat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode)) ::fchmod(fd, old.st_mode & 07777);
   impl_ = std::make_unique<Impl>(tmp, fd);
 }
 
