@@ -24,7 +24,7 @@ std::optional<po::variables_map> parse_options(const CommandSpec& spec,
   desc.add_options()("help,h", "show this help and exit");
   po::variables_map vm;
   try {
-    auto parser = po::command_line_parser(argc - 1, argv + 1).options(desc);
+    auto parser = po::command_line_parser(argc, argv).options(desc);
     if (pos) parser.positional(*pos);
     po::store(parser.run(), vm);
     if (vm.count("help")) {

@@ -30,7 +30,7 @@ struct CommandSpec {
   std::string about;     // one paragraph shown under the synopsis
 };
 
-// Parses argv (argv[0] is the command name). Adds --help. When `config_option` is set, the
+// Parses argv (argv[0] is the command name; Boost skips it). Adds --help. When `config_option` is set, the
 // option of that name names an INI file whose keys are the same long option names; the command
 // line wins over the file. Returns nullopt when --help was printed (the command exits 0).
 std::optional<po::variables_map> parse_options(const CommandSpec& spec,

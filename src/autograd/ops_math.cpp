@@ -1,0 +1,169 @@
+// Products and element-wise arithmetic: forward and backward side by side.
+#include "autograd/ops.h"
+#include "tensor/error.h"
+#include "tensor/gemm.h"
+#include "tensor/kernels.h"
+
+namespace attnmt {
+
+namespace {
+Shape with_last(const Shape& s, int64_t last) {
+  switch (s.rank()) {
+    case 1: return Shape{last};
+    case 2: return Shape{s[0], last};
+    case 3: return Shape{s[0], s[1], last};
+    default: return Shape{s[0], s[1], s[2], last};
+  }
+}
+}  // namespace
+
+Var linear(const Var& x, const Var& w, const Var& b) {
+  const Tensor& X = x->value;  // [..., In] viewed as [R, In]
+  const Tensor& W = w->value;  // [Out, In]
+  ATTNMT_CHECK(W.rank() == 2 && X.shape().last() == W.dim(1), "linear: input {} vs weight {}",
+               X.shape().str(), W.shape().str());
+  int64_t out_dim = W.dim(0);
+  Tensor Y = Tensor::uninitialized(with_last(X.shape(), out_dim));  // [..., Out]
+  if (b) {
+    ATTNMT_CHECK(b->value.numel() == out_dim, "linear: bias {} for {} outputs",
+                 b->value.shape().str(), out_dim);
+    // Start from the broadcast bias and accumulate the product onto it (beta = 1).
+    float* y = Y.data();
+    const float* bb = b->value.data();
+    for (int64_t r = 0; r < Y.shape().outer(); ++r)
+      std::copy(bb, bb + out_dim, y + r * out_dim);
+    matmul(X, false, W, true, Y, 1.0f, 1.0f);
+  } else {
+    matmul(X, false, W, true, Y);
+  }
+  return make_node(std::move(Y), "linear", {x, w, b}, [](Node& self) {
+    const Var &x = self.parents[0], &w = self.parents[1], &b = self.parents[2];
+    const Tensor& dY = self.grad;  // [R, Out]
+    if (wants_grad(x)) matmul(dY, false, w->value, false, x->grad_buffer(), 1.0f, 1.0f);
+    if (wants_grad(w)) matmul(dY, true, x->value, false, w->grad_buffer(), 1.0f, 1.0f);
+    if (wants_grad(b))
+      kernels::sum_rows(dY.data(), b->grad_buffer().data(), dY.shape().outer(), dY.shape().last());
+  });
+}
+
+Var matmul(const Var& a, const Var& b, bool trans_a, bool trans_b) {
+  int64_t M = trans_a ? a->value.shape().last() : a->value.shape().outer();
+  int64_t N = trans_b ? b->value.shape().outer() : b->value.shape().last();
+  Tensor C = Tensor::uninitialized(Shape{M, N});
+  matmul(a->value, trans_a, b->value, trans_b, C);
+  return make_node(std::move(C), "matmul", {a, b}, [trans_a, trans_b](Node& self) {
+    const Var &a = self.parents[0], &b = self.parents[1];
+    const Tensor& dC = self.grad;
+    // C = op(A) op(B): dop(A) = dC op(B)^T, dop(B) = op(A)^T dC.
+    if (wants_grad(a)) {
+      if (!trans_a) matmul(dC, false, b->value, !trans_b, a->grad_buffer(), 1.0f, 1.0f);
+      else matmul(b->value, trans_b, dC, true, a->grad_buffer(), 1.0f, 1.0f);
+    }
+    if (wants_grad(b)) {
+      if (!trans_b) matmul(a->value, !trans_a, dC, false, b->grad_buffer(), 1.0f, 1.0f);
+      else matmul(dC, true, a->value, trans_a, b->grad_buffer(), 1.0f, 1.0f);
+    }
+  });
+}
+
+Var bmm(const Var& a, const Var& b, bool trans_a, bool trans_b) {
+  const Tensor &A = a->value, &B = b->value;
+  ATTNMT_CHECK(A.rank() == 3 && B.rank() == 3, "bmm needs 3-D inputs, got {} and {}",
+               A.shape().str(), B.shape().str());
+  int64_t M = trans_a ? A.dim(2) : A.dim(1);
+  int64_t N = trans_b ? B.dim(1) : B.dim(2);
+  Tensor C = Tensor::uninitialized(Shape{A.dim(0), M, N});
+  batched_matmul(A, trans_a, B, trans_b, C);
+  return make_node(std::move(C), "bmm", {a, b}, [trans_a, trans_b](Node& self) {
+    const Var &a = self.parents[0], &b = self.parents[1];
+    const Tensor& dC = self.grad;
+    if (wants_grad(a)) {
+      if (!trans_a) batched_matmul(dC, false, b->value, !trans_b, a->grad_buffer(), 1.0f, 1.0f);
+      else batched_matmul(b->value, trans_b, dC, true, a->grad_buffer(), 1.0f, 1.0f);
+    }
+    if (wants_grad(b)) {
+      if (!trans_b) batched_matmul(a->value, !trans_a, dC, false, b->grad_buffer(), 1.0f, 1.0f);
+      else batched_matmul(dC, true, a->value, trans_a, b->grad_buffer(), 1.0f, 1.0f);
+    }
+  });
+}
+
+Var add(const Var& a, const Var& b) {
+  check_same_shape(a->value, b->value, "add");
+  Tensor Y = Tensor::uninitialized(a->shape());
+  Y.arr() = a->value.arr() + b->value.arr();
+  return make_node(std::move(Y), "add", {a, b}, [](Node& self) {
+    for (const Var& p : self.parents)
+      if (wants_grad(p)) p->grad_buffer().arr() += self.grad.arr();
+  });
+}
+
+Var sub(const Var& a, const Var& b) {
+  check_same_shape(a->value, b->value, "sub");
+  Tensor Y = Tensor::uninitialized(a->shape());
+  Y.arr() = a->value.arr() - b->value.arr();
+  return make_node(std::move(Y), "sub", {a, b}, [](Node& self) {
+    if (wants_grad(self.parents[0])) self.parents[0]->grad_buffer().arr() += self.grad.arr();
+    if (wants_grad(self.parents[1])) self.parents[1]->grad_buffer().arr() -= self.grad.arr();
+  });
+}
+
+Var mul(const Var& a, const Var& b) {
+  check_same_shape(a->value, b->value, "mul");
+  Tensor Y = Tensor::uninitialized(a->shape());
+  Y.arr() = a->value.arr() * b->value.arr();
+  return make_node(std::move(Y), "mul", {a, b}, [](Node& self) {
+    const Var &a = self.parents[0], &b = self.parents[1];
+    if (wants_grad(a)) a->grad_buffer().arr() += self.grad.arr() * b->value.arr();
+    if (wants_grad(b)) b->grad_buffer().arr() += self.grad.arr() * a->value.arr();
+  });
+}
+
+Var scale(const Var& x, float s) {
+  Tensor Y = Tensor::uninitialized(x->shape());
+  Y.arr() = x->value.arr() * s;
+  return make_node(std::move(Y), "scale", {x}, [s](Node& self) {
+    self.parents[0]->grad_buffer().arr() += self.grad.arr() * s;
+  });
+}
+
+Var add_broadcast(const Var& x, const Var& y) {
+  const Tensor &X = x->value, &Yv = y->value;
+  // X viewed as [A, R, C], y as [A, C].
+  int64_t C = X.shape().last();
+  int64_t A = Yv.rank() == 1 ? 1 : Yv.dim(0);
+  ATTNMT_CHECK(Yv.shape().last() == C && (Yv.rank() == 1 || (X.rank() == 3 && X.dim(0) == A)),
+               "add_broadcast: {} + {} do not broadcast", X.shape().str(), Yv.shape().str());
+  int64_t R = X.numel() / (A * C);
+  Tensor Out = Tensor::uninitialized(X.shape());
+  for (int64_t a = 0; a < A; ++a)
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t c = 0; c < C; ++c)
+        Out.data()[(a * R + r) * C + c] = X.data()[(a * R + r) * C + c] + Yv.data()[a * C + c];
+  return make_node(std::move(Out), "add_broadcast", {x, y}, [A, R, C](Node& self) {
+    const Var &x = self.parents[0], &y = self.parents[1];
+    if (wants_grad(x)) x->grad_buffer().arr() += self.grad.arr();
+    if (wants_grad(y)) {
+      float* dy = y->grad_buffer().data();
+      for (int64_t a = 0; a < A; ++a)
+        kernels::sum_rows(self.grad.data() + a * R * C, dy + a * C, R, C);
+    }
+  });
+}
+
+Var sum(const Var& x) {
+  Tensor Y = Tensor::full(Shape{1}, static_cast<float>(x->value.arr().cast<double>().sum()));
+  return make_node(std::move(Y), "sum", {x}, [](Node& self) {
+    self.parents[0]->grad_buffer().arr() += self.grad[0];
+  });
+}
+
+Var mean(const Var& x) {
+  double n = static_cast<double>(std::max<int64_t>(x->value.numel(), 1));
+  Tensor Y = Tensor::full(Shape{1}, static_cast<float>(x->value.arr().cast<double>().sum() / n));
+  return make_node(std::move(Y), "mean", {x}, [n](Node& self) {
+    self.parents[0]->grad_buffer().arr() += static_cast<float>(self.grad[0] / n);
+  });
+}
+
+}  // namespace attnmt

@@ -1,0 +1,330 @@
+// Kernels: row-wise and element-wise math. See kernels.h for the contracts.
+#include "tensor/kernels.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "tensor/error.h"
+
+namespace attnmt::kernels {
+
+namespace {
+constexpr float kMaskedLogProb = -1e30f;
+}
+
+void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols, const float* mask) {
+  parallel_for(rows, cols * 4, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * cols;
+      const float* mr = mask ? mask + r * cols : nullptr;
+      float* yr = y + r * cols;
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t c = 0; c < cols; ++c)
+        if (!mr || mr[c] != 0.0f) mx = std::max(mx, xr[c]);
+      if (mx == -std::numeric_limits<float>::infinity()) {  // fully masked row
+        std::fill(yr, yr + cols, 0.0f);
+        continue;
+      }
+      float sum = 0.0f;
+      for (int64_t c = 0; c < cols; ++c) {
+        float e = (!mr || mr[c] != 0.0f) ? std::exp(xr[c] - mx) : 0.0f;
+        yr[c] = e;
+        sum += e;
+      }
+      float inv = 1.0f / sum;
+      for (int64_t c = 0; c < cols; ++c) yr[c] *= inv;
+    }
+  });
+}
+
+void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t rows,
+                           int64_t cols) {
+  parallel_for(rows, cols * 3, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* yr = y + r * cols;
+      const float* gr = dy + r * cols;
+      float* dr = dx + r * cols;
+      float dot = 0.0f;
+      for (int64_t c = 0; c < cols; ++c) dot += yr[c] * gr[c];
+      for (int64_t c = 0; c < cols; ++c) dr[c] += yr[c] * (gr[c] - dot);
+    }
+  });
+}
+
+void log_softmax_rows(const float* x, float* y, int64_t rows, int64_t cols, const float* mask) {
+  parallel_for(rows, cols * 4, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * cols;
+      const float* mr = mask ? mask + r * cols : nullptr;
+      float* yr = y + r * cols;
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t c = 0; c < cols; ++c)
+        if (!mr || mr[c] != 0.0f) mx = std::max(mx, xr[c]);
+      if (mx == -std::numeric_limits<float>::infinity()) {
+        std::fill(yr, yr + cols, kMaskedLogProb);
+        continue;
+      }
+      float sum = 0.0f;
+      for (int64_t c = 0; c < cols; ++c)
+        if (!mr || mr[c] != 0.0f) sum += std::exp(xr[c] - mx);
+      float lse = mx + std::log(sum);
+      for (int64_t c = 0; c < cols; ++c)
+        yr[c] = (!mr || mr[c] != 0.0f) ? xr[c] - lse : kMaskedLogProb;
+    }
+  });
+}
+
+void log_softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t rows,
+                               int64_t cols) {
+  parallel_for(rows, cols * 3, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* yr = y + r * cols;
+      const float* gr = dy + r * cols;
+      float* dr = dx + r * cols;
+      float sum = 0.0f;
+      for (int64_t c = 0; c < cols; ++c)
+        if (yr[c] > kMaskedLogProb * 0.1f) sum += gr[c];
+      for (int64_t c = 0; c < cols; ++c)
+        if (yr[c] > kMaskedLogProb * 0.1f) dr[c] += gr[c] - std::exp(yr[c]) * sum;
+    }
+  });
+}
+
+void layer_norm_rows(const float* x, const float* gamma, const float* beta, float* y,
+                     float* mean, float* rstd, int64_t rows, int64_t cols, float eps) {
+  parallel_for(rows, cols * 4, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * cols;
+      float* yr = y + r * cols;
+      double s = 0.0;
+      for (int64_t c = 0; c < cols; ++c) s += xr[c];
+      float m = static_cast<float>(s / cols);
+      double v = 0.0;
+      for (int64_t c = 0; c < cols; ++c) v += double(xr[c] - m) * (xr[c] - m);
+      float rs = 1.0f / std::sqrt(static_cast<float>(v / cols) + eps);
+      for (int64_t c = 0; c < cols; ++c) yr[c] = (xr[c] - m) * rs * gamma[c] + beta[c];
+      if (mean) mean[r] = m;
+      if (rstd) rstd[r] = rs;
+    }
+  });
+}
+
+void layer_norm_rows_backward(const float* x, const float* gamma, const float* mean,
+                              const float* rstd, const float* dy, float* dx, float* dgamma,
+                              float* dbeta, int64_t rows, int64_t cols) {
+  if (dx) {
+    parallel_for(rows, cols * 6, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* xr = x + r * cols;
+        const float* gr = dy + r * cols;
+        float* dr = dx + r * cols;
+        float m = mean[r], rs = rstd[r];
+        // With xhat = (x - m) * rs and g = dy * gamma:
+        // dx = rs * (g - mean(g) - xhat * mean(g * xhat)).
+        float sg = 0.0f, sgx = 0.0f;
+        for (int64_t c = 0; c < cols; ++c) {
+          float g = gr[c] * gamma[c];
+          sg += g;
+          sgx += g * (xr[c] - m) * rs;
+        }
+        sg /= cols;
+        sgx /= cols;
+        for (int64_t c = 0; c < cols; ++c) {
+          float xhat = (xr[c] - m) * rs;
+          dr[c] += rs * (gr[c] * gamma[c] - sg - xhat * sgx);
+        }
+      }
+    });
+  }
+  if (dgamma || dbeta) {
+    // Columns are independent: split them over the threads.
+    parallel_for(cols, rows * 3, [&](int64_t c0, int64_t c1) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* xr = x + r * cols;
+        const float* gr = dy + r * cols;
+        for (int64_t c = c0; c < c1; ++c) {
+          if (dgamma) dgamma[c] += gr[c] * (xr[c] - mean[r]) * rstd[r];
+          if (dbeta) dbeta[c] += gr[c];
+        }
+      }
+    });
+  }
+}
+
+namespace {
+constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi)
+}
+
+void gelu(const float* x, float* y, int64_t n) {
+  parallel_for(n, 8, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      float v = x[i];
+      y[i] = 0.5f * v * (1.0f + std::tanh(kGeluC * (v + 0.044715f * v * v * v)));
+    }
+  });
+}
+
+void gelu_backward(const float* x, const float* dy, float* dx, int64_t n) {
+  parallel_for(n, 10, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      float v = x[i];
+      float u = kGeluC * (v + 0.044715f * v * v * v);
+      float t = std::tanh(u);
+      float du = kGeluC * (1.0f + 3.0f * 0.044715f * v * v);
+      dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
+    }
+  });
+}
+
+void gather_rows(const float* table, int64_t n_rows_table, int64_t cols, const int* ids,
+                 int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    ATTNMT_CHECK(ids[i] >= 0 && ids[i] < n_rows_table, "embedding id {} out of range [0, {})",
+                 ids[i], n_rows_table);
+    std::memcpy(out + i * cols, table + int64_t(ids[i]) * cols, cols * sizeof(float));
+  }
+}
+
+void scatter_add_rows(float* d_table, int64_t cols, const int* ids, int64_t n,
+                      const float* d_out) {
+  // Serial over ids (they repeat); vectorised over columns.
+  for (int64_t i = 0; i < n; ++i) {
+    float* dst = d_table + int64_t(ids[i]) * cols;
+    const float* src = d_out + i * cols;
+    for (int64_t c = 0; c < cols; ++c) dst[c] += src[c];
+  }
+}
+
+void copy_strided(const float* src, int64_t src_stride, float* dst, int64_t dst_stride,
+                  int64_t outer, int64_t len, bool accumulate) {
+  parallel_for(outer, len, [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) {
+      const float* s = src + o * src_stride;
+      float* d = dst + o * dst_stride;
+      if (accumulate) {
+        for (int64_t i = 0; i < len; ++i) d[i] += s[i];
+      } else {
+        std::memcpy(d, s, len * sizeof(float));
+      }
+    }
+  });
+}
+
+Shape swapped_shape(const Shape& s, int a, int b) {
+  int64_t d[4] = {1, 1, 1, 1};
+  for (int i = 0; i < s.rank(); ++i) d[i] = s[i];
+  std::swap(d[a], d[b]);
+  switch (s.rank()) {
+    case 2: return Shape{d[0], d[1]};
+    case 3: return Shape{d[0], d[1], d[2]};
+    case 4: return Shape{d[0], d[1], d[2], d[3]};
+    default: fail("transpose needs rank 2 to 4, got shape {}", s.str());
+  }
+}
+
+void transpose_axes(const Tensor& x, int a, int b, Tensor& out, bool accumulate) {
+  const Shape& s = x.shape();
+  int r = s.rank();
+  ATTNMT_CHECK(a >= 0 && b >= 0 && a < r && b < r, "transpose axes {} {} for shape {}", a, b,
+               s.str());
+  // Pad to rank 4 at the front; strides of the input, permuted.
+  int64_t d[4] = {1, 1, 1, 1}, st[4];
+  int off = 4 - r;
+  for (int i = 0; i < r; ++i) d[off + i] = s[i];
+  st[3] = 1;
+  for (int i = 2; i >= 0; --i) st[i] = st[i + 1] * d[i + 1];
+  std::swap(d[off + a], d[off + b]);
+  std::swap(st[off + a], st[off + b]);
+  const float* src = x.data();
+  float* dst = out.data();
+  parallel_for(d[0] * d[1], d[2] * d[3], [&](int64_t b0, int64_t b1) {
+    for (int64_t ij = b0; ij < b1; ++ij) {
+      int64_t i = ij / d[1], j = ij % d[1];
+      float* o = dst + ij * d[2] * d[3];
+      for (int64_t k = 0; k < d[2]; ++k) {
+        const float* in = src + i * st[0] + j * st[1] + k * st[2];
+        if (accumulate) {
+          for (int64_t l = 0; l < d[3]; ++l) o[k * d[3] + l] += in[l * st[3]];
+        } else {
+          for (int64_t l = 0; l < d[3]; ++l) o[k * d[3] + l] = in[l * st[3]];
+        }
+      }
+    }
+  });
+}
+
+void add_bias_rows(float* y, const float* b, int64_t rows, int64_t cols) {
+  parallel_for(rows, cols, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t c = 0; c < cols; ++c) y[r * cols + c] += b[c];
+  });
+}
+
+void sum_rows(const float* dy, float* db, int64_t rows, int64_t cols) {
+  parallel_for(cols, rows, [&](int64_t c0, int64_t c1) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = c0; c < c1; ++c) db[c] += dy[r * cols + c];
+  });
+}
+
+void dropout_mask(float* mask, int64_t n, float p, Rng& rng) {
+  float scale = 1.0f / (1.0f - p);
+  // 24 random bits per draw: serial so that the stream depends only on the seed.
+  uint32_t threshold = static_cast<uint32_t>(p * 16777216.0f);
+  auto& eng = rng.engine();
+  int64_t i = 0;
+  while (i < n) {
+    uint64_t bits = eng();
+    for (int k = 0; k < 2 && i < n; ++k, ++i) {
+      uint32_t r = static_cast<uint32_t>(bits >> (k * 32)) & 0xFFFFFF;
+      mask[i] = r < threshold ? 0.0f : scale;
+    }
+  }
+}
+
+namespace {
+inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+}  // namespace
+
+void lstm_cell_forward(const float* gates, const float* c_prev, float* act, float* c, float* h,
+                       int64_t B, int64_t H) {
+  parallel_for(B, H * 40, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const float* g = gates + b * 4 * H;
+      float* a = act + b * 4 * H;
+      for (int64_t j = 0; j < H; ++j) {
+        float i_ = sigmoidf(g[j]), f_ = sigmoidf(g[H + j]), g_ = std::tanh(g[2 * H + j]),
+              o_ = sigmoidf(g[3 * H + j]);
+        a[j] = i_, a[H + j] = f_, a[2 * H + j] = g_, a[3 * H + j] = o_;
+        float cc = f_ * c_prev[b * H + j] + i_ * g_;
+        c[b * H + j] = cc;
+        h[b * H + j] = o_ * std::tanh(cc);
+      }
+    }
+  });
+}
+
+void lstm_cell_backward(const float* act, const float* c_prev, const float* c, const float* dh,
+                        const float* dc, float* d_gates, float* dc_prev, int64_t B, int64_t H) {
+  parallel_for(B, H * 30, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const float* a = act + b * 4 * H;
+      float* dg = d_gates + b * 4 * H;
+      for (int64_t j = 0; j < H; ++j) {
+        int64_t k = b * H + j;
+        float i_ = a[j], f_ = a[H + j], g_ = a[2 * H + j], o_ = a[3 * H + j];
+        float tc = std::tanh(c[k]);
+        float dct = (dc ? dc[k] : 0.0f) + (dh ? dh[k] * o_ * (1.0f - tc * tc) : 0.0f);
+        float dho = dh ? dh[k] * tc : 0.0f;
+        dg[j] = dct * g_ * i_ * (1.0f - i_);
+        dg[H + j] = dct * c_prev[k] * f_ * (1.0f - f_);
+        dg[2 * H + j] = dct * i_ * (1.0f - g_ * g_);
+        dg[3 * H + j] = dho * o_ * (1.0f - o_);
+        dc_prev[k] = dct * f_;
+      }
+    }
+  });
+}
+
+}  // namespace attnmt::kernels

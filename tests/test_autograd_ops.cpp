@@ -1,0 +1,155 @@
+// A finite-difference gradient check for every autograd op: random shapes, batch size 1,
+// odd sizes and masked positions.
+#include "gradcheck.h"
+
+using namespace attnmt;
+using namespace attnmt::testing;
+
+namespace {
+Rng g_rng(7);
+Tensor rnd(const Shape& s, float scale = 1.0f) { return random_tensor(s, g_rng, scale); }
+}  // namespace
+
+TEST_CASE("gradcheck linear with and without bias, batch 1 and odd sizes", "[autograd][grad]") {
+  for (auto [rows, in, out] : {std::tuple{1, 3, 5}, std::tuple{7, 4, 3}}) {
+    gradcheck([](const std::vector<Var>& p) { return linear(p[0], p[1], p[2]); },
+              {rnd({rows, in}), rnd({out, in}), rnd({out})});
+    gradcheck([](const std::vector<Var>& p) { return linear(p[0], p[1]); },
+              {rnd({2, rows, in}), rnd({out, in})});
+  }
+}
+
+TEST_CASE("gradcheck matmul in all four transpose combinations", "[autograd][grad]") {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      Tensor a = ta ? rnd({4, 3}) : rnd({3, 4});
+      Tensor b = tb ? rnd({5, 4}) : rnd({4, 5});
+      gradcheck([=](const std::vector<Var>& p) { return matmul(p[0], p[1], ta, tb); }, {a, b});
+    }
+}
+
+TEST_CASE("gradcheck bmm in all four transpose combinations", "[autograd][grad]") {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      Tensor a = ta ? rnd({2, 4, 3}) : rnd({2, 3, 4});
+      Tensor b = tb ? rnd({2, 5, 4}) : rnd({2, 4, 5});
+      gradcheck([=](const std::vector<Var>& p) { return bmm(p[0], p[1], ta, tb); }, {a, b});
+    }
+}
+
+TEST_CASE("gradcheck element-wise add, sub, mul, scale, add_broadcast", "[autograd][grad]") {
+  Tensor a = rnd({3, 5}), b = rnd({3, 5});
+  gradcheck([](const std::vector<Var>& p) { return add(p[0], p[1]); }, {a, b});
+  gradcheck([](const std::vector<Var>& p) { return sub(p[0], p[1]); }, {a, b});
+  gradcheck([](const std::vector<Var>& p) { return mul(p[0], p[1]); }, {a, b});
+  gradcheck([](const std::vector<Var>& p) { return scale(p[0], -2.5f); }, {a});
+  gradcheck([](const std::vector<Var>& p) { return add_broadcast(p[0], p[1]); },
+            {rnd({2, 3, 4}), rnd({2, 4})});
+  gradcheck([](const std::vector<Var>& p) { return add_broadcast(p[0], p[1]); },
+            {rnd({5, 4}), rnd({4})});
+}
+
+TEST_CASE("gradcheck sum and mean", "[autograd][grad]") {
+  gradcheck([](const std::vector<Var>& p) { return sum(p[0]); }, {rnd({3, 4})});
+  gradcheck([](const std::vector<Var>& p) { return mean(p[0]); }, {rnd({1, 7})});
+}
+
+TEST_CASE("gradcheck activations", "[autograd][grad]") {
+  gradcheck([](const std::vector<Var>& p) { return tanh(p[0]); }, {rnd({3, 5})});
+  gradcheck([](const std::vector<Var>& p) { return sigmoid(p[0]); }, {rnd({3, 5})});
+  gradcheck([](const std::vector<Var>& p) { return gelu(p[0]); }, {rnd({3, 5})});
+  // relu: keep inputs away from the kink at 0, where finite differences are meaningless.
+  Tensor x = rnd({4, 6});
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] += x[i] >= 0 ? 0.1f : -0.1f;
+  gradcheck([](const std::vector<Var>& p) { return relu(p[0]); }, {x});
+}
+
+TEST_CASE("gradcheck softmax and log_softmax with and without a mask", "[autograd][grad]") {
+  Tensor mask = Tensor::full(Shape{3, 5}, 1.0f);
+  mask.at({0, 4}) = 0.0f;
+  mask.at({2, 0}) = 0.0f;
+  mask.at({2, 1}) = 0.0f;
+  gradcheck([](const std::vector<Var>& p) { return softmax(p[0]); }, {rnd({3, 5})});
+  gradcheck([&](const std::vector<Var>& p) { return softmax(p[0], &mask); }, {rnd({3, 5})});
+  gradcheck([](const std::vector<Var>& p) { return log_softmax(p[0]); }, {rnd({1, 7})});
+  // Masked log-probs are -1e30: compare through a masked_fill that zeroes them.
+  gradcheck([&](const std::vector<Var>& p) {
+    return masked_fill(log_softmax(p[0], &mask), mask, 0.0f);
+  }, {rnd({3, 5})});
+}
+
+TEST_CASE("gradcheck layer_norm", "[autograd][grad]") {
+  gradcheck([](const std::vector<Var>& p) { return layer_norm(p[0], p[1], p[2]); },
+            {rnd({3, 6}), rnd({6}), rnd({6})});
+  gradcheck([](const std::vector<Var>& p) { return layer_norm(p[0], p[1], p[2]); },
+            {rnd({1, 2, 5}), rnd({5}), rnd({5})});
+}
+
+TEST_CASE("gradcheck dropout with a fixed mask", "[autograd][grad]") {
+  gradcheck([](const std::vector<Var>& p) {
+    Rng rng(99);  // same mask on every evaluation
+    return dropout(p[0], 0.3f, rng, true);
+  }, {rnd({4, 5})});
+}
+
+TEST_CASE("gradcheck masked_fill", "[autograd][grad]") {
+  Tensor mask = Tensor::from(Shape{2, 3}, {1, 0, 1, 0, 1, 1});
+  gradcheck([&](const std::vector<Var>& p) { return masked_fill(p[0], mask, -7.0f); },
+            {rnd({2, 3})});
+}
+
+TEST_CASE("gradcheck reshape, transpose, concat, slice", "[autograd][grad]") {
+  gradcheck([](const std::vector<Var>& p) { return reshape(p[0], Shape{3, 4}); }, {rnd({2, 6})});
+  gradcheck([](const std::vector<Var>& p) { return transpose(p[0], 1, 2); }, {rnd({2, 3, 4, 5})});
+  gradcheck([](const std::vector<Var>& p) { return transpose(p[0], 0, 1); }, {rnd({3, 4})});
+  for (int axis : {0, 1, 2})
+    gradcheck([axis](const std::vector<Var>& p) { return concat({p[0], p[1]}, axis); },
+              {rnd({2, 3, 4}), rnd({2, 3, 4})});
+  gradcheck([](const std::vector<Var>& p) { return concat({p[0], p[1], p[0]}, -1); },
+            {rnd({2, 3}), rnd({2, 1})});
+  gradcheck([](const std::vector<Var>& p) { return slice(p[0], 1, 1, 3); }, {rnd({2, 4, 3})});
+  gradcheck([](const std::vector<Var>& p) { return slice(p[0], 0, 0, 1); }, {rnd({3, 2})});
+}
+
+TEST_CASE("gradcheck embedding and index_rows with repeated ids", "[autograd][grad]") {
+  std::vector<int> ids{2, 0, 2, 3, 1, 2};
+  gradcheck([&](const std::vector<Var>& p) { return embedding(p[0], ids, Shape{2, 3}); },
+            {rnd({4, 5})});
+  std::vector<int> rows{1, 1, 0};
+  gradcheck([&](const std::vector<Var>& p) { return index_rows(p[0], rows); }, {rnd({2, 3, 2})});
+}
+
+TEST_CASE("gradcheck label-smoothed cross-entropy with padding", "[autograd][grad]") {
+  std::vector<int> targets{3, 0, 1, 4};  // 0 = pad
+  for (float eps : {0.0f, 0.1f})
+    gradcheck([&](const std::vector<Var>& p) {
+      return cross_entropy(log_softmax(p[0]), targets, eps, 0);
+    }, {rnd({4, 5})});
+}
+
+TEST_CASE("gradcheck lstm_cell", "[autograd][grad]") {
+  gradcheck([](const std::vector<Var>& p) { return lstm_cell(p[0], p[1]); },
+            {rnd({3, 8}), rnd({3, 2})});
+}
+
+TEST_CASE("gradcheck lstm_sequence both directions with padding", "[autograd][grad]") {
+  std::vector<int> lengths{4, 2, 1};
+  for (bool reverse : {false, true})
+    gradcheck([&](const std::vector<Var>& p) {
+      return lstm_sequence(p[0], p[1], lengths, reverse);
+    }, {rnd({3, 4, 12}), rnd({12, 3}, 0.5f)});
+}
+
+TEST_CASE("gradcheck attention with padding and causal masks", "[autograd][grad]") {
+  std::vector<int> klen{3, 5};
+  for (bool causal : {false, true}) {
+    int S = causal ? 4 : 5;
+    std::vector<int> lens = causal ? std::vector<int>{4, 2} : klen;
+    gradcheck([&](const std::vector<Var>& p) {
+      return attention(p[0], p[1], p[2], lens, causal);
+    }, {rnd({2, 2, 4, 3}), rnd({2, 2, S, 3}), rnd({2, 2, S, 3})});
+  }
+  // Batch 1, one head, one query.
+  gradcheck([](const std::vector<Var>& p) { return attention(p[0], p[1], p[2], {}, false); },
+            {rnd({1, 1, 1, 4}), rnd({1, 1, 3, 4}), rnd({1, 1, 3, 4})});
+}
