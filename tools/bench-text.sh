@@ -36,5 +36,5 @@ t1=$(now)
 echo "vocab 8k (1.0): $(echo "$t1 - $t0" | bc) s"
 rm -rf "$TMP"
 
-echo "== (b) read + encode + batch the 50k training pairs"
+echo "== (b) read + encode + batch the 50k training pairs ($THREADS threads)"
 "$BENCH" "$OUT.model" "$CORPUS/train.en" "$CORPUS/train.ja" $THREADS

@@ -22,6 +22,14 @@ int main(int argc, char** argv) {
   try {
     attnmt::set_threads(std::atoi(argv[4]));
     attnmt::Vocab vocab = attnmt::Vocab::load(argv[1]);
+    // Reading and validating alone, to separate file handling from SentencePiece's encoding.
+    auto r0 = clock::now();
+    attnmt::ParallelReader reader(argv[2], argv[3]);
+    attnmt::SentencePair pair;
+    int64_t bytes = 0;
+    while (reader.next(pair)) bytes += pair.src.size() + pair.tgt.size();
+    auto r1 = clock::now();
+    fmt::print("read+validate only:   {:.3f} s  ({:.1f} MB)\n", secs(r0, r1), bytes / 1e6);
     auto t0 = clock::now();
     attnmt::ParallelCorpus corpus = attnmt::load_corpus(argv[2], argv[3], vocab, vocab);
     auto t1 = clock::now();
