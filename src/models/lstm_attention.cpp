@@ -1,0 +1,140 @@
+#include "models/lstm_attention.h"
+
+#include "tensor/error.h"
+
+namespace attnmt {
+
+namespace {
+// [B, S] float mask from lengths: 1 where s < len[b].
+Tensor length_mask(std::span<const int> lengths, int64_t S) {
+  Tensor m = Tensor::zeros(Shape{static_cast<int64_t>(lengths.size()), S});
+  for (size_t b = 0; b < lengths.size(); ++b)
+    for (int64_t s = 0; s < std::min<int64_t>(lengths[b], S); ++s) m.at({int64_t(b), s}) = 1.0f;
+  return m;
+}
+}  // namespace
+
+class LstmAttention::State : public DecoderState {
+ public:
+  Memory memory;
+  Recurrent rec;
+  int rows() const override { return static_cast<int>(memory.mask.dim(0)); }
+};
+
+LstmAttention::LstmAttention(const ModelConfig& c, uint64_t seed) : Seq2Seq(c, seed) {
+  Scope root(params_);
+  const int64_t E = c.emb_dim, Hd = c.dec_hidden;
+  embedding_ = Embedding(root / "embedding", c.vocab_size, E, rng_);
+  encoder_ = LstmEncoder(root / "encoder", E, c.enc_hidden, c.enc_layers, c.bidirectional, rng_);
+  const int64_t M = encoder_.output_dim();
+  use_bridge_ = M != Hd;
+  if (use_bridge_) {
+    bridge_h_ = Linear(root / "bridge" / "h", M, Hd, true, rng_);
+    bridge_c_ = Linear(root / "bridge" / "c", M, Hd, true, rng_);
+  }
+  Scope dec = root / "decoder";
+  w_y_ = Linear(dec / "layer_0" / "w_y", E, 4 * Hd, false, rng_);
+  if (c.input_feeding) w_f_ = Linear(dec / "layer_0" / "w_feed", Hd, 4 * Hd, false, rng_);
+  for (int l = 0; l < c.dec_layers; ++l) {
+    Scope ls = dec / ("layer_" + std::to_string(l));
+    if (l > 0) w_x_.emplace_back(ls / "w_x", Hd, 4 * Hd, false, rng_);
+    cells_.emplace_back(ls, Hd, rng_);
+  }
+  attention_ = SoftAttention(dec / "attention", c.attention, M, Hd, rng_);
+  w_c_ = Linear(dec / "attention" / "w_c", M + Hd, Hd, false, rng_);
+  w_o_ = Linear(dec / "w_out", Hd, E, false, rng_);
+  output_ = OutputLayer(root / "output", embedding_, c.tie_embeddings, c.output_bias, rng_);
+}
+
+LstmAttention::Memory LstmAttention::encode_memory(const IdMatrix& src,
+                                                   std::span<const int> src_len, bool training,
+                                                   Recurrent& init) {
+  const int64_t B = src.rows, S = src.cols, Hd = config_.dec_hidden;
+  const float p = config_.dropout;
+  Var x = dropout(embedding_(src.ids, Shape{B, S}), p, rng_, training);  // [B, S, E]
+  EncoderOutput enc = encoder_(x, src_len, p, rng_, training);
+  Memory m;
+  m.memory = dropout(enc.memory, p, rng_, training);  // [B, S, M]
+  m.keys = attention_.keys(m.memory);
+  m.mask = length_mask(src_len, S);
+  Var h0 = use_bridge_ ? tanh(bridge_h_(enc.final_h)) : enc.final_h;  // [B, Hd]
+  Var c0 = use_bridge_ ? bridge_c_(enc.final_c) : enc.final_c;
+  init.h.assign(cells_.size(), h0);
+  init.c.assign(cells_.size(), c0);
+  init.feed = constant(Tensor::zeros(Shape{B, Hd}));
+  return m;
+}
+
+Var LstmAttention::decode_step(const Var& y_gates, Recurrent& r, const Memory& m, bool training) {
+  const int64_t Hd = config_.dec_hidden;
+  Var x_gates = config_.input_feeding ? add(y_gates, w_f_(r.feed)) : y_gates;  // [N, 4Hd]
+  Var h;
+  for (size_t l = 0; l < cells_.size(); ++l) {
+    if (l > 0) x_gates = w_x_[l - 1](dropout(h, config_.dropout, rng_, training));
+    Var hc = cells_[l](x_gates, r.h[l], r.c[l]);  // [N, 2Hd]
+    h = slice(hc, 1, 0, Hd);
+    r.h[l] = h;
+    r.c[l] = slice(hc, 1, Hd, 2 * Hd);
+  }
+  Var weights = attention_.weights(h, m.keys, m.mask);           // [N, S]
+  Var context = SoftAttention::context(weights, m.memory);       // [N, M]
+  r.feed = dropout(tanh(w_c_(concat({context, h}, 1))), config_.dropout, rng_, training);
+  return weights;
+}
+
+Var LstmAttention::forward(const Batch& batch, Mode mode, Tensor* attention) {
+  const bool training = mode == Mode::kTrain;
+  const int64_t B = batch.size(), T = batch.tgt_in.cols, S = batch.src.cols;
+  const int64_t Hd = config_.dec_hidden, E = config_.emb_dim;
+  Recurrent r;
+  Memory m = encode_memory(batch.src, batch.src_len, training, r);
+  Var y = dropout(embedding_(batch.tgt_in.ids, Shape{B, T}), config_.dropout, rng_, training);
+  // Every step's embedding part of the gates in one GEMM, then bias of layer 0 once.
+  Var y_gates = add_broadcast(w_y_(y), cells_[0].bias());  // [B, T, 4Hd]
+  std::vector<Var> feeds;
+  if (attention) *attention = Tensor::zeros(Shape{B, T, S});
+  for (int64_t t = 0; t < T; ++t) {
+    Var yt = reshape(slice(y_gates, 1, t, t + 1), Shape{B, 4 * Hd});
+    Var w = decode_step(yt, r, m, training);
+    if (attention)
+      for (int64_t b = 0; b < B; ++b)
+        std::copy(w->value.data() + b * S, w->value.data() + (b + 1) * S,
+                  attention->data() + (b * T + t) * S);
+    feeds.push_back(reshape(r.feed, Shape{B, 1, Hd}));
+  }
+  Var hidden = feeds.size() == 1 ? feeds[0] : concat(feeds, 1);  // [B, T, Hd]
+  (void)E;
+  return output_(w_o_(hidden));                                   // [B, T, V]
+}
+
+std::unique_ptr<DecoderState> LstmAttention::encode(const IdMatrix& src,
+                                                    std::span<const int> src_len) {
+  auto st = std::make_unique<State>();
+  st->memory = encode_memory(src, src_len, false, st->rec);
+  return st;
+}
+
+Step LstmAttention::step(DecoderState& state, std::span<const int> last_tokens) {
+  auto& st = static_cast<State&>(state);
+  const int64_t N = st.rows();
+  ATTNMT_CHECK(static_cast<int64_t>(last_tokens.size()) == N, "step: {} tokens for {} rows",
+               last_tokens.size(), N);
+  Var y = embedding_(last_tokens, Shape{N});  // [N, E]
+  Var y_gates = add_broadcast(w_y_(y), cells_[0].bias());
+  Var w = decode_step(y_gates, st.rec, st.memory, false);
+  Var logp = output_(w_o_(st.rec.feed));  // [N, V]
+  return Step{logp->value, w->value};
+}
+
+void LstmAttention::select(DecoderState& state, std::span<const int> rows) {
+  auto& st = static_cast<State&>(state);
+  auto pick = [&](Var& v) { v = index_rows(v, rows); };
+  pick(st.memory.memory);
+  pick(st.memory.keys);
+  st.memory.mask = index_rows(constant(st.memory.mask), rows)->value;
+  for (auto& h : st.rec.h) pick(h);
+  for (auto& c : st.rec.c) pick(c);
+  pick(st.rec.feed);
+}
+
+}  // namespace attnmt

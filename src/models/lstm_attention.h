@@ -1,0 +1,56 @@
+// LstmAttention: a (bidirectional) LSTM encoder and an LSTM decoder with soft attention
+// (dot / general / additive) and Luong input feeding, on the shared Embedding and OutputLayer.
+// Decoder step: gates = W_y y_{t-1} + W_f feed_{t-1} + W_hh h_{t-1} + b; attention over the
+// memory with h_t; feed_t = tanh(W_c [context; h_t]); output = E^T (W_o feed_t).
+// Not here: search (src/decode/) and training (src/train/).
+#pragma once
+
+#include <vector>
+
+#include "models/seq2seq.h"
+#include "nn/attention.h"
+#include "nn/lstm.h"
+
+namespace attnmt {
+
+class LstmAttention : public Seq2Seq {
+ public:
+  LstmAttention(const ModelConfig& config, uint64_t seed);
+  Var forward(const Batch& batch, Mode mode, Tensor* attention = nullptr) override;
+  std::unique_ptr<DecoderState> encode(const IdMatrix& src, std::span<const int> src_len) override;
+  Step step(DecoderState& state, std::span<const int> last_tokens) override;
+  void select(DecoderState& state, std::span<const int> rows) override;
+
+ private:
+  struct Recurrent {       // the decoder's state between steps
+    std::vector<Var> h, c;  // per layer [N, Hd]
+    Var feed;               // [N, Hd] attentional hidden state fed to the next step
+  };
+  struct Memory {
+    Var memory;   // [N, S, M]
+    Var keys;     // [N, S, K]
+    Tensor mask;  // [N, S] 1 = real source position
+  };
+  class State;
+
+  Memory encode_memory(const IdMatrix& src, std::span<const int> src_len, bool training,
+                       Recurrent& init);
+  // One decoder step. y_gates [N, 4Hd]: the embedding part of layer 0's input projection.
+  // Returns the attention weights [N, S]; updates `r`.
+  Var decode_step(const Var& y_gates, Recurrent& r, const Memory& m, bool training);
+
+  Embedding embedding_;
+  LstmEncoder encoder_;
+  Linear bridge_h_, bridge_c_;  // only when encoder and decoder widths differ
+  bool use_bridge_ = false;
+  Linear w_y_;                  // [4Hd, E] embedding part of layer 0's input weights
+  Linear w_f_;                  // [4Hd, Hd] input-feeding part (when enabled)
+  std::vector<Linear> w_x_;     // layers > 0: [4Hd, Hd] input weights
+  std::vector<LstmCell> cells_;
+  SoftAttention attention_;
+  Linear w_c_;                  // [Hd, M + Hd]
+  Linear w_o_;                  // [E, Hd] down to the embedding width
+  OutputLayer output_;
+};
+
+}  // namespace attnmt

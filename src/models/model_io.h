@@ -1,0 +1,35 @@
+// Saving and loading a whole model: its config, its SentencePiece vocabulary and its named
+// parameters in one self-describing file (format: src/io/model_file.h). Extra key/value
+// entries (how it was trained) ride along in the config under "train." keys.
+// Not here: optimiser state and data position, which checkpoints add (src/train/checkpoint.h).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/model_file.h"
+#include "models/seq2seq.h"
+#include "text/vocab.h"
+
+namespace attnmt {
+
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+// The model file contents (config, vocabulary blob, every parameter) without writing it.
+ModelFile model_to_file(const Seq2Seq& model, const Vocab& vocab, const KeyValues& extra = {});
+void save_model(const std::string& path, const Seq2Seq& model, const Vocab& vocab,
+                const KeyValues& extra = {});
+
+struct LoadedModel {
+  std::unique_ptr<Seq2Seq> model;
+  Vocab vocab;
+  ModelFile file;  // the whole file (config, extra entries, tensors)
+};
+// Builds the model the file describes and copies every parameter in; a missing or misshapen
+// tensor is refused naming the file and the parameter.
+LoadedModel model_from_file(ModelFile file);
+LoadedModel load_model(const std::string& path);
+
+}  // namespace attnmt

@@ -1,0 +1,63 @@
+// Seq2Seq: the one interface both architectures implement. Training and decoding drive a model
+// only through it and never know which architecture they hold.
+// Legend: B batch, S source length, T target length, D width, V vocabulary,
+//         N live hypotheses (rows of a decoder state).
+// Not here: the search (src/decode/), the loss and optimiser (src/train/).
+#pragma once
+
+#include <memory>
+#include <span>
+
+#include "autograd/parameters.h"
+#include "models/config.h"
+#include "tensor/random.h"
+#include "text/batch.h"
+
+namespace attnmt {
+
+enum class Mode { kTrain, kEval };  // kTrain enables dropout
+
+// What a model keeps between decoding steps (encoder memory, recurrent state, caches).
+class DecoderState {
+ public:
+  virtual ~DecoderState() = default;
+  virtual int rows() const = 0;  // N
+};
+
+struct Step {
+  Tensor logprobs;   // [N, V]
+  Tensor attention;  // [N, S] the alignment row of this step (source positions incl. EOS)
+};
+
+class Seq2Seq {
+ public:
+  virtual ~Seq2Seq() = default;
+
+  // Teacher-forced pass: log-probabilities [B, T, V] as a graph node. When `attention` is
+  // given it receives the alignment weights [B, T, S] (padding columns are 0).
+  virtual Var forward(const Batch& batch, Mode mode, Tensor* attention = nullptr) = 0;
+
+  // Inference (call under NoGradGuard): encode src [B, S] once (src_len [B] incl. EOS) ...
+  virtual std::unique_ptr<DecoderState> encode(const IdMatrix& src,
+                                               std::span<const int> src_len) = 0;
+  // ... then one step for every row: last_tokens [N] (BOS first) -> log-probs and attention.
+  virtual Step step(DecoderState& state, std::span<const int> last_tokens) = 0;
+  // Keep, reorder or duplicate rows after a beam step: new row i = old row rows[i].
+  virtual void select(DecoderState& state, std::span<const int> rows) = 0;
+
+  const ModelConfig& config() const { return config_; }
+  ParameterStore& params() { return params_; }
+  const ParameterStore& params() const { return params_; }
+  Rng& rng() { return rng_; }
+
+ protected:
+  Seq2Seq(const ModelConfig& config, uint64_t seed) : config_(config), rng_(seed) {}
+  ModelConfig config_;
+  ParameterStore params_;
+  Rng rng_;  // dropout and initialisation
+};
+
+// Builds the model the config names, with freshly initialised parameters.
+std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed = 1);
+
+}  // namespace attnmt
