@@ -226,6 +226,11 @@ TEST_CASE("attnmt vocab reports input errors with file, line and exit code 1",
   CHECK(has(too_big.err, dir.file("toy.ja")));
 
   CHECK(vocab("toy.en", "toy.ja", "--model-type word").exit_code == 1);
+  auto no_folder = run_attnmt(fmt::format("vocab --src '{}' --tgt '{}' --size 60 -o '{}'",
+                                          dir.file("toy.en"), dir.file("toy.ja"),
+                                          dir.file("no/such/folder/v")));
+  CHECK(no_folder.exit_code == 1);
+  CHECK(has(no_folder.err, dir.file("no/such/folder")));
   auto wrong = vocab("toy.en", "toy.ja", "--no-such-option");
   CHECK(wrong.exit_code == 2);
   CHECK(has(wrong.err, "usage: attnmt vocab"));

@@ -178,6 +178,12 @@ VocabResult train_vocab(const VocabOptions& o) {
   if (o.character_coverage <= 0 || o.character_coverage > 1)
     fail("character coverage {} must be in (0, 1]", o.character_coverage);
   if (o.prefix.empty()) fail("no output prefix given");
+  // Fail before the training, not after it.
+  std::filesystem::path folder = std::filesystem::path(o.prefix).parent_path();
+  std::error_code ec;
+  if (!folder.empty() && !std::filesystem::is_directory(folder, ec))
+    fail("output folder '{}' (of prefix '{}') does not exist: create it first", folder.string(),
+         o.prefix);
 
   // Read and validate every pair; keep a uniform sample of max_lines pairs (reservoir).
   ParallelReader reader(o.src, o.tgt, o.reader);
