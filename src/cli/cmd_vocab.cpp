@@ -2,33 +2,12 @@
 // Thin: parses options into VocabOptions and calls train_vocab() in text/vocab.h.
 #include <fmt/format.h>
 
-#include <vector>
-
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "tensor/threads.h"
 #include "text/vocab.h"
 
 namespace attnmt::cli {
-
-namespace {
-
-// TEMPORARY: cli/options.cpp passes (argc - 1, argv + 1) to po::command_line_parser, which
-// itself skips argv[0], so the first real argument is lost. Until that is fixed there, probe the
-// behaviour once and shift argv to match; this works before and after the fix.
-bool parse_options_drops_first_argument() {
-  static const bool drops = [] {
-    po::options_description probe_desc;
-    probe_desc.add_options()("probe", po::value<int>());
-    char cmd[] = "vocab", arg[] = "--probe=1";
-    char* args[] = {cmd, arg};
-    auto vm = parse_options(CommandSpec{"vocab", "attnmt vocab", ""}, probe_desc, 2, args);
-    return vm && !vm->count("probe");
-  }();
-  return drops;
-}
-
-}  // namespace
 
 int run_vocab(int argc, char** argv) {
   CommandSpec spec{
@@ -58,9 +37,7 @@ int run_vocab(int argc, char** argv) {
        "skip pairs with invalid UTF-8 instead of failing")
       ("seed", po::value(&o.seed)->default_value(1), "seed for the sample")
       ("threads", po::value(&o.threads)->default_value(0), "threads (0 = all cores)");
-  std::vector<char*> args(argv, argv + argc);
-  if (parse_options_drops_first_argument()) args.insert(args.begin(), argv[0]);
-  auto vm = parse_options(spec, desc, static_cast<int>(args.size()), args.data());
+  auto vm = parse_options(spec, desc, argc, argv);
   if (!vm) return 0;
   o.reader.max_words = max_length;
   o.threads = set_threads(o.threads);
