@@ -1,0 +1,100 @@
+// The file-translation pipeline behind `attnmt translate` (and `attnmt align` without --tgt):
+// lines streamed in windows, encoded with the model's vocabulary, sorted by length, cut into
+// batches, searched (decode/search.h) and written back in input order, with optional n-best
+// lists and alignments.
+// Not here: the search itself (search.h), alignment formats (alignment.h), option parsing
+// (cli/cmd_translate.cpp).
+//
+// Batching: within a window of `window` lines sorted by source length (longest first), a batch
+// takes sentences while  sentences <= batch_size  and, when batch_tokens > 0,
+//   sentences x longest source in the batch (pieces incl. EOS, i.e. with padding) x beam
+//   <= batch_tokens
+// (the decoder rows times the source positions each attends to). A single sentence over the
+// budget still forms a batch of its own.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "decode/alignment.h"
+#include "decode/search.h"
+#include "models/seq2seq.h"
+#include "text/corpus.h"
+#include "text/vocab.h"
+
+namespace attnmt {
+
+enum class AlignmentOutput { kNone, kSoft, kHard };
+
+struct TranslateOptions {
+  SearchOptions search;
+  int batch_size = 64;         // sentences per batch
+  int64_t batch_tokens = 0;    // padded source positions x beam per batch (0 = no limit)
+  int window = 1000;           // lines read, sorted and translated together
+  int max_source_pieces = 250;  // longer sources are cut (and counted)
+  bool n_best_format = false;  // "INDEX ||| hypothesis ||| score" lines, n_best per input
+  AlignmentOutput alignment = AlignmentOutput::kNone;
+  bool word_level = true;      // alignment between words (space-separated) rather than pieces
+  bool progress = false;       // a lines/s line on stderr
+};
+
+struct TranslateStats {
+  int64_t lines = 0;          // input lines (= output lines without n-best)
+  int64_t empty = 0;          // empty (or whitespace-only) lines, passed through as empty
+  int64_t truncated = 0;      // sources cut at max_source_pieces
+  int64_t src_pieces = 0;     // after cutting, EOS excluded
+  int64_t tgt_pieces = 0;     // of the best hypotheses, EOS excluded
+  double seconds = 0;         // reading, search and writing (model loading excluded)
+};
+
+// Translates already-encoded sources (pieces, no EOS; an empty one gets no hypothesis and is
+// never fed to the model). Results in input order, n_best per sentence, best first.
+// on_batch (optional) is told the number of sentences translated so far after each batch.
+std::vector<std::vector<Hypothesis>> translate_ids(
+    Seq2Seq& model, const std::vector<std::vector<int>>& src, const TranslateOptions& options,
+    const std::function<void(int64_t)>& on_batch = {});
+
+// The alignment of one hypothesis: source pieces + "</s>" x hypothesis pieces + "</s>" with the
+// attention rows; then EOS removed (unless keep_eos) and merged to words when word_level.
+Alignment hypothesis_alignment(const Vocab& vocab, const std::vector<int>& src,
+                               const Hypothesis& hyp, bool word_level, bool keep_eos = false);
+
+// The output line(s) of one input line (no trailing newline; n-best gives several lines
+// joined by '\n'). `index` is the 0-based input line number.
+std::string format_translation(const Vocab& vocab, int64_t index, const std::vector<int>& src,
+                               const std::vector<Hypothesis>& hyps,
+                               const TranslateOptions& options);
+
+// Streams `input_path` ("-" = stdin) to `out`, window by window. Throws attnmt::Error naming
+// file:line on invalid UTF-8. Progress (if on) goes to stderr.
+TranslateStats translate_file(Seq2Seq& model, const Vocab& vocab, const std::string& input_path,
+                              std::ostream& out, const TranslateOptions& options);
+
+// Input lines from a file or stdin ("-" or ""), validated as LineReader does (strict UTF-8,
+// "\r" and a leading byte-order mark stripped); errors name "<stdin>:LINE" or "FILE:LINE".
+class InputLines {
+ public:
+  explicit InputLines(const std::string& path);
+  ~InputLines();
+  bool next(std::string& line);
+  int64_t line_no() const { return line_no_; }  // of the last line returned (1-based)
+
+ private:
+  std::unique_ptr<LineReader> file_;
+  int64_t line_no_ = 0;
+};
+
+// Encodes a window of lines (in parallel), cutting each at max_pieces (0 = no cut).
+// Exposed for `attnmt align`, which walks its inputs the same way.
+struct EncodedWindow {
+  std::vector<std::vector<int>> ids;  // [n][len] pieces, cut to max_source_pieces
+  int64_t truncated = 0;
+};
+EncodedWindow encode_window(const Vocab& vocab, const std::vector<std::string>& lines,
+                            int max_pieces);
+
+}  // namespace attnmt
