@@ -47,8 +47,7 @@ TEST_CASE("one epoch holds every pair exactly once", "[text][batch]") {
   for (int64_t i = 0; i < 1000; ++i) CHECK(idx[i] == i);
 }
 
-TEST_CASE("batches are deterministic per (seed, epoch) and change across epochs",
-          "[text][batch]") {
+TEST_CASE("batches are deterministic per (seed, epoch) and change across epochs", "[text][batch]") {
   ParallelCorpus c = synthetic(500, 20, 3);
   BatchOptions o;
   o.batch_tokens = 150;
@@ -65,8 +64,7 @@ TEST_CASE("batches are deterministic per (seed, epoch) and change across epochs"
   CHECK(all_indices(a) != all_indices(make_epoch_batches(c, o, 43, 3)));
 }
 
-TEST_CASE("the target token budget counts real tokens with EOS and is respected",
-          "[text][batch]") {
+TEST_CASE("the target token budget counts real tokens with EOS and is respected", "[text][batch]") {
   ParallelCorpus c = synthetic(800, 40, 11);
   // One pair far over the budget must still come out, alone.
   c.src.push_back(std::vector<int>(10, 5));
@@ -113,9 +111,9 @@ TEST_CASE("make_batch lays out EOS, BOS and padding", "[text][batch]") {
   std::vector<int64_t> idx = {1, 0};
   Batch b = make_batch(c, idx);
   REQUIRE(b.src.rows == 2);
-  REQUIRE(b.src.cols == 4);     // 3 ids + EOS
-  REQUIRE(b.tgt_in.cols == 5);  // BOS + 4 ids
-  REQUIRE(b.tgt_out.cols == 5); // 4 ids + EOS
+  REQUIRE(b.src.cols == 4);      // 3 ids + EOS
+  REQUIRE(b.tgt_in.cols == 5);   // BOS + 4 ids
+  REQUIRE(b.tgt_out.cols == 5);  // 4 ids + EOS
   CHECK(b.src.ids == std::vector<int>{20, kEosId, kPadId, kPadId, 10, 11, 12, kEosId});
   CHECK(b.tgt_in.ids ==
         std::vector<int>{kBosId, 40, 41, 42, 43, kBosId, 30, kPadId, kPadId, kPadId});

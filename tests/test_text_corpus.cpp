@@ -21,8 +21,8 @@ std::pair<std::string, std::string> toy_lines(int n) {
   const char* ja_verbs[] = {"見 た", "聞 い た", "好き だっ た", "見つけ た", "眺め た"};
   std::string en, jp;
   for (int i = 0; i < n; ++i) {
-    en += fmt::format("the {} {} {} {} times .\n", nouns[i % 7], verbs[i % 5],
-                      nouns[(i / 7) % 7], i % 11);
+    en += fmt::format("the {} {} {} {} times .\n", nouns[i % 7], verbs[i % 5], nouns[(i / 7) % 7],
+                      i % 11);
     jp += fmt::format("{} は {} を {} 回 {} 。\n", ja[i % 7], ja[(i / 7) % 7], i % 11,
                       ja_verbs[i % 5]);
   }
@@ -40,18 +40,19 @@ TEST_CASE("the UTF-8 validator accepts valid text and finds each kind of bad seq
   CHECK(is_valid_utf8(""));
   CHECK(is_valid_utf8("plain ascii ."));
   CHECK(is_valid_utf8("caf\xC3\xA9 \xE7\x8C\xAB \xF0\x9F\x98\x80"));  // é 猫 😀
-  CHECK(is_valid_utf8("\xF4\x8F\xBF\xBF"));                         // U+10FFFF, the last
-  CHECK(is_valid_utf8("\xED\x9F\xBF"));                             // U+D7FF, below surrogates
-  CHECK(find_invalid_utf8("ab\xC0\x80") == 2);          // overlong NUL
-  CHECK(find_invalid_utf8("\xC1\xBF") == 0);            // overlong 2-byte
-  CHECK(find_invalid_utf8("x\xE0\x80\xAF") == 1);       // overlong 3-byte
-  CHECK(find_invalid_utf8("\xF0\x8F\xBF\xBF") == 0);    // overlong 4-byte
-  CHECK(find_invalid_utf8("ok\xED\xA0\x80") == 2);      // surrogate U+D800
-  CHECK(find_invalid_utf8("\xF4\x90\x80\x80") == 0);    // U+110000
-  CHECK(find_invalid_utf8("\xF5\x80\x80\x80") == 0);    // lead byte out of range
-  CHECK(find_invalid_utf8("abc\xE7\x8C") == 3);         // truncated at the end
-  CHECK(find_invalid_utf8("\xE7\x8C" "a") == 0);        // truncated before ASCII
-  CHECK(find_invalid_utf8("a\x80") == 1);               // stray continuation
+  CHECK(is_valid_utf8("\xF4\x8F\xBF\xBF"));                           // U+10FFFF, the last
+  CHECK(is_valid_utf8("\xED\x9F\xBF"));                               // U+D7FF, below surrogates
+  CHECK(find_invalid_utf8("ab\xC0\x80") == 2);                        // overlong NUL
+  CHECK(find_invalid_utf8("\xC1\xBF") == 0);                          // overlong 2-byte
+  CHECK(find_invalid_utf8("x\xE0\x80\xAF") == 1);                     // overlong 3-byte
+  CHECK(find_invalid_utf8("\xF0\x8F\xBF\xBF") == 0);                  // overlong 4-byte
+  CHECK(find_invalid_utf8("ok\xED\xA0\x80") == 2);                    // surrogate U+D800
+  CHECK(find_invalid_utf8("\xF4\x90\x80\x80") == 0);                  // U+110000
+  CHECK(find_invalid_utf8("\xF5\x80\x80\x80") == 0);                  // lead byte out of range
+  CHECK(find_invalid_utf8("abc\xE7\x8C") == 3);                       // truncated at the end
+  CHECK(find_invalid_utf8("\xE7\x8C"
+                          "a") == 0);      // truncated before ASCII
+  CHECK(find_invalid_utf8("a\x80") == 1);  // stray continuation
   CHECK(find_invalid_utf8("\xFF") == 0);
 }
 
@@ -127,7 +128,9 @@ TEST_CASE("ParallelReader errors name the files and the line", "[text][corpus]")
 TEST_CASE("LineReader keeps empty lines and rejects invalid UTF-8 with file:line",
           "[text][corpus]") {
   TempDir dir("text");
-  write_text(dir.file("in.txt"), "\xEF\xBB\xBF" "first\r\n\nthird\n");  // BOM dropped
+  write_text(dir.file("in.txt"),
+             "\xEF\xBB\xBF"
+             "first\r\n\nthird\n");  // BOM dropped
   write_text(dir.file("bad.txt"), "ok\nok\n\xE3\x81\n");
   LineReader r(dir.file("in.txt"));
   std::string line;
@@ -164,8 +167,10 @@ TEST_CASE("load_corpus encodes kept pairs and skips over-long ones", "[text][cor
   // Extra pairs: an empty one and one much longer than the rest.
   std::string long_en = "the cat saw the dog";
   for (int i = 0; i < 20; ++i) long_en += " and the bird";
-  write_text(dir.file("mix.en"), "the cat saw 1 times .\n\n" + long_en + "\nthe dog saw 2 times .\n");
-  write_text(dir.file("mix.ja"), "猫 は 1 回 見 た 。\n犬\n犬 は 見 た 。\n犬 は 2 回 聞 い た 。\n");
+  write_text(dir.file("mix.en"),
+             "the cat saw 1 times .\n\n" + long_en + "\nthe dog saw 2 times .\n");
+  write_text(dir.file("mix.ja"),
+             "猫 は 1 回 見 た 。\n犬\n犬 は 見 た 。\n犬 は 2 回 聞 い た 。\n");
   ReaderOptions ro;
   ro.max_length = 30;
   ParallelCorpus c = load_corpus(dir.file("mix.en"), dir.file("mix.ja"), v, v, ro);
@@ -226,9 +231,9 @@ TEST_CASE("attnmt vocab reports input errors with file, line and exit code 1",
   CHECK(has(too_big.err, dir.file("toy.ja")));
 
   CHECK(vocab("toy.en", "toy.ja", "--model-type word").exit_code == 1);
-  auto no_folder = run_attnmt(fmt::format("vocab --src '{}' --tgt '{}' --size 60 -o '{}'",
-                                          dir.file("toy.en"), dir.file("toy.ja"),
-                                          dir.file("no/such/folder/v")));
+  auto no_folder =
+      run_attnmt(fmt::format("vocab --src '{}' --tgt '{}' --size 60 -o '{}'", dir.file("toy.en"),
+                             dir.file("toy.ja"), dir.file("no/such/folder/v")));
   CHECK(no_folder.exit_code == 1);
   CHECK(has(no_folder.err, dir.file("no/such/folder")));
   auto wrong = vocab("toy.en", "toy.ja", "--no-such-option");

@@ -171,8 +171,8 @@ TEST_CASE("loading something that is not a vocabulary is a clear error", "[text]
 
 TEST_CASE("word_starts and words group pieces at U+2581", "[text][vocab]") {
   const std::string m = "\xE2\x96\x81";  // ▁
-  std::vector<std::string> pieces = {m + "the", m + "cat", "s", m + "sat", m, "。", m + "a", "b",
-                                     "c"};
+  std::vector<std::string> pieces = {m + "the", m + "cat", "s", m + "sat", m,
+                                     "。",      m + "a",   "b", "c"};
   CHECK(Vocab::word_starts(pieces) == std::vector<int>{0, 1, 1, 2, 3, 3, 4, 4, 4});
   CHECK(Vocab::words(pieces) == std::vector<std::string>{"the", "cats", "sat", "。", "abc"});
   // A first piece without the mark still starts word 0.
@@ -187,6 +187,6 @@ TEST_CASE("words of encoded text are the text's words", "[text][vocab]") {
   const Vocab& v = shared_vocab(dir);
   std::string text = "many animals have been destroyed by men .";
   auto words = Vocab::words(v.pieces(v.encode(text)));
-  CHECK(words == std::vector<std::string>{"many", "animals", "have", "been", "destroyed", "by",
-                                          "men", "."});
+  CHECK(words ==
+        std::vector<std::string>{"many", "animals", "have", "been", "destroyed", "by", "men", "."});
 }

@@ -11,8 +11,7 @@ namespace attnmt::cli {
 
 int run_vocab(int argc, char** argv) {
   CommandSpec spec{
-      "vocab",
-      "attnmt vocab --src FILE --tgt FILE --size N -o PREFIX [options]",
+      "vocab", "attnmt vocab --src FILE --tgt FILE --size N -o PREFIX [options]",
       "Trains a SentencePiece vocabulary on a parallel corpus (one sentence per line, UTF-8).\n"
       "Joint over both sides by default: writes PREFIX.model and PREFIX.vocab; with --separate\n"
       "PREFIX.src.model/.vocab and PREFIX.tgt.model/.vocab. Special ids: pad=0 unk=1 bos=2 "
@@ -20,23 +19,23 @@ int run_vocab(int argc, char** argv) {
   VocabOptions o;
   int max_length = 0;
   po::options_description desc("options");
-  desc.add_options()
-      ("src", po::value(&o.src)->required(), "source-language training file")
-      ("tgt", po::value(&o.tgt)->required(), "target-language training file")
-      ("size", po::value(&o.size)->required(), "pieces per vocabulary (e.g. 8000)")
-      ("output,o", po::value(&o.prefix)->required(), "output prefix")
-      ("model-type", po::value(&o.model_type)->default_value("unigram"), "unigram or bpe")
-      ("separate", po::bool_switch(&o.separate), "one vocabulary per language instead of a joint one")
-      ("character-coverage", po::value(&o.character_coverage)->default_value(0.9995, "0.9995"),
-       "share of characters the pieces must cover (1.0 keeps every character)")
-      ("max-lines", po::value(&o.max_lines)->default_value(1000000),
-       "train on a random sample of at most N pairs (0 = all)")
-      ("max-length", po::value(&max_length)->default_value(0),
-       "skip pairs with a side over N words (0 = no limit)")
-      ("skip-bad-lines", po::bool_switch(&o.reader.skip_bad_lines),
-       "skip pairs with invalid UTF-8 instead of failing")
-      ("seed", po::value(&o.seed)->default_value(1), "seed for the sample")
-      ("threads", po::value(&o.threads)->default_value(0), "threads (0 = all cores)");
+  desc.add_options()("src", po::value(&o.src)->required(), "source-language training file")(
+      "tgt", po::value(&o.tgt)->required(), "target-language training file")(
+      "size", po::value(&o.size)->required(), "pieces per vocabulary (e.g. 8000)")(
+      "output,o", po::value(&o.prefix)->required(), "output prefix")(
+      "model-type", po::value(&o.model_type)->default_value("unigram"), "unigram or bpe")(
+      "separate", po::bool_switch(&o.separate),
+      "one vocabulary per language instead of a joint one")(
+      "character-coverage", po::value(&o.character_coverage)->default_value(0.9995, "0.9995"),
+      "share of characters the pieces must cover (1.0 keeps every character)")(
+      "max-lines", po::value(&o.max_lines)->default_value(1000000),
+      "train on a random sample of at most N pairs (0 = all)")(
+      "max-length", po::value(&max_length)->default_value(0),
+      "skip pairs with a side over N words (0 = no limit)")(
+      "skip-bad-lines", po::bool_switch(&o.reader.skip_bad_lines),
+      "skip pairs with invalid UTF-8 instead of failing")(
+      "seed", po::value(&o.seed)->default_value(1), "seed for the sample")(
+      "threads", po::value(&o.threads)->default_value(0), "threads (0 = all cores)");
   auto vm = parse_options(spec, desc, argc, argv);
   if (!vm) return 0;
   o.reader.max_words = max_length;

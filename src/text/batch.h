@@ -49,8 +49,7 @@ std::vector<Batch> make_epoch_batches(const ParallelCorpus& corpus, const BatchO
                                       uint64_t seed, int64_t epoch);
 
 // The same cutting without shuffling (validation, scoring): pairs in corpus order.
-std::vector<Batch> make_ordered_batches(const ParallelCorpus& corpus,
-                                        const BatchOptions& options);
+std::vector<Batch> make_ordered_batches(const ParallelCorpus& corpus, const BatchOptions& options);
 
 // The padded batch of the given pairs, in that order.
 Batch make_batch(const ParallelCorpus& corpus, std::span<const int64_t> indices);

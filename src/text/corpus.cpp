@@ -38,9 +38,7 @@ bool read_line(std::ifstream& in, std::string& line, const std::string& path, in
   return true;
 }
 
-bool is_blank(const std::string& s) {
-  return s.find_first_not_of(" \t\v\f") == std::string::npos;
-}
+bool is_blank(const std::string& s) { return s.find_first_not_of(" \t\v\f") == std::string::npos; }
 
 }  // namespace
 
@@ -59,8 +57,7 @@ std::string describe(const ReaderStats& s) {
   std::string out = fmt::format("read {} pairs, kept {}", s.read, s.kept);
   std::vector<std::string> parts;
   if (s.skipped_empty) parts.push_back(fmt::format("{} with an empty side", s.skipped_empty));
-  if (s.skipped_bad_utf8)
-    parts.push_back(fmt::format("{} with invalid UTF-8", s.skipped_bad_utf8));
+  if (s.skipped_bad_utf8) parts.push_back(fmt::format("{} with invalid UTF-8", s.skipped_bad_utf8));
   if (s.skipped_too_long) parts.push_back(fmt::format("{} too long", s.skipped_too_long));
   if (parts.empty()) return out + "; skipped none";
   out += "; skipped ";
@@ -68,8 +65,7 @@ std::string describe(const ReaderStats& s) {
   return out;
 }
 
-ParallelReader::ParallelReader(std::string src_path, std::string tgt_path,
-                               ReaderOptions options)
+ParallelReader::ParallelReader(std::string src_path, std::string tgt_path, ReaderOptions options)
     : src_path_(std::move(src_path)), tgt_path_(std::move(tgt_path)), options_(options) {
   open_or_fail(src_in_, src_path_, "source");
   open_or_fail(tgt_in_, tgt_path_, "target");
@@ -84,9 +80,10 @@ bool ParallelReader::next(SentencePair& pair) {
     if (has_src != has_tgt) {
       const std::string& ended = has_src ? tgt_path_ : src_path_;
       const std::string& longer = has_src ? src_path_ : tgt_path_;
-      fail("'{}' ends after line {} but '{}' goes on at line {}: the two files must have the "
-           "same number of lines (one sentence per line, aligned)",
-           ended, line_no - 1, longer, line_no);
+      fail(
+          "'{}' ends after line {} but '{}' goes on at line {}: the two files must have the "
+          "same number of lines (one sentence per line, aligned)",
+          ended, line_no - 1, longer, line_no);
     }
     line_no_ = line_no;
     pair.line_no = line_no;
@@ -97,9 +94,10 @@ bool ParallelReader::next(SentencePair& pair) {
       size_t at = find_invalid_utf8(text);
       if (at == std::string::npos) continue;
       if (!options_.skip_bad_lines)
-        fail("{}:{}: invalid UTF-8 at byte {}; convert the file to UTF-8 (e.g. with iconv) or "
-             "pass --skip-bad-lines to skip such lines",
-             side == 0 ? src_path_ : tgt_path_, line_no, at + 1);
+        fail(
+            "{}:{}: invalid UTF-8 at byte {}; convert the file to UTF-8 (e.g. with iconv) or "
+            "pass --skip-bad-lines to skip such lines",
+            side == 0 ? src_path_ : tgt_path_, line_no, at + 1);
       bad = true;
     }
     if (bad) {

@@ -85,9 +85,10 @@ Vocab Vocab::checked(std::shared_ptr<sentencepiece::SentencePieceProcessor> sp,
                      const std::string& origin) {
   if (sp->pad_id() != kPadId || sp->unk_id() != kUnkId || sp->bos_id() != kBosId ||
       sp->eos_id() != kEosId)
-    fail("{}: special ids are pad={} unk={} bos={} eos={}, attnmt needs pad=0 unk=1 bos=2 eos=3; "
-         "train the vocabulary with 'attnmt vocab'",
-         origin, sp->pad_id(), sp->unk_id(), sp->bos_id(), sp->eos_id());
+    fail(
+        "{}: special ids are pad={} unk={} bos={} eos={}, attnmt needs pad=0 unk=1 bos=2 eos=3; "
+        "train the vocabulary with 'attnmt vocab'",
+        origin, sp->pad_id(), sp->unk_id(), sp->bos_id(), sp->eos_id());
   Vocab v;
   v.sp_ = std::move(sp);
   return v;
@@ -99,8 +100,7 @@ Vocab Vocab::load(const std::string& model_path) {
     fail("vocabulary '{}' does not exist or is not a file: check the path", model_path);
   auto sp = std::make_shared<sentencepiece::SentencePieceProcessor>();
   auto status = sp->Load(model_path);
-  if (!status.ok())
-    fail("cannot load SentencePiece model '{}': {}", model_path, status.ToString());
+  if (!status.ok()) fail("cannot load SentencePiece model '{}': {}", model_path, status.ToString());
   return checked(std::move(sp), model_path);
 }
 
@@ -237,20 +237,21 @@ VocabResult train_vocab(const VocabOptions& o) {
         {"bos_id", std::to_string(kBosId)},
         {"eos_id", std::to_string(kEosId)},
         {"num_threads", std::to_string(threads)},
-        {"input_sentence_size", "0"},         // we sampled already
-        {"max_sentence_length", "65536"},     // bytes; the default would drop long lines silently
-        {"minloglevel", "1"},                 // keep SentencePiece's progress log quiet
+        {"input_sentence_size", "0"},      // we sampled already
+        {"max_sentence_length", "65536"},  // bytes; the default would drop long lines silently
+        {"minloglevel", "1"},              // keep SentencePiece's progress log quiet
     };
     VectorIterator it(sentences);
     std::string proto;
     auto status = sentencepiece::SentencePieceTrainer::Train(kwargs, &it, &proto);
     if (!status.ok()) {
       std::string files = job.use_src && job.use_tgt ? fmt::format("'{}' + '{}'", o.src, o.tgt)
-                          : job.use_src             ? fmt::format("'{}'", o.src)
-                                                    : fmt::format("'{}'", o.tgt);
-      fail("training a {}-piece {} vocabulary on {} ({} sentences) failed: {}; if the corpus "
-           "is too small for that many pieces, try a smaller --size",
-           o.size, o.model_type, files, sentences.size(), status.ToString());
+                          : job.use_src              ? fmt::format("'{}'", o.src)
+                                                     : fmt::format("'{}'", o.tgt);
+      fail(
+          "training a {}-piece {} vocabulary on {} ({} sentences) failed: {}; if the corpus "
+          "is too small for that many pieces, try a smaller --size",
+          o.size, o.model_type, files, sentences.size(), status.ToString());
     }
     Vocab vocab = Vocab::from_serialized(proto, job.prefix + ".model");
     sentencepiece::SentencePieceProcessor sp;

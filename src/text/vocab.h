@@ -64,16 +64,16 @@ class Vocab {
 };
 
 struct VocabOptions {
-  std::string src, tgt;     // parallel training files
-  int size = 8000;          // pieces per vocabulary, specials included
-  std::string prefix;       // writes PREFIX.model/.vocab, or PREFIX.{src,tgt}.model/.vocab
+  std::string src, tgt;  // parallel training files
+  int size = 8000;       // pieces per vocabulary, specials included
+  std::string prefix;    // writes PREFIX.model/.vocab, or PREFIX.{src,tgt}.model/.vocab
   std::string model_type = "unigram";  // "unigram" or "bpe"
-  bool separate = false;    // false: one joint model over both sides
+  bool separate = false;               // false: one joint model over both sides
   double character_coverage = 0.9995;
   int64_t max_lines = 1000000;  // sample at most this many pairs (0 = all)
-  uint64_t seed = 1;        // for that sample
-  int threads = 0;          // SentencePiece trainer threads (<= 0: all cores)
-  ReaderOptions reader;     // skip_bad_lines, max_words
+  uint64_t seed = 1;            // for that sample
+  int threads = 0;              // SentencePiece trainer threads (<= 0: all cores)
+  ReaderOptions reader;         // skip_bad_lines, max_words
 };
 
 struct VocabResult {
