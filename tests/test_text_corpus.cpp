@@ -271,3 +271,25 @@ TEST_CASE("attnmt vocab counts empty and too-long pairs and can train separate m
   cat = src.encode("猫");
   CHECK(std::find(cat.begin(), cat.end(), kUnkId) != cat.end());
 }
+
+TEST_CASE("attnmt vocab trains BPE and samples --max-lines pairs", "[text][corpus][cli]") {
+  TempDir dir("text");
+  auto [en, ja] = toy_lines(300);
+  write_text(dir.file("t.en"), en);
+  write_text(dir.file("t.ja"), ja);
+  auto r = run_attnmt(
+      fmt::format("vocab --src '{}' --tgt '{}' --size 70 -o '{}' --model-type bpe --max-lines 120 "
+                  "--threads 1",
+                  dir.file("t.en"), dir.file("t.ja"), dir.file("bpe")));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(has(r.out, "on 120 sentence pairs"));
+  CHECK(has(r.err, "read 300 pairs, kept 300"));
+  Vocab v = Vocab::load(dir.file("bpe.model"));
+  CHECK(v.size() == 70);
+  CHECK(v.decode(v.encode("the dog heard cat 3 times .")) == "the dog heard cat 3 times .");
+  // The .vocab listing has one "piece<TAB>score" line per id, specials first.
+  std::string listing = read_text(dir.file("bpe.vocab"));
+  CHECK(std::count(listing.begin(), listing.end(), '\n') == 70);
+  CHECK(listing.starts_with("<pad>\t0\n<unk>\t0\n<s>\t0\n</s>\t0\n"));
+}
