@@ -1,18 +1,191 @@
-// Placeholder until the Transformer lands (the owner replaces this file).
 #include "models/transformer.h"
+
+#include <cmath>
 
 #include "tensor/error.h"
 
 namespace attnmt {
 
-Transformer::Transformer(const ModelConfig& config, uint64_t seed) : Seq2Seq(config, seed) {
-  fail("the transformer architecture is not built yet");
+// Between decoding steps: per decoder layer the keys/values of the positions decoded so far
+// (self) and of the source (projected once in encode), plus the fused self-attention
+// projection weights so that each step does one GEMM without re-concatenating them.
+class Transformer::State : public DecoderState {
+ public:
+  std::vector<int> src_len;                      // [N] source lengths incl. EOS
+  std::vector<KvCache> self_cache, source_cache;  // per layer: [N, H, L, d]
+  std::vector<Var> qkv_weight, qkv_bias;          // per layer: [3D, D], [3D]
+  int64_t position = 0;                           // target positions decoded so far
+  int rows() const override { return static_cast<int>(src_len.size()); }
+};
+
+Transformer::Transformer(const ModelConfig& c, uint64_t seed) : Seq2Seq(c, seed) {
+  Scope root(params_);
+  const int64_t D = c.emb_dim, H = c.heads, F = c.ffn_dim;
+  ATTNMT_CHECK(D > 0 && H > 0 && D % H == 0, "emb_dim {} is not divisible by {} heads", D, H);
+  ATTNMT_CHECK(c.max_positions > 0, "max_positions must be positive, got {}", c.max_positions);
+  embedding_ = Embedding(root / "embedding", c.vocab_size, D, rng_);
+  positions_ = PositionalEncoding(root / "positions", c.learned_positions, c.max_positions, D, rng_);
+  for (int l = 0; l < c.enc_layers; ++l) {
+    Scope s = root / "encoder" / ("layer_" + std::to_string(l));
+    EncoderLayer e;
+    e.self_attention = MultiHeadAttention(s / "self_attention", D, H, rng_);
+    e.self_norm = LayerNorm(s / "self_attention_norm", D);
+    e.ffn = FeedForward(s / "ffn", D, F, c.activation, rng_);
+    e.ffn_norm = LayerNorm(s / "ffn_norm", D);
+    encoder_.push_back(std::move(e));
+  }
+  for (int l = 0; l < c.dec_layers; ++l) {
+    Scope s = root / "decoder" / ("layer_" + std::to_string(l));
+    DecoderLayer e;
+    e.self_attention = MultiHeadAttention(s / "self_attention", D, H, rng_);
+    e.self_norm = LayerNorm(s / "self_attention_norm", D);
+    e.source_attention = MultiHeadAttention(s / "source_attention", D, H, rng_);
+    e.source_norm = LayerNorm(s / "source_attention_norm", D);
+    e.ffn = FeedForward(s / "ffn", D, F, c.activation, rng_);
+    e.ffn_norm = LayerNorm(s / "ffn_norm", D);
+    decoder_.push_back(std::move(e));
+  }
+  if (c.pre_norm) {
+    encoder_norm_ = LayerNorm(root / "encoder" / "final_norm", D);
+    decoder_norm_ = LayerNorm(root / "decoder" / "final_norm", D);
+  }
+  output_ = OutputLayer(root / "output", embedding_, c.tie_embeddings, c.output_bias, rng_);
 }
-Var Transformer::forward(const Batch&, Mode, Tensor*) { fail("transformer"); }
-std::unique_ptr<DecoderState> Transformer::encode(const IdMatrix&, std::span<const int>) {
-  fail("transformer");
+
+template <typename F>
+Var Transformer::residual(const Var& x, const LayerNorm& norm, F&& f, bool training) {
+  if (config_.pre_norm) return add(x, dropout(f(norm(x)), config_.dropout, rng_, training));
+  return norm(add(x, dropout(f(x), config_.dropout, rng_, training)));
 }
-Step Transformer::step(DecoderState&, std::span<const int>) { fail("transformer"); }
-void Transformer::select(DecoderState&, std::span<const int>) { fail("transformer"); }
+
+int Transformer::align_layer() const {
+  return config_.align_layer < 0 ? config_.dec_layers - 1 : config_.align_layer;
+}
+
+Tensor Transformer::alignment_from(const Tensor& probs) const {
+  const int64_t B = probs.dim(0), H = probs.dim(1), TS = probs.dim(2) * probs.dim(3);
+  Tensor a = Tensor::zeros(Shape{B, probs.dim(2), probs.dim(3)});  // [B, T, S]
+  for (int64_t b = 0; b < B; ++b) {
+    auto out = a.arr().segment(b * TS, TS);
+    if (config_.align_head >= 0) {
+      out = probs.arr().segment((b * H + config_.align_head) * TS, TS);
+    } else {
+      for (int64_t h = 0; h < H; ++h) out += probs.arr().segment((b * H + h) * TS, TS);
+      out /= static_cast<float>(H);
+    }
+  }
+  return a;
+}
+
+Var Transformer::encode_memory(const IdMatrix& src, std::span<const int> src_len, bool training) {
+  const int64_t B = src.rows, S = src.cols;
+  const ModelConfig& c = config_;
+  Var x = dropout(positions_(embedding_(src.ids, Shape{B, S}), 0), c.dropout, rng_, training);
+  for (const EncoderLayer& e : encoder_) {
+    x = residual(x, e.self_norm, [&](const Var& h) {
+      return e.self_attention.self_attention(h, src_len, false, c.attention_dropout, rng_,
+                                             training);
+    }, training);
+    x = residual(x, e.ffn_norm, [&](const Var& h) { return e.ffn(h, c.ffn_dropout, rng_, training); },
+                 training);
+  }
+  return c.pre_norm ? encoder_norm_(x) : x;  // [B, S, D]
+}
+
+Var Transformer::forward(const Batch& batch, Mode mode, Tensor* attention) {
+  const bool training = mode == Mode::kTrain;
+  const ModelConfig& c = config_;
+  const int64_t B = batch.size(), T = batch.tgt_in.cols;
+  Var memory = encode_memory(batch.src, batch.src_len, training);  // [B, S, D]
+  Var x = dropout(positions_(embedding_(batch.tgt_in.ids, Shape{B, T}), 0), c.dropout, rng_,
+                  training);  // [B, T, D]
+  Tensor probs;               // [B, H, T, S] of the alignment layer
+  const int align = align_layer();
+  for (int l = 0; l < static_cast<int>(decoder_.size()); ++l) {
+    const DecoderLayer& e = decoder_[l];
+    // Causal, plus the target padding (which only padded query rows could ever see).
+    x = residual(x, e.self_norm, [&](const Var& h) {
+      return e.self_attention.self_attention(h, batch.tgt_len, true, c.attention_dropout, rng_,
+                                             training);
+    }, training);
+    x = residual(x, e.source_norm, [&](const Var& h) {
+      return e.source_attention.source_attention(h, memory, batch.src_len, c.attention_dropout,
+                                                 rng_, training,
+                                                 attention && l == align ? &probs : nullptr);
+    }, training);
+    x = residual(x, e.ffn_norm, [&](const Var& h) { return e.ffn(h, c.ffn_dropout, rng_, training); },
+                 training);
+  }
+  if (c.pre_norm) x = decoder_norm_(x);
+  if (attention) *attention = alignment_from(probs);
+  return output_(x);  // [B, T, V]
+}
+
+std::unique_ptr<DecoderState> Transformer::encode(const IdMatrix& src,
+                                                  std::span<const int> src_len) {
+  ATTNMT_CHECK(static_cast<int>(src_len.size()) == src.rows, "encode: {} lengths for {} rows",
+               src_len.size(), src.rows);
+  auto st = std::make_unique<State>();
+  st->src_len.assign(src_len.begin(), src_len.end());
+  Var memory = encode_memory(src, src_len, false);  // [N, S, D]
+  st->self_cache.resize(decoder_.size());
+  st->source_cache.resize(decoder_.size());
+  for (size_t l = 0; l < decoder_.size(); ++l) {
+    const MultiHeadAttention& a = decoder_[l].source_attention;
+    const int64_t H = a.heads(), d = a.head_dim();
+    Var kv = linear(memory, a.kv_weight(), a.kv_bias());  // [N, S, 2D]
+    st->source_cache[l].assign(split_heads(kv, 0, H, d)->value,
+                               split_heads(kv, H * d, H, d)->value);  // [N, H, S, d]
+    st->qkv_weight.push_back(constant(decoder_[l].self_attention.qkv_weight()->value));
+    st->qkv_bias.push_back(constant(decoder_[l].self_attention.qkv_bias()->value));
+  }
+  return st;
+}
+
+Step Transformer::step(DecoderState& state, std::span<const int> last_tokens) {
+  auto& st = static_cast<State&>(state);
+  const int64_t N = st.rows(), D = config_.emb_dim;
+  ATTNMT_CHECK(static_cast<int64_t>(last_tokens.size()) == N, "step: {} tokens for {} rows",
+               last_tokens.size(), N);
+  Var x = positions_(embedding_(last_tokens, Shape{N, 1}), st.position);  // [N, 1, D]
+  x = reshape(x, Shape{N, D});
+  Tensor probs;  // [N, H, S] of the alignment layer
+  const int align = align_layer();
+  for (int l = 0; l < static_cast<int>(decoder_.size()); ++l) {
+    const DecoderLayer& e = decoder_[l];
+    const int64_t H = e.self_attention.heads(), d = e.self_attention.head_dim();
+    x = residual(x, e.self_norm, [&](const Var& h) {
+      Var qkv = linear(h, st.qkv_weight[l], st.qkv_bias[l]);  // [N, 3D]
+      st.self_cache[l].append(qkv->value, D, H, d);
+      Tensor ctx = attend_cached(qkv->value.data(), 3 * D, st.self_cache[l], {}, nullptr);
+      return e.self_attention.output()(constant(ctx));
+    }, false);
+    x = residual(x, e.source_norm, [&](const Var& h) {
+      Var q = e.source_attention.query()(h);  // [N, D]
+      Tensor ctx = attend_cached(q->value.data(), D, st.source_cache[l], st.src_len,
+                                 l == align ? &probs : nullptr);
+      return e.source_attention.output()(constant(ctx));
+    }, false);
+    x = residual(x, e.ffn_norm, [&](const Var& h) { return e.ffn(h, 0.0f, rng_, false); }, false);
+  }
+  ++st.position;
+  if (config_.pre_norm) x = decoder_norm_(x);
+  const int64_t H = probs.dim(1), S = probs.dim(2);
+  Tensor align_row = alignment_from(probs.reshape(Shape{N, H, 1, S})).reshape(Shape{N, S});
+  return Step{output_(x)->value, align_row};  // [N, V], [N, S]
+}
+
+void Transformer::select(DecoderState& state, std::span<const int> rows) {
+  auto& st = static_cast<State&>(state);
+  const int n = st.rows();
+  std::vector<int> src_len;
+  for (int r : rows) {
+    ATTNMT_CHECK(r >= 0 && r < n, "select: row {} of {}", r, n);
+    src_len.push_back(st.src_len[r]);
+  }
+  st.src_len = std::move(src_len);
+  for (KvCache& c : st.self_cache) c.select(rows);
+  for (KvCache& c : st.source_cache) c.select(rows);
+}
 
 }  // namespace attnmt

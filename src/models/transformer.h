@@ -1,7 +1,19 @@
-// Transformer encoder-decoder (placeholder until its issue lands; the owner replaces this file).
+// Transformer encoder-decoder (Vaswani et al.) on the shared Embedding and OutputLayer, built to
+// match the PyTorch reference (shared/reference/nmt_ref.py): embeddings * sqrt(D) plus
+// sinusoidal (or learned) positions, pre-norm blocks by default (post-norm as an option), final
+// layer norms in pre-norm mode, dropout on embeddings and on every residual branch.
+// Parameter paths: embedding/weight, positions/weight (learned only), encoder/layer_i/
+// {self_attention, self_attention_norm, ffn, ffn_norm}, decoder/layer_i/{self_attention,
+// self_attention_norm, source_attention, source_attention_norm, ffn, ffn_norm},
+// encoder/final_norm, decoder/final_norm (pre-norm only), output/... (untied weight or bias).
+// The alignment is the source attention of decoder layer align_layer, heads averaged (or one).
+// Not here: the blocks (nn/transformer_blocks.h), search (src/decode/), training (src/train/).
 #pragma once
 
+#include <vector>
+
 #include "models/seq2seq.h"
+#include "nn/transformer_blocks.h"
 
 namespace attnmt {
 
@@ -12,6 +24,35 @@ class Transformer : public Seq2Seq {
   std::unique_ptr<DecoderState> encode(const IdMatrix& src, std::span<const int> src_len) override;
   Step step(DecoderState& state, std::span<const int> last_tokens) override;
   void select(DecoderState& state, std::span<const int> rows) override;
+
+ private:
+  struct EncoderLayer {
+    LayerNorm self_norm, ffn_norm;
+    MultiHeadAttention self_attention;
+    FeedForward ffn;
+  };
+  struct DecoderLayer {
+    LayerNorm self_norm, source_norm, ffn_norm;
+    MultiHeadAttention self_attention, source_attention;
+    FeedForward ffn;
+  };
+  class State;
+
+  // memory [B, S, D] (after the final norm in pre-norm mode).
+  Var encode_memory(const IdMatrix& src, std::span<const int> src_len, bool training);
+  // x + dropout(f(norm(x))) (pre-norm) or norm(x + dropout(f(x))) (post-norm).
+  template <typename F>
+  Var residual(const Var& x, const LayerNorm& norm, F&& f, bool training);
+  int align_layer() const;
+  // [B, H, T, S] -> [B, T, S]: heads averaged, or the configured head.
+  Tensor alignment_from(const Tensor& probs) const;
+
+  Embedding embedding_;
+  PositionalEncoding positions_;
+  std::vector<EncoderLayer> encoder_;
+  std::vector<DecoderLayer> decoder_;
+  LayerNorm encoder_norm_, decoder_norm_;  // pre-norm only
+  OutputLayer output_;
 };
 
 }  // namespace attnmt

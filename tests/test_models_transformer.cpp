@@ -1,0 +1,477 @@
+// Tests of the Transformer model: parameter paths, log-probabilities and alignments,
+// causality, incremental decoding against the teacher-forced pass (several configurations),
+// select, save/load, a finite-difference check of the loss, dropout, a memorisation run.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <chrono>
+#include <fstream>
+
+#include "autograd/ops.h"
+#include "helpers.h"
+#include "models/model_io.h"
+#include "models/transformer.h"
+#include "tensor/error.h"
+#include "tensor/threads.h"
+
+using namespace attnmt;
+using namespace attnmt::testing;
+
+namespace {
+
+ModelConfig tiny_config() {
+  ModelConfig c;
+  c.arch = "transformer";
+  c.vocab_size = 23;
+  c.emb_dim = 8;
+  c.heads = 2;
+  c.ffn_dim = 16;
+  c.enc_layers = 2;
+  c.dec_layers = 2;
+  c.dropout = 0.1f;
+  c.max_positions = 32;
+  return c;
+}
+
+IdMatrix ids(int rows, int cols, std::vector<int> v) {
+  IdMatrix m;
+  m.rows = rows;
+  m.cols = cols;
+  m.ids = std::move(v);
+  return m;
+}
+
+// B 2, S 5, T 4: row 1 is padded on both sides.
+Batch tiny_batch() {
+  Batch b;
+  b.src = ids(2, 5, {5, 6, 7, 8, kEosId, 9, 10, kEosId, kPadId, kPadId});
+  b.tgt_in = ids(2, 4, {kBosId, 11, 12, 13, kBosId, 14, kPadId, kPadId});
+  b.tgt_out = ids(2, 4, {11, 12, 13, kEosId, 14, kEosId, kPadId, kPadId});
+  b.src_len = {5, 3};
+  b.tgt_len = {4, 2};
+  b.n_tgt_tokens = 6;
+  return b;
+}
+
+// Teacher-forced incremental decoding of `batch`: log-probs [B, T, V] and attention [B, T, S].
+std::pair<Tensor, Tensor> run_steps(Seq2Seq& m, const Batch& batch) {
+  NoGradGuard ng;
+  const int B = batch.size(), T = batch.tgt_in.cols, S = batch.src.cols;
+  const int V = m.config().vocab_size;
+  auto st = m.encode(batch.src, batch.src_len);
+  Tensor logp = Tensor::zeros(Shape{B, T, V}), att = Tensor::zeros(Shape{B, T, S});
+  for (int t = 0; t < T; ++t) {
+    std::vector<int> tok;
+    for (int b = 0; b < B; ++b) tok.push_back(batch.tgt_in.at(b, t));
+    Step s = m.step(*st, tok);
+    REQUIRE(s.logprobs.shape() == Shape{B, V});
+    REQUIRE(s.attention.shape() == Shape{B, S});
+    for (int b = 0; b < B; ++b) {
+      for (int v = 0; v < V; ++v) logp.at({b, t, v}) = s.logprobs.at({b, v});
+      for (int j = 0; j < S; ++j) att.at({b, t, j}) = s.attention.at({b, j});
+    }
+  }
+  return {logp, att};
+}
+
+double max_diff_real(const Tensor& a, const Tensor& b, const Batch& batch) {
+  double m = 0;
+  const int64_t T = a.dim(1), C = a.dim(2);
+  for (int b_ = 0; b_ < batch.size(); ++b_)
+    for (int t = 0; t < batch.tgt_len[b_]; ++t)
+      for (int64_t c = 0; c < C; ++c)
+        m = std::max<double>(m, std::abs(a.at({b_, t, c}) - b.at({b_, t, c})));
+  (void)T;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("transformer parameters live at the documented paths", "[models][transformer]") {
+  ModelConfig c = tiny_config();
+  Transformer m(c, 1);
+  const ParameterStore& p = m.params();
+  for (const char* path :
+       {"embedding/weight", "encoder/layer_0/self_attention/query/weight",
+        "encoder/layer_1/self_attention/output/bias", "encoder/layer_1/ffn/inner/weight",
+        "encoder/layer_0/ffn_norm/gamma", "decoder/layer_1/self_attention/key/weight",
+        "decoder/layer_1/source_attention/value/bias", "decoder/layer_0/source_attention_norm/beta",
+        "decoder/layer_1/ffn/outer/weight", "encoder/final_norm/gamma", "decoder/final_norm/beta"})
+    CHECK(p.has(path));
+  CHECK_FALSE(p.has("output/weight"));  // tied to the embedding
+  CHECK_FALSE(p.has("positions/weight"));
+  CHECK(p.get("decoder/layer_1/ffn/inner/weight")->shape() == Shape{16, 8});
+
+  c.pre_norm = false;
+  c.tie_embeddings = false;
+  c.learned_positions = true;
+  c.output_bias = true;
+  Transformer m2(c, 1);
+  CHECK_FALSE(m2.params().has("encoder/final_norm/gamma"));
+  CHECK(m2.params().has("output/weight"));
+  CHECK(m2.params().has("output/bias"));
+  CHECK(m2.params().get("positions/weight")->shape() == Shape{32, 8});
+  // The factory builds it too.
+  CHECK(dynamic_cast<Transformer*>(make_model(tiny_config(), 3).get()) != nullptr);
+}
+
+TEST_CASE("transformer forward gives log-probabilities and alignments", "[models][transformer]") {
+  Transformer m(tiny_config(), 2);
+  Batch batch = tiny_batch();
+  Tensor att;
+  Var logp = m.forward(batch, Mode::kEval, &att);
+  REQUIRE(logp->shape() == Shape{2, 4, 23});
+  REQUIRE(att.shape() == Shape{2, 4, 5});
+  for (int64_t r = 0; r < 8; ++r) {
+    double z = 0;
+    for (int64_t v = 0; v < 23; ++v) z += std::exp(double(logp->value[r * 23 + v]));
+    CHECK(z == Approx(1.0).epsilon(1e-5));
+  }
+  for (int b = 0; b < 2; ++b)
+    for (int t = 0; t < 4; ++t) {
+      double row = 0;
+      for (int s = 0; s < 5; ++s) {
+        if (s >= batch.src_len[b]) CHECK(att.at({b, t, s}) == 0.0f);
+        row += att.at({b, t, s});
+      }
+      CHECK(row == Approx(1.0).epsilon(1e-5));
+    }
+  // The heads' own alignments average to the default one; they differ from each other.
+  ModelConfig c = tiny_config();
+  Tensor per_head[2];
+  for (int h = 0; h < 2; ++h) {
+    c.align_head = h;
+    Transformer mh(c, 2);  // same seed: same parameters
+    mh.forward(batch, Mode::kEval, &per_head[h]);
+  }
+  double differ = 0;
+  for (int64_t i = 0; i < att.numel(); ++i) {
+    CHECK(att[i] == Approx(0.5 * (per_head[0][i] + per_head[1][i])).margin(1e-6));
+    differ = std::max<double>(differ, std::abs(per_head[0][i] - per_head[1][i]));
+  }
+  CHECK(differ > 1e-4);
+}
+
+TEST_CASE("transformer log-probs at t do not depend on target inputs after t",
+          "[models][transformer]") {
+  Transformer m(tiny_config(), 4);
+  Batch batch = tiny_batch();
+  Tensor base = m.forward(batch, Mode::kEval)->value;
+  for (int t = 0; t < 3; ++t) {
+    Batch changed = batch;
+    for (int u = t + 1; u < 4; ++u) changed.tgt_in.at(0, u) = 15 + u;
+    Tensor out = m.forward(changed, Mode::kEval)->value;
+    double same = 0, later = 0;
+    for (int u = 0; u < 4; ++u)
+      for (int v = 0; v < 23; ++v) {
+        double d = std::abs(out.at({0, u, v}) - base.at({0, u, v}));
+        if (u <= t) same = std::max(same, d);
+        else later = std::max(later, d);
+      }
+    INFO("t " << t);
+    CHECK(same < 1e-6);
+    CHECK(later > 1e-4);  // the change is visible where it is allowed to be
+  }
+}
+
+TEST_CASE("transformer incremental decoding matches the teacher-forced pass",
+          "[models][transformer]") {
+  struct Variant {
+    const char* name;
+    bool pre_norm, learned;
+    const char* activation;
+    int align_layer, align_head;
+  };
+  for (Variant v : {Variant{"pre-norm relu sinusoidal", true, false, "relu", -1, -1},
+                    Variant{"post-norm gelu learned", false, true, "gelu", 0, 1},
+                    Variant{"pre-norm, align layer 0 head 0", true, false, "relu", 0, 0}}) {
+    INFO(v.name);
+    ModelConfig c = tiny_config();
+    c.pre_norm = v.pre_norm;
+    c.learned_positions = v.learned;
+    c.activation = v.activation;
+    c.align_layer = v.align_layer;
+    c.align_head = v.align_head;
+    Transformer m(c, 5);
+    Batch batch = tiny_batch();
+    Tensor att;
+    Tensor logp = m.forward(batch, Mode::kEval, &att)->value;
+    auto [step_logp, step_att] = run_steps(m, batch);
+    CHECK(max_diff_real(logp, step_logp, batch) < 1e-4);
+    CHECK(max_diff_real(att, step_att, batch) < 1e-5);
+  }
+}
+
+TEST_CASE("transformer select reorders and duplicates decoder rows", "[models][transformer]") {
+  Transformer m(tiny_config(), 6);
+  Batch batch = tiny_batch();
+  NoGradGuard ng;
+  // Two steps on rows {0, 1}, then select {1, 0, 1}, then two more steps.
+  auto st = m.encode(batch.src, batch.src_len);
+  m.step(*st, std::vector<int>{kBosId, kBosId});
+  m.step(*st, std::vector<int>{11, 14});
+  std::vector<int> rows{1, 0, 1};
+  m.select(*st, rows);
+  REQUIRE(st->rows() == 3);
+  Step a = m.step(*st, std::vector<int>{15, 12, 16});
+  Step a2 = m.step(*st, std::vector<int>{17, 13, 18});
+  // Each row alone, from scratch, with the same tokens.
+  std::vector<std::vector<int>> toks{{kBosId, 14, 15, 17}, {kBosId, 11, 12, 13},
+                                     {kBosId, 14, 16, 18}};
+  for (int i = 0; i < 3; ++i) {
+    int r = rows[i];
+    IdMatrix src = ids(1, 5, std::vector<int>(batch.src.ids.begin() + r * 5,
+                                               batch.src.ids.begin() + (r + 1) * 5));
+    std::vector<int> len{batch.src_len[r]};
+    auto one = m.encode(src, len);
+    Step s;
+    for (int t = 0; t < 4; ++t) {
+      s = m.step(*one, std::vector<int>{toks[i][t]});
+      if (t == 2)
+        for (int v = 0; v < 23; ++v) CHECK(s.logprobs.at({0, v}) == Approx(a.logprobs.at({i, v})).margin(1e-5));
+    }
+    for (int v = 0; v < 23; ++v)
+      CHECK(s.logprobs.at({0, v}) == Approx(a2.logprobs.at({i, v})).margin(1e-5));
+    for (int j = 0; j < 5; ++j)
+      CHECK(s.attention.at({0, j}) == Approx(a2.attention.at({i, j})).margin(1e-6));
+  }
+}
+
+TEST_CASE("transformer loss gradients match finite differences", "[models][transformer][grad]") {
+  ModelConfig c = tiny_config();
+  c.enc_layers = 1;
+  c.tie_embeddings = true;
+  c.learned_positions = true;
+  Transformer m(c, 7);
+  Batch batch = tiny_batch();
+  auto loss = [&] {
+    Var logp = m.forward(batch, Mode::kEval);  // eval: no dropout, deterministic
+    return cross_entropy(reshape(logp, Shape{8, 23}), batch.tgt_out.ids, 0.1f, kPadId);
+  };
+  m.params().zero_grad();
+  backward(loss());
+  const float eps = 1e-2f;
+  int checked = 0, bad = 0;
+  for (const char* path :
+       {"embedding/weight", "positions/weight", "encoder/layer_0/self_attention/query/weight",
+        "encoder/layer_0/ffn/inner/bias", "decoder/layer_1/self_attention/value/weight",
+        "decoder/layer_0/source_attention/key/weight", "decoder/layer_1/source_attention/query/bias",
+        "decoder/layer_1/ffn_norm/gamma", "decoder/final_norm/beta"}) {
+    Var p = m.params().get(path);
+    Tensor analytic = p->grad.clone();
+    // A spread of elements: every 7th, up to 12 per tensor.
+    for (int64_t i = 0, n = 0; i < p->value.numel() && n < 12; i += 7, ++n) {
+      float saved = p->value[i];
+      double plus, minus;
+      {
+        NoGradGuard ng;
+        p->value[i] = saved + eps;
+        plus = loss()->value[0];
+        p->value[i] = saved - eps;
+        minus = loss()->value[0];
+      }
+      p->value[i] = saved;
+      double numeric = (plus - minus) / (2 * eps);
+      ++checked;
+      if (std::abs(numeric - analytic[i]) > 3e-3 + 3e-2 * std::abs(numeric)) {
+        UNSCOPED_INFO(path << "[" << i << "] analytic " << analytic[i] << " numeric " << numeric);
+        ++bad;
+      }
+    }
+  }
+  CHECK(checked > 50);
+  CHECK(bad == 0);
+}
+
+TEST_CASE("transformer dropout acts in training only; long inputs are refused",
+          "[models][transformer]") {
+  Transformer m(tiny_config(), 8);
+  Batch batch = tiny_batch();
+  Tensor e1 = m.forward(batch, Mode::kEval)->value.clone();
+  Tensor e2 = m.forward(batch, Mode::kEval)->value;
+  Tensor t1 = m.forward(batch, Mode::kTrain)->value;
+  double eval_diff = 0, train_diff = 0;
+  for (int64_t i = 0; i < e1.numel(); ++i) {
+    eval_diff = std::max<double>(eval_diff, std::abs(e1[i] - e2[i]));
+    train_diff = std::max<double>(train_diff, std::abs(e1[i] - t1[i]));
+  }
+  CHECK(eval_diff == 0.0);
+  CHECK(train_diff > 1e-4);
+
+  ModelConfig c = tiny_config();
+  c.max_positions = 4;  // the source has 5 positions
+  Transformer short_model(c, 8);
+  CHECK_THROWS_AS(short_model.forward(batch, Mode::kEval), Error);
+}
+
+TEST_CASE("transformer saved and loaded gives bit-identical outputs", "[models][transformer]") {
+  TempDir tmp("tf_io");
+  std::string src, tgt;
+  const char* words[] = {"the", "cat", "sat", "on", "a", "mat", "dog", "ran", "far", "home"};
+  for (int i = 0; i < 60; ++i) {
+    for (int j = 0; j < 5; ++j) src += std::string(words[(i * 3 + j * 7) % 10]) + " ";
+    src += "\n";
+    for (int j = 0; j < 4; ++j) tgt += std::string(words[(i * 5 + j * 3) % 10]) + " ";
+    tgt += "\n";
+  }
+  write_text(tmp.file("a.src"), src);
+  write_text(tmp.file("a.tgt"), tgt);
+  VocabOptions vo;
+  vo.src = tmp.file("a.src");
+  vo.tgt = tmp.file("a.tgt");
+  vo.size = 24;  // the corpus allows at most 28 pieces
+  vo.prefix = tmp.file("v");
+  vo.threads = 1;
+  train_vocab(vo);
+  Vocab vocab = Vocab::load(tmp.file("v.model"));
+  ModelConfig c = tiny_config();
+  c.vocab_size = vocab.size();
+  c.learned_positions = true;
+  c.align_layer = 0;
+  Transformer m(c, 9);
+  save_model(tmp.file("m.bin"), m, vocab);
+  LoadedModel loaded = load_model(tmp.file("m.bin"));
+  REQUIRE(loaded.model->config().arch == "transformer");
+  REQUIRE(loaded.model->config().align_layer == 0);
+  Batch batch = tiny_batch();
+  Tensor a1, a2;
+  Tensor l1 = m.forward(batch, Mode::kEval, &a1)->value;
+  Tensor l2 = loaded.model->forward(batch, Mode::kEval, &a2)->value;
+  REQUIRE(l1.numel() == l2.numel());
+  for (int64_t i = 0; i < l1.numel(); ++i) REQUIRE(l1[i] == l2[i]);
+  for (int64_t i = 0; i < a1.numel(); ++i) REQUIRE(a1[i] == a2[i]);
+  auto [s1, sa1] = run_steps(m, batch);
+  auto [s2, sa2] = run_steps(*loaded.model, batch);
+  for (int64_t i = 0; i < s1.numel(); ++i) REQUIRE(s1[i] == s2[i]);
+}
+
+TEST_CASE("transformer memorises 50 short pairs and greedy decoding reproduces them",
+          "[models][transformer][train]") {
+  // Target = the source reversed, ids 4..19, lengths 2..5 (+ EOS).
+  Rng rng(21);
+  const int n_pairs = 50;
+  std::vector<std::vector<int>> srcs, tgts;
+  for (int i = 0; i < n_pairs; ++i) {
+    int len = 2 + i % 4;
+    std::vector<int> s;
+    for (int j = 0; j < len; ++j) s.push_back(4 + static_cast<int>(rng.uniform(0.0f, 15.999f)));
+    srcs.push_back(s);
+    tgts.emplace_back(s.rbegin(), s.rend());
+  }
+  Batch batch;
+  const int S = 6, T = 6;
+  batch.src = ids(n_pairs, S, std::vector<int>(n_pairs * S, kPadId));
+  batch.tgt_in = ids(n_pairs, T, std::vector<int>(n_pairs * T, kPadId));
+  batch.tgt_out = batch.tgt_in;
+  for (int i = 0; i < n_pairs; ++i) {
+    int len = static_cast<int>(srcs[i].size());
+    for (int j = 0; j < len; ++j) {
+      batch.src.at(i, j) = srcs[i][j];
+      batch.tgt_out.at(i, j) = tgts[i][j];
+      batch.tgt_in.at(i, j + 1) = tgts[i][j];
+    }
+    batch.src.at(i, len) = kEosId;
+    batch.tgt_out.at(i, len) = kEosId;
+    batch.tgt_in.at(i, 0) = kBosId;
+    batch.src_len.push_back(len + 1);
+    batch.tgt_len.push_back(len + 1);
+  }
+  ModelConfig c = tiny_config();
+  c.vocab_size = 20;
+  c.emb_dim = 32;
+  c.heads = 4;
+  c.ffn_dim = 64;
+  c.enc_layers = 1;
+  c.dec_layers = 1;
+  c.dropout = 0.0f;
+  Transformer m(c, 22);
+  // Plain Adam (the trainer's optimiser is not this test's subject).
+  std::vector<Tensor> m1, m2;
+  for (auto& [path, p] : m.params().all()) {
+    m1.push_back(Tensor::zeros(p->shape()));
+    m2.push_back(Tensor::zeros(p->shape()));
+  }
+  auto greedy_all_correct = [&] {
+    NoGradGuard ng;
+    auto st = m.encode(batch.src, batch.src_len);
+    std::vector<int> tok(n_pairs, kBosId);
+    std::vector<std::vector<int>> out(n_pairs);
+    std::vector<bool> done(n_pairs, false);
+    for (int t = 0; t < T + 1; ++t) {
+      Step s = m.step(*st, tok);
+      for (int i = 0; i < n_pairs; ++i) {
+        int best = 0;
+        for (int v = 1; v < 20; ++v)
+          if (s.logprobs.at({i, v}) > s.logprobs.at({i, best})) best = v;
+        tok[i] = best;
+        if (done[i]) continue;
+        if (best == kEosId) done[i] = true;
+        else out[i].push_back(best);
+      }
+    }
+    for (int i = 0; i < n_pairs; ++i)
+      if (!done[i] || out[i] != tgts[i]) return false;
+    return true;
+  };
+  bool learned = false;
+  int step = 0;
+  for (; step < 600 && !learned; ++step) {
+    m.params().zero_grad();
+    Var logp = m.forward(batch, Mode::kTrain);
+    Var loss = cross_entropy(reshape(logp, Shape{n_pairs * T, 20}), batch.tgt_out.ids, 0.0f,
+                             kPadId);
+    backward(scale(loss, 1.0f / 200.0f));
+    const float lr = 3e-3f, b1 = 0.9f, b2 = 0.98f;
+    size_t k = 0;
+    for (auto& [path, p] : m.params().all()) {
+      if (!p->grad.empty()) {
+        m1[k].arr() = b1 * m1[k].arr() + (1 - b1) * p->grad.arr();
+        m2[k].arr() = b2 * m2[k].arr() + (1 - b2) * p->grad.arr().square();
+        float c1 = 1 - std::pow(b1, float(step + 1)), c2 = 1 - std::pow(b2, float(step + 1));
+        p->value.arr() -= lr * (m1[k].arr() / c1) / ((m2[k].arr() / c2).sqrt() + 1e-9f);
+      }
+      ++k;
+    }
+    if (step % 25 == 24) learned = greedy_all_correct();
+  }
+  INFO("steps " << step);
+  CHECK(learned);
+}
+
+TEST_CASE("bench: transformer-small forward+backward, B 128, S = T = 20", "[.][bench]") {
+  ModelConfig c;
+  c.arch = "transformer";
+  c.vocab_size = 8000;
+  c.emb_dim = 256;
+  c.heads = 4;
+  c.ffn_dim = 1024;
+  c.enc_layers = 3;
+  c.dec_layers = 3;
+  c.dropout = 0.1f;
+  set_threads(2);
+  Transformer m(c, 1);
+  Rng rng(3);
+  const int B = 128, L = 20;
+  Batch batch;
+  batch.src = ids(B, L, std::vector<int>(B * L));
+  batch.tgt_in = batch.src;
+  batch.tgt_out = batch.src;
+  for (auto* mat : {&batch.src, &batch.tgt_in, &batch.tgt_out})
+    for (int& id : mat->ids) id = 4 + static_cast<int>(rng.uniform(0.0f, 7995.0f));
+  batch.src_len.assign(B, L);
+  batch.tgt_len.assign(B, L);
+  double best = 1e30;
+  for (int rep = 0; rep < 5; ++rep) {
+    auto t0 = std::chrono::steady_clock::now();
+    m.params().zero_grad();
+    Var logp = m.forward(batch, Mode::kTrain);
+    Var loss = cross_entropy(reshape(logp, Shape{B * L, 8000}), batch.tgt_out.ids, 0.1f, kPadId);
+    backward(loss);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                    .count();
+    best = std::min(best, ms);
+  }
+  WARN("forward+backward " << best << " ms per batch, " << (B * L) / (best / 1000.0)
+                           << " target tokens/s");
+  CHECK(best > 0);
+}
