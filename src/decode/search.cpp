@@ -114,6 +114,16 @@ bool is_identity(const std::vector<int>& rows, int64_t n) {
   return true;
 }
 
+// Adds h to the finished list `done` (kept sorted best first, ties: the earlier), keeping at
+// most k: when full, h replaces the worst one if it is better.
+void keep_best(std::vector<Hypothesis>& done, int k, Hypothesis h) {
+  if (static_cast<int>(done.size()) >= k && !(h.score > done.back().score)) return;
+  auto at = std::upper_bound(done.begin(), done.end(), h.score,
+                             [](float s, const Hypothesis& x) { return s > x.score; });
+  done.insert(at, std::move(h));
+  if (static_cast<int>(done.size()) > k) done.pop_back();
+}
+
 // A sentence still searching: its rows are [first, first + n) of the decoder state.
 struct Live {
   int sentence, first, n, max_len;
@@ -151,6 +161,7 @@ std::vector<std::vector<Hypothesis>> greedy_search(Seq2Seq& model, const IdMatri
   if (B == 0) return finished;
 
   // One row per sentence; row i of the state belongs to sentence alive[i].
+  const float alpha = options.length_penalty;
   auto state = model.encode(src, src_len);
   std::vector<int> alive(B), last(B, kBosId), parent(B, -1);
   std::iota(alive.begin(), alive.end(), 0);
@@ -162,26 +173,32 @@ std::vector<std::vector<Hypothesis>> greedy_search(Seq2Seq& model, const IdMatri
     check_step(out, N, 0);
     const int V = static_cast<int>(out.logprobs.dim(1));
     history.record(parent, last, out.attention);
-    // Choose: the argmax, or EOS once the sentence reached its length limit.
+    // Choose: the two best tokens of the row, or only EOS once the sentence reached its
+    // length limit.
     std::vector<int> rows, next_alive, next_last;
     std::vector<float> next_logprob;
     for (int r = 0; r < N; ++r) {
       const int b = alive[r];
       const float* lp = out.logprobs.data() + static_cast<int64_t>(r) * V;
-      int best = kEosId;
-      float value = lp[kEosId];
+      int ids[2] = {kEosId, kEosId};
+      float vals[2] = {usable(lp[kEosId]) ? lp[kEosId] : -1e29f, kNegInf};
       const bool forced = t >= max_output_length(src_len[b], options);
-      if (!forced && top_k_row(lp, V, 1, &best, &value) == 0) continue;  // nothing usable
-      // Finish: EOS ends the hypothesis; the sentence leaves the batch.
-      if (best == kEosId) {
-        finished[b].push_back(history.finish(t, r, b, logprob[r] + value,
-                                             options.length_penalty));
+      const int n = forced ? 1 : top_k_row(lp, V, 2, ids, vals);
+      // Finish: an argmax EOS ends a hypothesis (kept if it beats the one already found).
+      auto& done = finished[b];
+      if (n > 0 && ids[0] == kEosId)
+        keep_best(done, 1, history.finish(t, r, b, logprob[r] + vals[0], alpha));
+      // Continue with the best other token, unless it cannot beat what this sentence found
+      // (the rule of beam_search with K = 1, so that both give the same result).
+      const int j = n > 0 && ids[0] != kEosId ? 0 : 1;
+      if (j >= n || ids[j] == kEosId) continue;
+      const float next = logprob[r] + vals[j];
+      if (!done.empty() && next / std::pow(static_cast<float>(t + 2), alpha) <= done[0].score)
         continue;
-      }
       rows.push_back(r);
       next_alive.push_back(b);
-      next_last.push_back(best);
-      next_logprob.push_back(logprob[r] + value);
+      next_last.push_back(ids[j]);
+      next_logprob.push_back(next);
     }
     if (next_alive.empty()) break;
     // Shrink: drop finished sentences' rows from the state (skipped when none finished).
@@ -206,6 +223,7 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2Seq& model, const IdMatrix&
   const int B = src.rows;
   const int K = std::max(options.beam, options.n_best);
   const int k_row = K + 1;  // per row: K best non-EOS tokens are always among the K+1 best
+  const float alpha = options.length_penalty;
   History history(src_len, src.cols);
   std::vector<std::vector<Hypothesis>> finished(B);
   if (B == 0) return finished;
@@ -277,8 +295,7 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2Seq& model, const IdMatrix&
       for (const Candidate& c : cands) {
         if (rank >= K && n_next >= K) break;
         if (c.token == kEosId) {
-          if (rank < K && static_cast<int>(done.size()) < K)
-            done.push_back(history.finish(t, c.row, s.sentence, c.score, options.length_penalty));
+          if (rank < K) keep_best(done, K, history.finish(t, c.row, s.sentence, c.score, alpha));
         } else if (n_next < K) {
           rows.push_back(c.row);
           next_last.push_back(c.token);
@@ -287,8 +304,17 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2Seq& model, const IdMatrix&
         }
         ++rank;
       }
-      // Retire: a sentence with K finished hypotheses (or nothing left to extend) is done.
-      if (static_cast<int>(done.size()) >= K || n_next == 0) {
+      // Retire: a sentence is done when nothing is left to extend, or when it holds K finished
+      // hypotheses and its best live one, scored as if it ended now, is no better than the
+      // n_best-th finished. (The reference stops at K finished; going on only while a live
+      // hypothesis looks better can only improve the result: a peaked model that ranks EOS
+      // high at every step would otherwise fill the K slots with short hypotheses.)
+      const bool full = static_cast<int>(done.size()) >= K;
+      const bool hopeless =
+          full && n_next > 0 &&
+          next_score[first] / std::pow(static_cast<float>(t + 2), alpha) <=
+              done[std::min<size_t>(options.n_best, done.size()) - 1].score;
+      if (n_next == 0 || hopeless) {
         rows.resize(first), next_last.resize(first), next_score.resize(first);
         continue;
       }

@@ -11,8 +11,10 @@
 //   - a hypothesis ends at EOS; its score is logprob / len^alpha, len counting the EOS;
 //   - at most L = max_output_length(...) pieces before EOS, EOS is forced at step L, so every
 //     search ends after at most L+1 steps;
-//   - a sentence is done once it holds K finished hypotheses (or has no live row left), and
-//     leaves the batch at once (select with the surviving rows);
+//   - a sentence is done once it holds K finished hypotheses and its best live hypothesis,
+//     scored as if it ended at the next step, is no better than the n_best-th finished one
+//     (the reference stops at K finished: we may only find better), or once no live row is
+//     left; it leaves the batch at once (select with the surviving rows);
 //   - PAD and BOS are never generated.
 #pragma once
 
@@ -52,7 +54,9 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2Seq& model, const IdMatrix&
                                                  std::span<const int> src_len,
                                                  const SearchOptions& options);
 
-// Argmax at every step (one hypothesis per sentence): the same result as beam 1, cheaper.
+// One row per sentence, the argmax token at every step: beam_search with K = 1 (the same
+// result, without the merging). As there, an argmax EOS ends a hypothesis, but the search goes
+// on with the runner-up token while that prefix still scores better; the best is kept.
 std::vector<std::vector<Hypothesis>> greedy_search(Seq2Seq& model, const IdMatrix& src,
                                                    std::span<const int> src_len,
                                                    const SearchOptions& options);
