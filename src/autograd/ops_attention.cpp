@@ -33,7 +33,8 @@ Var attention(const Var& q, const Var& k, const Var& v, std::span<const int> key
   const float alpha = 1.0f / std::sqrt(static_cast<float>(d));
   Tensor P = Tensor::uninitialized(Shape{B, H, T, S});  // attention weights
   Tensor O = Tensor::uninitialized(Shape{B, H, T, d});
-#pragma omp parallel
+  const bool spread = B * H > 1 && B * H * T * S * d >= kernels::kParallelMinWork;
+#pragma omp parallel if (spread)
   {
     std::vector<float> mask(T * S);
 #pragma omp for schedule(static)
@@ -53,7 +54,8 @@ Var attention(const Var& q, const Var& k, const Var& v, std::span<const int> key
     float* dQ = wants_grad(q) ? q->grad_buffer().data() : nullptr;
     float* dK = wants_grad(k) ? k->grad_buffer().data() : nullptr;
     float* dV = wants_grad(v) ? v->grad_buffer().data() : nullptr;
-#pragma omp parallel
+    const bool spread = B * H > 1 && B * H * T * S * d >= kernels::kParallelMinWork;
+#pragma omp parallel if (spread)
     {
       std::vector<float> dP(T * S), dS(T * S);
 #pragma omp for schedule(static)

@@ -15,7 +15,7 @@ Var cross_entropy(const Var& logp, std::span<const int> targets, float smoothing
   const float on = 1.0f - smoothing, off = smoothing / static_cast<float>(V);
   std::vector<int> saved(targets.begin(), targets.end());
   double total = 0.0;
-#pragma omp parallel for reduction(+ : total) schedule(static) if (N * V > (1 << 16))
+#pragma omp parallel for reduction(+ : total) schedule(static) if (N * V >= kernels::kParallelMinWork)
   for (int64_t r = 0; r < N; ++r) {
     int y = saved[r];
     if (y == pad_id) continue;

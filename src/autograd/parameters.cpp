@@ -30,7 +30,9 @@ int64_t ParameterStore::n_scalars() const {
 }
 
 void ParameterStore::zero_grad() {
-  for (auto& [name, v] : params_) v->grad = Tensor();
+  // Zeroed in place: the buffers are reused by the next step instead of reallocated.
+  for (auto& [name, v] : params_)
+    if (!v->grad.empty()) v->grad.zero();
 }
 
 }  // namespace attnmt

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "tensor/error.h"
+#include "tensor/threads.h"
 
 using namespace attnmt::cli;
 
@@ -41,6 +42,7 @@ std::string main_usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  attnmt::tune_openmp_wait(argv);
   if (argc < 2) {
     std::cerr << main_usage();
     return 2;

@@ -2,12 +2,35 @@
 // batched products of small matrices are parallelised over the batch instead.
 #include "tensor/gemm.h"
 
+#include <omp.h>
+
 #include "tensor/error.h"
+#include "tensor/kernels.h"
 
 namespace attnmt {
 
+namespace {
+// Eigen splits any product above ~1e5 flops over its threads; below this size the split costs
+// more than it saves (and far more on a shared machine), so small products run on one thread.
+constexpr int64_t kGemmParallelMinMacs = int64_t(1) << 21;
+
+struct SerialEigen {  // single-threaded Eigen for one call, outside parallel regions only
+  int saved = 0;
+  explicit SerialEigen(bool active) {
+    if (active && !omp_in_parallel() && Eigen::nbThreads() > 1) {
+      saved = Eigen::nbThreads();
+      Eigen::setNbThreads(1);
+    }
+  }
+  ~SerialEigen() {
+    if (saved) Eigen::setNbThreads(saved);
+  }
+};
+}  // namespace
+
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
           const float* A, const float* B, float beta, float* C) {
+  SerialEigen serial(M * N * K < kGemmParallelMinMacs);
   MatrixMap c(C, M, N);
   if (beta == 0.0f) {
     c.setZero();
@@ -57,7 +80,8 @@ void batched_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b
   int64_t sa = a.numel() / std::max<int64_t>(G, 1), sb = b.numel() / std::max<int64_t>(G, 1),
           sc = c.numel() / std::max<int64_t>(G, 1);
   // Inside this parallel loop Eigen sees a nested region and stays single-threaded.
-#pragma omp parallel for schedule(static) if (G > 1 && M * N * K < (1 << 22))
+  const bool spread = G > 1 && G * M * N * K >= (int64_t(1) << 18) && M * N * K < (1 << 22);
+#pragma omp parallel for schedule(static) if (spread)
   for (int64_t g = 0; g < G; ++g)
     gemm(trans_a, trans_b, M, N, K, alpha, A + g * sa, B + g * sb, beta, C + g * sc);
 }

@@ -15,10 +15,13 @@
 
 namespace attnmt::kernels {
 
-// Runs fn(begin, end) over [0, n) split across the threads when n * cost is large.
+// Runs fn(begin, end) over [0, n) split across the threads when n * cost is large. Small work
+// stays serial: a parallel region's barrier costs microseconds, and far more when the cores
+// are shared with other processes.
+inline constexpr int64_t kParallelMinWork = int64_t(1) << 18;
 template <typename F>
 void parallel_for(int64_t n, int64_t cost_per_item, F&& fn) {
-  if (n * cost_per_item < (1 << 15)) {
+  if (n * cost_per_item < kParallelMinWork || omp_get_max_threads() == 1) {
     fn(int64_t(0), n);
     return;
   }

@@ -15,3 +15,16 @@ int set_threads(int n) {
 int get_threads() { return omp_get_max_threads(); }
 
 }  // namespace attnmt
+
+#include <cstdlib>
+#include <unistd.h>
+
+namespace attnmt {
+
+void tune_openmp_wait(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return;
+  setenv("GOMP_SPINCOUNT", "2000", 1);
+  execv("/proc/self/exe", argv);  // only returns on failure: carry on as we are
+}
+
+}  // namespace attnmt

@@ -1,0 +1,36 @@
+// Checkpoints: the model file plus what training needs to continue exactly where it stopped
+// (optimiser moments, step, epoch and batch position, random state, early-stopping state).
+// Written atomically, so an interrupted write never destroys the previous checkpoint.
+#pragma once
+
+#include <string>
+
+#include "models/model_io.h"
+#include "train/optimizer.h"
+
+namespace attnmt {
+
+struct TrainState {
+  int64_t step = 0;
+  int64_t epoch = 0;           // 0-based epoch in progress
+  int64_t batch_in_epoch = 0;  // batches of that epoch already done
+  double seconds = 0;          // training time so far (for --max-time)
+  double best_score = -1e30;   // best validation score (BLEU, or -CE without BLEU)
+  int bad_validations = 0;     // since the best
+  float plateau_scale = 1.0f;
+  int64_t tokens = 0;          // target tokens seen
+};
+
+void save_checkpoint(const std::string& path, const Seq2Seq& model, const Vocab& vocab,
+                     const Adam& adam, const TrainState& state, Rng& rng, const KeyValues& extra);
+
+struct LoadedCheckpoint {
+  LoadedModel loaded;
+  TrainState state;
+};
+// Restores the model (built from the stored config), the optimiser moments and the random
+// state; refuses a file that is not a checkpoint with a clear message.
+LoadedCheckpoint load_checkpoint(const std::string& path);
+void restore_optimizer(const LoadedCheckpoint& ckpt, Adam& adam);
+
+}  // namespace attnmt

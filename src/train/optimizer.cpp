@@ -1,0 +1,96 @@
+#include "train/optimizer.h"
+
+#include <cmath>
+
+#include "tensor/error.h"
+#include "tensor/kernels.h"
+
+namespace attnmt {
+
+Adam::Adam(ParameterStore& params, AdamOptions options) : params_(params), opt_(options) {
+  for (const auto& [name, p] : params_.all()) {
+    m_.push_back(Tensor::zeros(p->shape()));
+    v_.push_back(Tensor::zeros(p->shape()));
+  }
+}
+
+void Adam::step(float lr) {
+  ++t_;
+  const float b1 = opt_.beta1, b2 = opt_.beta2, eps = opt_.eps;
+  const float c1 = 1.0f - std::pow(b1, static_cast<float>(t_));
+  const float c2 = 1.0f - std::pow(b2, static_cast<float>(t_));
+  const float step_size = lr / c1, inv_sqrt_c2 = 1.0f / std::sqrt(c2);
+  const auto& all = params_.all();
+  for (size_t i = 0; i < all.size(); ++i) {
+    Node& p = *all[i].second;
+    if (p.grad.empty()) continue;
+    float* w = p.value.data();
+    const float* g = p.grad.data();
+    float* m = m_[i].data();
+    float* v = v_[i].data();
+    kernels::parallel_for(p.value.numel(), 8, [&](int64_t b, int64_t e) {
+      for (int64_t k = b; k < e; ++k) {
+        m[k] = b1 * m[k] + (1.0f - b1) * g[k];
+        v[k] = b2 * v[k] + (1.0f - b2) * g[k] * g[k];
+        w[k] -= step_size * m[k] / (std::sqrt(v[k]) * inv_sqrt_c2 + eps);
+      }
+    });
+  }
+}
+
+std::vector<std::pair<std::string, Tensor>> Adam::state() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  const auto& all = params_.all();
+  for (size_t i = 0; i < all.size(); ++i) {
+    out.emplace_back("adam/m/" + all[i].first, m_[i]);
+    out.emplace_back("adam/v/" + all[i].first, v_[i]);
+  }
+  return out;
+}
+
+void Adam::load_state(const std::vector<std::pair<std::string, Tensor>>& tensors,
+                      const std::string& source) {
+  const auto& all = params_.all();
+  for (size_t i = 0; i < all.size(); ++i) {
+    for (auto* which : {&m_, &v_}) {
+      std::string key = (which == &m_ ? "adam/m/" : "adam/v/") + all[i].first;
+      const Tensor* found = nullptr;
+      for (const auto& [name, t] : tensors)
+        if (name == key) found = &t;
+      ATTNMT_CHECK(found, "{}: checkpoint lacks optimiser state '{}'", source, key);
+      ATTNMT_CHECK(found->shape() == all[i].second->shape(),
+                   "{}: optimiser state '{}' has the wrong shape", source, key);
+      (*which)[i].copy_from(*found);
+    }
+  }
+}
+
+double clip_grad_norm(ParameterStore& params, double max_norm) {
+  double sq = 0.0;
+  for (const auto& [name, p] : params.all())
+    if (!p->grad.empty()) sq += p->grad.arr().cast<double>().square().sum();
+  double norm = std::sqrt(sq);
+  if (max_norm > 0.0 && norm > max_norm) {
+    float s = static_cast<float>(max_norm / (norm + 1e-6));
+    for (const auto& [name, p] : params.all())
+      if (!p->grad.empty()) p->grad.arr() *= s;
+  }
+  return norm;
+}
+
+float Schedule::at(int64_t step, float plateau_scale) const {
+  step = std::max<int64_t>(step, 1);
+  if (kind == "inverse-sqrt") {
+    // lr * min(step / warmup, sqrt(warmup / step)): linear warm-up then 1/sqrt decay.
+    if (warmup <= 0) return lr / std::sqrt(static_cast<float>(step));
+    float s = static_cast<float>(step), w = static_cast<float>(warmup);
+    return lr * std::min(s / w, std::sqrt(w / s));
+  }
+  float warm = warmup > 0 ? std::min(1.0f, static_cast<float>(step) / warmup) : 1.0f;
+  if (kind == "plateau") return lr * warm * plateau_scale;
+  ATTNMT_CHECK(kind == "constant", "unknown schedule '{}': use constant, inverse-sqrt or plateau",
+               kind);
+  return lr * warm;
+}
+
+}  // namespace attnmt
