@@ -2,9 +2,8 @@
 // causality, incremental decoding against the teacher-forced pass (several configurations),
 // select, save/load, a finite-difference check of the loss, dropout, a memorisation run.
 #include <catch2/catch.hpp>
-
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 
 #include "autograd/ops.h"
@@ -12,6 +11,7 @@
 #include "models/model_io.h"
 #include "models/transformer.h"
 #include "tensor/error.h"
+#include "tensor/gemm.h"
 #include "tensor/threads.h"
 
 using namespace attnmt;
@@ -165,8 +165,10 @@ TEST_CASE("transformer log-probs at t do not depend on target inputs after t",
     for (int u = 0; u < 4; ++u)
       for (int v = 0; v < 23; ++v) {
         double d = std::abs(out.at({0, u, v}) - base.at({0, u, v}));
-        if (u <= t) same = std::max(same, d);
-        else later = std::max(later, d);
+        if (u <= t)
+          same = std::max(same, d);
+        else
+          later = std::max(later, d);
       }
     INFO("t " << t);
     CHECK(same < 1e-6);
@@ -216,19 +218,20 @@ TEST_CASE("transformer select reorders and duplicates decoder rows", "[models][t
   Step a = m.step(*st, std::vector<int>{15, 12, 16});
   Step a2 = m.step(*st, std::vector<int>{17, 13, 18});
   // Each row alone, from scratch, with the same tokens.
-  std::vector<std::vector<int>> toks{{kBosId, 14, 15, 17}, {kBosId, 11, 12, 13},
-                                     {kBosId, 14, 16, 18}};
+  std::vector<std::vector<int>> toks{
+      {kBosId, 14, 15, 17}, {kBosId, 11, 12, 13}, {kBosId, 14, 16, 18}};
   for (int i = 0; i < 3; ++i) {
     int r = rows[i];
-    IdMatrix src = ids(1, 5, std::vector<int>(batch.src.ids.begin() + r * 5,
-                                               batch.src.ids.begin() + (r + 1) * 5));
+    IdMatrix src = ids(
+        1, 5, std::vector<int>(batch.src.ids.begin() + r * 5, batch.src.ids.begin() + (r + 1) * 5));
     std::vector<int> len{batch.src_len[r]};
     auto one = m.encode(src, len);
     Step s;
     for (int t = 0; t < 4; ++t) {
       s = m.step(*one, std::vector<int>{toks[i][t]});
       if (t == 2)
-        for (int v = 0; v < 23; ++v) CHECK(s.logprobs.at({0, v}) == Approx(a.logprobs.at({i, v})).margin(1e-5));
+        for (int v = 0; v < 23; ++v)
+          CHECK(s.logprobs.at({0, v}) == Approx(a.logprobs.at({i, v})).margin(1e-5));
     }
     for (int v = 0; v < 23; ++v)
       CHECK(s.logprobs.at({0, v}) == Approx(a2.logprobs.at({i, v})).margin(1e-5));
@@ -255,8 +258,9 @@ TEST_CASE("transformer loss gradients match finite differences", "[models][trans
   for (const char* path :
        {"embedding/weight", "positions/weight", "encoder/layer_0/self_attention/query/weight",
         "encoder/layer_0/ffn/inner/bias", "decoder/layer_1/self_attention/value/weight",
-        "decoder/layer_0/source_attention/key/weight", "decoder/layer_1/source_attention/query/bias",
-        "decoder/layer_1/ffn_norm/gamma", "decoder/final_norm/beta"}) {
+        "decoder/layer_0/source_attention/key/weight",
+        "decoder/layer_1/source_attention/query/bias", "decoder/layer_1/ffn_norm/gamma",
+        "decoder/final_norm/beta"}) {
     Var p = m.params().get(path);
     Tensor analytic = p->grad.clone();
     // A spread of elements: every 7th, up to 12 per tensor.
@@ -405,8 +409,10 @@ TEST_CASE("transformer memorises 50 short pairs and greedy decoding reproduces t
           if (s.logprobs.at({i, v}) > s.logprobs.at({i, best})) best = v;
         tok[i] = best;
         if (done[i]) continue;
-        if (best == kEosId) done[i] = true;
-        else out[i].push_back(best);
+        if (best == kEosId)
+          done[i] = true;
+        else
+          out[i].push_back(best);
       }
     }
     for (int i = 0; i < n_pairs; ++i)
@@ -418,8 +424,8 @@ TEST_CASE("transformer memorises 50 short pairs and greedy decoding reproduces t
   for (; step < 600 && !learned; ++step) {
     m.params().zero_grad();
     Var logp = m.forward(batch, Mode::kTrain);
-    Var loss = cross_entropy(reshape(logp, Shape{n_pairs * T, 20}), batch.tgt_out.ids, 0.0f,
-                             kPadId);
+    Var loss =
+        cross_entropy(reshape(logp, Shape{n_pairs * T, 20}), batch.tgt_out.ids, 0.0f, kPadId);
     backward(scale(loss, 1.0f / 200.0f));
     const float lr = 3e-3f, b1 = 0.9f, b2 = 0.98f;
     size_t k = 0;
@@ -467,11 +473,29 @@ TEST_CASE("bench: transformer-small forward+backward, B 128, S = T = 20", "[.][b
     Var logp = m.forward(batch, Mode::kTrain);
     Var loss = cross_entropy(reshape(logp, Shape{B * L, 8000}), batch.tgt_out.ids, 0.1f, kPadId);
     backward(loss);
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                    .count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     best = std::min(best, ms);
   }
+  // The matrix products: forward ~36.7 GFLOP (encoder layers 4D^2 + 2DF per token, decoder
+  // layers 6D^2 + 2DF, output DV), backward twice that. The raw GEMM rate of the output
+  // projection's shape tells how much of the time is the model's own overhead.
+  const double flops = 3.0 * 2 * B * L * (4.0 * 256 * 256 + 2.0 * 256 * 1024) +
+                       3.0 * 2 * B * L * (6.0 * 256 * 256 + 2.0 * 256 * 1024) +
+                       2.0 * B * L * 256 * 8000;
+  Tensor a = Tensor::full(Shape{B * L, 256}, 0.5f), w = Tensor::full(Shape{8000, 256}, 0.25f);
+  Tensor out = Tensor::uninitialized(Shape{B * L, 8000});
+  double gemm_ms = 1e30;
+  for (int rep = 0; rep < 3; ++rep) {
+    auto t0 = std::chrono::steady_clock::now();
+    matmul(a, false, w, true, out);
+    gemm_ms = std::min(
+        gemm_ms,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
   WARN("forward+backward " << best << " ms per batch, " << (B * L) / (best / 1000.0)
-                           << " target tokens/s");
+                           << " target tokens/s, " << 3 * flops / best / 1e6
+                           << " GFLOP/s; a raw [2560,256]x[256,8000] GEMM runs at "
+                           << 2.0 * B * L * 256 * 8000 / gemm_ms / 1e6 << " GFLOP/s");
   CHECK(best > 0);
 }

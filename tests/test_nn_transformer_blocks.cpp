@@ -50,7 +50,9 @@ int param_gradcheck(ParameterStore& store, const std::function<Var()>& f, float 
       p->value[i] = saved;
       double numeric = (plus - minus) / (2.0 * eps);
       if (std::abs(numeric - analytic[i]) > 2e-3 + 2e-2 * std::abs(numeric)) {
-        if (bad < 5) UNSCOPED_INFO(path << "[" << i << "]: analytic " << analytic[i] << " numeric " << numeric);
+        if (bad < 5)
+          UNSCOPED_INFO(path << "[" << i << "]: analytic " << analytic[i] << " numeric "
+                             << numeric);
         ++bad;
       }
     }
@@ -118,9 +120,11 @@ TEST_CASE("gradcheck multi-head self-attention with padding and causal masks",
   std::vector<int> lengths{3, 2};  // B 2, T 3: row 1 has a padded position
   for (bool causal : {false, true}) {
     INFO("causal " << causal);
-    gradcheck([&](const std::vector<Var>& p) {
-      return mha.self_attention(p[0], lengths, causal, 0.0f, rng, false);
-    }, {rnd({2, 3, 8})});
+    gradcheck(
+        [&](const std::vector<Var>& p) {
+          return mha.self_attention(p[0], lengths, causal, 0.0f, rng, false);
+        },
+        {rnd({2, 3, 8})});
   }
   // The parameters' gradients (all of them, by finite differences).
   Tensor x = rnd({2, 3, 8});
@@ -135,14 +139,18 @@ TEST_CASE("gradcheck source attention and the dropout path", "[nn][transformer][
   MultiHeadAttention mha(Scope(store) / "source_attention", 8, 2, rng);
   randomise(store);
   std::vector<int> src_len{4, 2};
-  gradcheck([&](const std::vector<Var>& p) {
-    return mha.source_attention(p[0], p[1], src_len, 0.0f, rng, false);
-  }, {rnd({2, 3, 8}), rnd({2, 4, 8})});
+  gradcheck(
+      [&](const std::vector<Var>& p) {
+        return mha.source_attention(p[0], p[1], src_len, 0.0f, rng, false);
+      },
+      {rnd({2, 3, 8}), rnd({2, 4, 8})});
   // Attention dropout takes the unfused path; a fixed seed per call keeps the mask fixed.
-  gradcheck([&](const std::vector<Var>& p) {
-    Rng fixed(9);
-    return mha.source_attention(p[0], p[1], src_len, 0.3f, fixed, true);
-  }, {rnd({2, 3, 8}), rnd({2, 4, 8})});
+  gradcheck(
+      [&](const std::vector<Var>& p) {
+        Rng fixed(9);
+        return mha.source_attention(p[0], p[1], src_len, 0.3f, fixed, true);
+      },
+      {rnd({2, 3, 8}), rnd({2, 4, 8})});
 }
 
 TEST_CASE("unfused attention without dropout equals the fused op", "[nn][transformer]") {

@@ -11,7 +11,7 @@ namespace attnmt {
 // projection weights so that each step does one GEMM without re-concatenating them.
 class Transformer::State : public DecoderState {
  public:
-  std::vector<int> src_len;                      // [N] source lengths incl. EOS
+  std::vector<int> src_len;                       // [N] source lengths incl. EOS
   std::vector<KvCache> self_cache, source_cache;  // per layer: [N, H, L, d]
   std::vector<Var> qkv_weight, qkv_bias;          // per layer: [3D, D], [3D]
   int64_t position = 0;                           // target positions decoded so far
@@ -24,7 +24,8 @@ Transformer::Transformer(const ModelConfig& c, uint64_t seed) : Seq2Seq(c, seed)
   ATTNMT_CHECK(D > 0 && H > 0 && D % H == 0, "emb_dim {} is not divisible by {} heads", D, H);
   ATTNMT_CHECK(c.max_positions > 0, "max_positions must be positive, got {}", c.max_positions);
   embedding_ = Embedding(root / "embedding", c.vocab_size, D, rng_);
-  positions_ = PositionalEncoding(root / "positions", c.learned_positions, c.max_positions, D, rng_);
+  positions_ =
+      PositionalEncoding(root / "positions", c.learned_positions, c.max_positions, D, rng_);
   for (int l = 0; l < c.enc_layers; ++l) {
     Scope s = root / "encoder" / ("layer_" + std::to_string(l));
     EncoderLayer e;
@@ -82,12 +83,16 @@ Var Transformer::encode_memory(const IdMatrix& src, std::span<const int> src_len
   const ModelConfig& c = config_;
   Var x = dropout(positions_(embedding_(src.ids, Shape{B, S}), 0), c.dropout, rng_, training);
   for (const EncoderLayer& e : encoder_) {
-    x = residual(x, e.self_norm, [&](const Var& h) {
-      return e.self_attention.self_attention(h, src_len, false, c.attention_dropout, rng_,
-                                             training);
-    }, training);
-    x = residual(x, e.ffn_norm, [&](const Var& h) { return e.ffn(h, c.ffn_dropout, rng_, training); },
-                 training);
+    x = residual(
+        x, e.self_norm,
+        [&](const Var& h) {
+          return e.self_attention.self_attention(h, src_len, false, c.attention_dropout, rng_,
+                                                 training);
+        },
+        training);
+    x = residual(
+        x, e.ffn_norm, [&](const Var& h) { return e.ffn(h, c.ffn_dropout, rng_, training); },
+        training);
   }
   return c.pre_norm ? encoder_norm_(x) : x;  // [B, S, D]
 }
@@ -104,17 +109,24 @@ Var Transformer::forward(const Batch& batch, Mode mode, Tensor* attention) {
   for (int l = 0; l < static_cast<int>(decoder_.size()); ++l) {
     const DecoderLayer& e = decoder_[l];
     // Causal, plus the target padding (which only padded query rows could ever see).
-    x = residual(x, e.self_norm, [&](const Var& h) {
-      return e.self_attention.self_attention(h, batch.tgt_len, true, c.attention_dropout, rng_,
-                                             training);
-    }, training);
-    x = residual(x, e.source_norm, [&](const Var& h) {
-      return e.source_attention.source_attention(h, memory, batch.src_len, c.attention_dropout,
-                                                 rng_, training,
-                                                 attention && l == align ? &probs : nullptr);
-    }, training);
-    x = residual(x, e.ffn_norm, [&](const Var& h) { return e.ffn(h, c.ffn_dropout, rng_, training); },
-                 training);
+    x = residual(
+        x, e.self_norm,
+        [&](const Var& h) {
+          return e.self_attention.self_attention(h, batch.tgt_len, true, c.attention_dropout, rng_,
+                                                 training);
+        },
+        training);
+    x = residual(
+        x, e.source_norm,
+        [&](const Var& h) {
+          return e.source_attention.source_attention(h, memory, batch.src_len, c.attention_dropout,
+                                                     rng_, training,
+                                                     attention && l == align ? &probs : nullptr);
+        },
+        training);
+    x = residual(
+        x, e.ffn_norm, [&](const Var& h) { return e.ffn(h, c.ffn_dropout, rng_, training); },
+        training);
   }
   if (c.pre_norm) x = decoder_norm_(x);
   if (attention) *attention = alignment_from(probs);
@@ -154,19 +166,26 @@ Step Transformer::step(DecoderState& state, std::span<const int> last_tokens) {
   for (int l = 0; l < static_cast<int>(decoder_.size()); ++l) {
     const DecoderLayer& e = decoder_[l];
     const int64_t H = e.self_attention.heads(), d = e.self_attention.head_dim();
-    x = residual(x, e.self_norm, [&](const Var& h) {
-      Var qkv = linear(h, st.qkv_weight[l], st.qkv_bias[l]);  // [N, 3D]
-      st.self_cache[l].append(qkv->value, D, H, d);
-      Tensor ctx = attend_cached(qkv->value.data(), 3 * D, st.self_cache[l], {}, nullptr);
-      return e.self_attention.output()(constant(ctx));
-    }, false);
-    x = residual(x, e.source_norm, [&](const Var& h) {
-      Var q = e.source_attention.query()(h);  // [N, D]
-      Tensor ctx = attend_cached(q->value.data(), D, st.source_cache[l], st.src_len,
-                                 l == align ? &probs : nullptr);
-      return e.source_attention.output()(constant(ctx));
-    }, false);
-    x = residual(x, e.ffn_norm, [&](const Var& h) { return e.ffn(h, 0.0f, rng_, false); }, false);
+    x = residual(
+        x, e.self_norm,
+        [&](const Var& h) {
+          Var qkv = linear(h, st.qkv_weight[l], st.qkv_bias[l]);  // [N, 3D]
+          st.self_cache[l].append(qkv->value, D, H, d);
+          Tensor ctx = attend_cached(qkv->value.data(), 3 * D, st.self_cache[l], {}, nullptr);
+          return e.self_attention.output()(constant(ctx));
+        },
+        false);
+    x = residual(
+        x, e.source_norm,
+        [&](const Var& h) {
+          Var q = e.source_attention.query()(h);  // [N, D]
+          Tensor ctx = attend_cached(q->value.data(), D, st.source_cache[l], st.src_len,
+                                     l == align ? &probs : nullptr);
+          return e.source_attention.output()(constant(ctx));
+        },
+        false);
+    x = residual(
+        x, e.ffn_norm, [&](const Var& h) { return e.ffn(h, 0.0f, rng_, false); }, false);
   }
   ++st.position;
   if (config_.pre_norm) x = decoder_norm_(x);

@@ -108,9 +108,10 @@ PositionalEncoding::PositionalEncoding(const Scope& scope, bool learned, int64_t
 Var PositionalEncoding::operator()(const Var& emb, int64_t offset) const {
   const int64_t T = emb->value.dim(1), D = emb->value.dim(2);
   if (offset + T > max_positions())
-    fail("a sequence of {} positions does not fit the model's max_positions = {}: shorten the "
-         "input or train a model with a larger max_positions",
-         offset + T, max_positions());
+    fail(
+        "a sequence of {} positions does not fit the model's max_positions = {}: shorten the "
+        "input or train a model with a larger max_positions",
+        offset + T, max_positions());
   Var pos = learned_ ? slice(table_, 0, offset, offset + T)
                      : constant(table_->value.rows(offset, offset + T));
   return scale_add_positions(emb, std::sqrt(static_cast<float>(D)), pos);
@@ -171,8 +172,8 @@ Var MultiHeadAttention::source_attention(const Var& x, const Var& memory,
                                          std::span<const int> memory_lengths, float dropout_p,
                                          Rng& rng, bool training, Tensor* probs) const {
   const int64_t H = heads_, d = head_dim_, D = H * d;
-  Var q = split_heads(query_(x), 0, H, d);                   // [B, H, T, d]
-  Var kv = linear(memory, kv_weight(), kv_bias());           // [B, S, 2D]: one GEMM
+  Var q = split_heads(query_(x), 0, H, d);                         // [B, H, T, d]
+  Var kv = linear(memory, kv_weight(), kv_bias());                 // [B, S, 2D]: one GEMM
   Var k = split_heads(kv, 0, H, d), v = split_heads(kv, D, H, d);  // [B, H, S, d]
   Var ctx = scaled_attention(q, k, v, memory_lengths, false, dropout_p, rng, training, probs);
   return output_(merge_heads(ctx));
@@ -180,8 +181,7 @@ Var MultiHeadAttention::source_attention(const Var& x, const Var& memory,
 
 // ---- feed-forward
 
-FeedForward::FeedForward(const Scope& scope, int64_t D, int64_t F, std::string activation,
-                         Rng& rng)
+FeedForward::FeedForward(const Scope& scope, int64_t D, int64_t F, std::string activation, Rng& rng)
     : gelu_(activation == "gelu") {
   ATTNMT_CHECK(activation == "relu" || activation == "gelu",
                "unknown activation '{}': use relu or gelu", activation);
