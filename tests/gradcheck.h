@@ -70,4 +70,37 @@ inline int gradcheck(const std::function<Var(const std::vector<Var>&)>& f,
   return bad;
 }
 
+// Checks the gradient of a scalar loss with respect to an existing parameter (for example one
+// inside a model) at up to `max_elements` positions spread over the tensor.
+inline int gradcheck_parameter(const std::function<Var()>& loss_fn, const Var& param,
+                               int max_elements = 24, GradCheckOptions opt = {}) {
+  param->grad = Tensor();
+  Var loss = loss_fn();
+  backward(loss);
+  Tensor analytic = param->grad.empty() ? Tensor::zeros(param->shape()) : param->grad.clone();
+  Tensor& x = param->value;
+  int64_t n = x.numel(), stride = std::max<int64_t>(1, n / max_elements);
+  int bad = 0;
+  for (int64_t i = 0; i < n; i += stride) {
+    float saved = x[i];
+    double plus, minus;
+    {
+      NoGradGuard ng;
+      x[i] = saved + opt.eps;
+      plus = loss_fn()->value[0];
+      x[i] = saved - opt.eps;
+      minus = loss_fn()->value[0];
+    }
+    x[i] = saved;
+    double numeric = (plus - minus) / (2.0 * opt.eps);
+    if (std::abs(numeric - analytic[i]) > opt.atol + opt.rtol * std::abs(numeric)) {
+      if (bad < 5) UNSCOPED_INFO("element " << i << ": analytic " << analytic[i] << " numeric " << numeric);
+      ++bad;
+    }
+  }
+  param->grad = Tensor();
+  CHECK(bad == 0);
+  return bad;
+}
+
 }  // namespace attnmt::testing

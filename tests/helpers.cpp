@@ -51,3 +51,34 @@ std::string shared_enja_dir() {
 }
 
 }  // namespace attnmt::testing
+
+#include <map>
+#include <set>
+#include <vector>
+
+namespace attnmt::testing {
+
+void write_tiny_corpus(const std::string& dir, int n) {
+  const std::vector<std::pair<std::string, std::string>> lexicon = {
+      {"red", "rojo"},   {"blue", "azul"},    {"green", "verde"}, {"cat", "gato"},
+      {"dog", "perro"},  {"bird", "pajaro"},  {"sees", "ve"},     {"likes", "quiere"},
+      {"big", "grande"}, {"small", "chico"},  {"the", "el"},      {"a", "un"},
+      {"house", "casa"}, {"tree", "arbol"}};
+  std::mt19937 gen(3);
+  std::set<std::vector<int>> seen;
+  std::string en, es;
+  while (static_cast<int>(seen.size()) < n) {
+    int len = 2 + static_cast<int>(gen() % 4);
+    std::vector<int> words;
+    for (int i = 0; i < len; ++i) words.push_back(static_cast<int>(gen() % lexicon.size()));
+    if (!seen.insert(words).second) continue;
+    for (int i = 0; i < len; ++i) en += (i ? " " : "") + lexicon[words[i]].first;
+    for (int i = len - 1; i >= 0; --i) es += lexicon[words[i]].second + (i ? " " : "");
+    en += "\n";
+    es += "\n";
+  }
+  write_text(dir + "/train.en", en);
+  write_text(dir + "/train.es", es);
+}
+
+}  // namespace attnmt::testing

@@ -47,3 +47,11 @@ std::string shared_enja_dir();
   }
 
 }  // namespace attnmt::testing
+
+namespace attnmt::testing {
+
+// A tiny deterministic parallel corpus (English-like -> reversed Spanish-like word lists),
+// `n` distinct pairs of 2-5 words, written as dir/train.{en,es}. Used by the end-to-end tests.
+void write_tiny_corpus(const std::string& dir, int n = 50);
+
+}  // namespace attnmt::testing

@@ -18,12 +18,13 @@ namespace attnmt::testing {
 
 // Unnormalised scores [V] of the next token given the source (ids + EOS) and the history
 // (BOS first). The mock log-softmaxes them.
-using ScoreFn = std::function<std::vector<float>(const std::vector<int>& src,
-                                                 const std::vector<int>& history)>;
+using ScoreFn =
+    std::function<std::vector<float>(const std::vector<int>& src, const std::vector<int>& history)>;
 
 class MockSeq2Seq : public Seq2Seq {
  public:
-  MockSeq2Seq(int vocab_size, ScoreFn fn) : Seq2Seq(config_for(vocab_size), 1), fn_(std::move(fn)) {}
+  MockSeq2Seq(int vocab_size, ScoreFn fn)
+      : Seq2Seq(config_for(vocab_size), 1), fn_(std::move(fn)) {}
 
   struct State : DecoderState {
     std::vector<std::vector<int>> src;      // [N] the row's source, ids + EOS (no padding)

@@ -50,8 +50,7 @@ TEST_CASE("beam 1 finds what greedy finds", "[decode]") {
   }
 }
 
-TEST_CASE("n-best lists are sorted, distinct and rescore to their log-probabilities",
-          "[decode]") {
+TEST_CASE("n-best lists are sorted, distinct and rescore to their log-probabilities", "[decode]") {
   MockSeq2Seq model(kV, random_scores(kV, 0.0f));
   SearchOptions o;
   o.beam = 5;
@@ -71,7 +70,8 @@ TEST_CASE("n-best lists are sorted, distinct and rescore to their log-probabilit
       CHECK(seen.insert(hyps[k].tokens).second);
       // The search's own sum equals a fresh scoring of the same tokens: select() kept every
       // row's history with its score.
-      CHECK(hyps[k].logprob == Approx(model.sequence_logprob(with_eos, hyps[k].tokens)).margin(1e-4));
+      CHECK(hyps[k].logprob ==
+            Approx(model.sequence_logprob(with_eos, hyps[k].tokens)).margin(1e-4));
       const double len = static_cast<double>(hyps[k].tokens.size()) + 1;
       CHECK(hyps[k].score == Approx(hyps[k].logprob / std::pow(len, 0.6)).margin(1e-4));
       for (int tok : hyps[k].tokens) {
@@ -83,8 +83,7 @@ TEST_CASE("n-best lists are sorted, distinct and rescore to their log-probabilit
   }
 }
 
-TEST_CASE("hypotheses respect the length limit and every search ends without EOS",
-          "[decode]") {
+TEST_CASE("hypotheses respect the length limit and every search ends without EOS", "[decode]") {
   // EOS far below everything: only the forced EOS can end a hypothesis.
   MockSeq2Seq model(kV, random_scores(kV, -30.0f));
   for (int beam : {1, 3}) {
@@ -138,8 +137,7 @@ TEST_CASE("beam search escapes a trap that greedy falls into", "[decode]") {
   CHECK(b[0][0].logprob == Approx(std::log(0.4)).margin(1e-3));
 }
 
-TEST_CASE("attention rows are distributions over the sentence's own source positions",
-          "[decode]") {
+TEST_CASE("attention rows are distributions over the sentence's own source positions", "[decode]") {
   MockSeq2Seq model(kV, random_scores(kV, 0.5f));
   SearchOptions o;
   o.beam = 4;

@@ -18,9 +18,9 @@ using namespace attnmt::testing;
 
 namespace {
 
-const char* kWords[] = {"the",  "cat",   "sat",  "on",    "mat",  "a",    "dog",   "ran",
+const char* kWords[] = {"the",  "cat",   "sat",   "on",   "mat",   "a",    "dog",  "ran",
                         "home", "quick", "brown", "fox",  "jumps", "over", "lazy", "red",
-                        "blue", "green", "sun",  "moon", "star", "sky",  "tree",  "river"};
+                        "blue", "green", "sun",   "moon", "star",  "sky",  "tree", "river"};
 
 std::vector<std::string> make_lines(int n, uint64_t seed) {
   std::vector<std::string> lines;
@@ -288,8 +288,8 @@ TEST_CASE("attnmt translate and align end to end with a small random model", "[d
   write_text(dir.file("in.txt"), text);
   write_text(dir.file("tgt.txt"), text);
 
-  auto r = run_attnmt(fmt::format("translate -m '{}' -i '{}' -o '{}' --beam 3 --threads 1",
-                                  model, dir.file("in.txt"), dir.file("out.txt")));
+  auto r = run_attnmt(fmt::format("translate -m '{}' -i '{}' -o '{}' --beam 3 --threads 1", model,
+                                  dir.file("in.txt"), dir.file("out.txt")));
   REQUIRE(r.exit_code == 0);
   auto out = split_lines(read_text(dir.file("out.txt")));
   REQUIRE(out.size() == lines.size());
@@ -334,8 +334,8 @@ TEST_CASE("attnmt translate and align refuse bad models, bad input and bad optio
   TempDir dir("decode-errors");
   write_text(dir.file("in.txt"), "the cat\n");
 
-  auto missing = run_attnmt(fmt::format("translate -m '{}' -i '{}'", dir.file("nope.attnmt"),
-                                        dir.file("in.txt")));
+  auto missing = run_attnmt(
+      fmt::format("translate -m '{}' -i '{}'", dir.file("nope.attnmt"), dir.file("in.txt")));
   CHECK(missing.exit_code == 1);
   CHECK(missing.err.find("nope.attnmt") != std::string::npos);
 
@@ -347,8 +347,8 @@ TEST_CASE("attnmt translate and align refuse bad models, bad input and bad optio
 
   const std::string model = tiny_model(dir);
   write_text(dir.file("bad.txt"), "the cat\nthe \xC3\x28 dog\n");
-  auto bad = run_attnmt(fmt::format("translate -m '{}' -i '{}' -o '{}'", model,
-                                    dir.file("bad.txt"), dir.file("out.txt")));
+  auto bad = run_attnmt(fmt::format("translate -m '{}' -i '{}' -o '{}'", model, dir.file("bad.txt"),
+                                    dir.file("out.txt")));
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("bad.txt:2") != std::string::npos);
   CHECK(!fs::exists(dir.file("out.txt")));  // nothing half-written
@@ -357,11 +357,11 @@ TEST_CASE("attnmt translate and align refuse bad models, bad input and bad optio
   CHECK(option.exit_code == 2);
   auto alignment = run_attnmt(fmt::format("translate -m '{}' --alignment diagonal", model));
   CHECK(alignment.exit_code == 2);
-  auto format = run_attnmt(
-      fmt::format("align -m '{}' --src '{}' --format png", model, dir.file("in.txt")));
+  auto format =
+      run_attnmt(fmt::format("align -m '{}' --src '{}' --format png", model, dir.file("in.txt")));
   CHECK(format.exit_code == 2);
-  auto svg_stdout = run_attnmt(
-      fmt::format("align -m '{}' --src '{}' --format svg", model, dir.file("in.txt")));
+  auto svg_stdout =
+      run_attnmt(fmt::format("align -m '{}' --src '{}' --format svg", model, dir.file("in.txt")));
   CHECK(svg_stdout.exit_code == 2);
   write_text(dir.file("two.txt"), "the cat\nthe dog\n");
   auto mismatch = run_attnmt(fmt::format("align -m '{}' --src '{}' --tgt '{}' --format pharaoh",

@@ -74,7 +74,9 @@ void backward(const Var& root, const Tensor& seed) {
       stack.pop_back();
     }
   }
-  root->grad_buffer().arr() += seed.arr();
+  check_same_shape(root->value, seed, "backward seed");
+  if (root->grad.empty()) root->grad = seed.clone();
+  else root->grad.arr() += seed.arr();
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* n = it->get();
     if (n->backward && !n->grad.empty()) n->backward(*n);

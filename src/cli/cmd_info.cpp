@@ -1,9 +1,44 @@
-// attnmt info: placeholder until its issue lands (the owner replaces this file).
+// attnmt info MODEL: what a model file holds (architecture, sizes, vocabulary, how it was
+// trained). Loading validates the whole file, so this is also a quick integrity check.
+#include <fmt/format.h>
+
 #include "cli/commands.h"
-#include "tensor/error.h"
+#include "cli/options.h"
+#include "models/model_io.h"
 
 namespace attnmt::cli {
 
-int run_info(int, char**) { fail("'attnmt info' is not built yet"); }
+int run_info(int argc, char** argv) {
+  std::string path;
+  po::options_description desc("options");
+  desc.add_options()("model,m", po::value(&path)->required(), "the model (or checkpoint) file");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  CommandSpec spec{"info", "attnmt info MODEL",
+                   "Describes a model file: architecture, parameter count, vocabulary size and "
+                   "how it was trained.\nThe whole file is checked (checksum) on the way."};
+  if (!parse_options(spec, desc, argc, argv, &pos)) return 0;
+  LoadedModel m = load_model(path);
+  const ModelConfig& c = m.model->config();
+  fmt::print("model        {}\n", path);
+  fmt::print("architecture {}\n", c.arch == "lstm"
+      ? fmt::format("LSTM encoder-decoder with {} attention{}", c.attention,
+                    c.input_feeding ? " and input feeding" : "")
+      : fmt::format("Transformer, {}-norm, {} heads", c.pre_norm ? "pre" : "post", c.heads));
+  fmt::print("parameters   {}\n", m.model->params().n_scalars());
+  fmt::print("vocabulary   {} pieces (joint SentencePiece, embeddings {})\n", m.vocab.size(),
+             c.tie_embeddings ? "tied" : "untied");
+  fmt::print("\n[model]\n");
+  for (const auto& [k, v] : c.to_pairs()) fmt::print("{} = {}\n", k, v);
+  bool header = false;
+  for (const auto& [k, v] : m.file.config) {
+    if (k.rfind("train.", 0) != 0 && k.rfind("checkpoint.", 0) != 0) continue;
+    if (k == "checkpoint.rng") continue;
+    if (!header) fmt::print("\n[training]\n");
+    header = true;
+    fmt::print("{} = {}\n", k, v);
+  }
+  return 0;
+}
 
 }  // namespace attnmt::cli

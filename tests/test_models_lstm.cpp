@@ -1,0 +1,146 @@
+// The LSTM encoder-decoder: gradient checks of the LSTM layers and of each attention score
+// function, tied embeddings, and the whole model's loss against finite differences.
+#include "gradcheck.h"
+#include "models/lstm_attention.h"
+#include "nn/attention.h"
+#include "nn/lstm.h"
+
+using namespace attnmt;
+using namespace attnmt::testing;
+
+namespace {
+Rng g_rng(11);
+
+// A 2-sentence batch: sources of 3 and 2 pieces (+EOS), targets of 2 and 1 (+EOS).
+Batch tiny_batch() {
+  Batch b;
+  b.src = IdMatrix{2, 4, {5, 6, 7, 3, 8, 9, 3, 0}};
+  b.tgt_in = IdMatrix{2, 3, {2, 10, 11, 2, 12, 0}};
+  b.tgt_out = IdMatrix{2, 3, {10, 11, 3, 12, 3, 0}};
+  b.src_len = {4, 3};
+  b.tgt_len = {3, 2};
+  b.index = {0, 1};
+  b.n_tgt_tokens = 5;
+  return b;
+}
+
+ModelConfig tiny_lstm_config(const std::string& attention) {
+  ModelConfig c;
+  c.arch = "lstm";
+  c.vocab_size = 13;
+  c.emb_dim = 4;
+  c.enc_hidden = 3;
+  c.dec_hidden = attention == "dot" ? 6 : 5;  // dot needs decoder width = 2 x encoder width
+  c.dropout = 0.0f;
+  c.attention = attention;
+  return c;
+}
+
+Var model_loss(Seq2Seq& model, const Batch& batch) {
+  Var logp = model.forward(batch, Mode::kEval);
+  return cross_entropy(reshape(logp, Shape{6, 13}), batch.tgt_out.ids, 0.1f, kPadId);
+}
+}  // namespace
+
+TEST_CASE("gradcheck the stacked bidirectional LstmEncoder with padding", "[lstm][grad]") {
+  ParameterStore store;
+  Rng rng(5);
+  LstmEncoder enc(Scope(store, "enc"), 4, 3, 2, true, rng);
+  Var x = parameter(random_tensor(Shape{2, 3, 4}, g_rng));
+  std::vector<int> lengths{3, 1};
+  Tensor R = random_tensor(Shape{2, 3 * 6 + 12}, g_rng);
+  auto loss = [&] {
+    EncoderOutput out = enc(x, lengths, 0.0f, rng, false);
+    Var all = concat({reshape(out.memory, Shape{2, 18}), out.final_h, out.final_c}, 1);
+    return sum(mul(all, constant(R)));
+  };
+  gradcheck_parameter(loss, x);
+  for (const auto& [name, v] : store.all()) {
+    INFO(name);
+    gradcheck_parameter(loss, v);
+  }
+}
+
+TEST_CASE("gradcheck each attention score function with a padding mask", "[lstm][grad]") {
+  Tensor mask = Tensor::from(Shape{2, 3}, {1, 1, 1, 1, 1, 0});
+  for (std::string type : {"dot", "general", "additive"}) {
+    INFO(type);
+    int64_t M = 4, Q = type == "dot" ? 4 : 5;
+    ParameterStore store;
+    Rng rng(3);
+    SoftAttention att(Scope(store, "att"), type, M, Q, rng);
+    Var q = parameter(random_tensor(Shape{2, Q}, g_rng));
+    Var mem = parameter(random_tensor(Shape{2, 3, M}, g_rng));
+    Tensor R = random_tensor(Shape{2, 3 + M}, g_rng);
+    auto loss = [&] {
+      Var w = att.weights(q, att.keys(mem), mask);
+      return sum(mul(concat({w, SoftAttention::context(w, mem)}, 1), constant(R)));
+    };
+    gradcheck_parameter(loss, q);
+    gradcheck_parameter(loss, mem);
+    for (const auto& [name, v] : store.all()) {
+      INFO(name);
+      gradcheck_parameter(loss, v);
+    }
+    NoGradGuard ng;
+    Var w = att.weights(q, att.keys(mem), mask);
+    CHECK(w->value.at({1, 2}) == 0.0f);  // the padded position gets no weight
+    CHECK(w->value.at({0, 0}) + w->value.at({0, 1}) + w->value.at({0, 2}) == Approx(1.0f));
+  }
+}
+
+TEST_CASE("gradcheck the whole LSTM model's loss for every attention type", "[lstm][grad]") {
+  for (std::string type : {"dot", "general", "additive"}) {
+    INFO(type);
+    LstmAttention model(tiny_lstm_config(type), 7);
+    Batch batch = tiny_batch();
+    for (const auto& [name, v] : model.params().all()) {
+      INFO(name);
+      gradcheck_parameter([&] { return model_loss(model, batch); }, v, 8);
+    }
+  }
+}
+
+TEST_CASE("tied embeddings are one tensor that receives gradient from both uses", "[lstm]") {
+  ModelConfig c = tiny_lstm_config("general");
+  LstmAttention tied(c, 7);
+  CHECK_FALSE(tied.params().has("output/weight"));
+  c.tie_embeddings = false;
+  LstmAttention untied(c, 7);
+  CHECK(untied.params().has("output/weight"));
+  CHECK(untied.params().n_scalars() == tied.params().n_scalars() + 13 * 4);
+  // Row 1 (unk) never appears in the batch: in the tied model it still gets gradient, through
+  // the output projection; in the untied model the embedding row stays at zero gradient.
+  Batch batch = tiny_batch();
+  backward(model_loss(tied, batch));
+  backward(model_loss(untied, batch));
+  const Tensor& g_tied = tied.params().get("embedding/weight")->grad;
+  const Tensor& g_untied = untied.params().get("embedding/weight")->grad;
+  float tied_row = 0, untied_row = 0;
+  for (int d = 0; d < 4; ++d) {
+    tied_row += std::abs(g_tied.at({1, d}));
+    untied_row += std::abs(g_untied.at({1, d}));
+  }
+  CHECK(tied_row > 0.0f);
+  CHECK(untied_row == 0.0f);
+}
+
+TEST_CASE("incremental LSTM decoding equals the teacher-forced pass", "[lstm]") {
+  LstmAttention model(tiny_lstm_config("additive"), 9);
+  Batch batch = tiny_batch();
+  NoGradGuard ng;
+  Tensor att;
+  Var full = model.forward(batch, Mode::kEval, &att);  // [2, 3, 13]
+  auto state = model.encode(batch.src, batch.src_len);
+  for (int t = 0; t < 3; ++t) {
+    std::vector<int> last{batch.tgt_in.at(0, t), batch.tgt_in.at(1, t)};
+    Step s = model.step(*state, last);
+    for (int b = 0; b < 2; ++b) {
+      if (t >= batch.tgt_len[b]) continue;
+      for (int v = 0; v < 13; ++v)
+        CHECK(std::abs(s.logprobs.at({b, v}) - full->value.at({b, t, v})) < 1e-4f);
+      for (int sidx = 0; sidx < 4; ++sidx)
+        CHECK(std::abs(s.attention.at({b, sidx}) - att.at({b, t, sidx})) < 1e-5f);
+    }
+  }
+}

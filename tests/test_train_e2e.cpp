@@ -1,0 +1,126 @@
+// End-to-end training through the CLI: a tiny model memorises a tiny corpus, N steps straight
+// equal N/2 + resume + N/2 exactly, damaged model files are refused, bad options are reported.
+#include <fstream>
+
+#include "helpers.h"
+#include "models/model_io.h"
+#include "text/batch.h"
+#include "train/validation.h"
+
+using namespace attnmt;
+using namespace attnmt::testing;
+
+namespace {
+const std::string kTinyLstm =
+    " --emb-dim 32 --enc-hidden 32 --dec-hidden 64 --dropout 0 --label-smoothing 0"
+    " --batch-tokens 500 --lr 0.01 --threads 1 -q";
+
+// Greedy translations of every training source must equal the references exactly.
+void check_memorised(const std::string& model_path, const std::string& dir) {
+  LoadedModel m = load_model(model_path);
+  ParallelCorpus c = load_corpus(dir + "/train.en", dir + "/train.es", m.vocab, m.vocab);
+  std::vector<int64_t> idx(c.size());
+  for (int64_t i = 0; i < c.size(); ++i) idx[i] = i;
+  Batch b = make_batch(c, idx);
+  auto out = greedy_translate(*m.model, b.src, b.src_len, 40);
+  int exact = 0;
+  for (int64_t i = 0; i < c.size(); ++i) {
+    if (out[i] == c.tgt[i]) ++exact;
+    else UNSCOPED_INFO("line " << i << ": got '" << m.vocab.decode(out[i]) << "' want '"
+                               << m.vocab.decode(c.tgt[i]) << "'");
+  }
+  CHECK(exact == c.size());
+}
+}  // namespace
+
+TEST_CASE("a tiny LSTM trained by attnmt train reproduces its tiny corpus exactly", "[e2e][train]") {
+  TempDir dir("e2e-lstm");
+  write_tiny_corpus(dir.path().string());
+  std::string d = dir.path().string();
+  auto r = run_attnmt("train --src " + d + "/train.en --tgt " + d + "/train.es -o " + d +
+                      "/m.bin --vocab-size 40 --max-steps 150" + kTinyLstm);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  check_memorised(d + "/m.bin", d);
+  auto info = run_attnmt("info " + d + "/m.bin");
+  CHECK(info.exit_code == 0);
+  CHECK(info.out.find("LSTM encoder-decoder with general attention") != std::string::npos);
+  CHECK(info.out.find("train.steps = 150") != std::string::npos);
+}
+
+TEST_CASE("training N steps equals N/2 steps, --resume, N/2 more, bit for bit", "[e2e][train]") {
+  TempDir dir("e2e-resume");
+  std::string d = dir.path().string();
+  write_tiny_corpus(d);
+  // Dropout on, so the restored random state matters; several epochs, so the data position does.
+  std::string common = " --src " + d + "/train.en --tgt " + d + "/train.es --vocab-size 40"
+                       " --emb-dim 16 --enc-hidden 16 --dec-hidden 32 --dropout 0.2"
+                       " --batch-tokens 100 --lr 0.005 --threads 1 -q --save-every 1000";
+  REQUIRE(run_attnmt("train" + common + " -o " + d + "/straight.bin --max-steps 14").exit_code == 0);
+  // The same vocabulary for the split run: train it the same way (same data, seed, threads).
+  REQUIRE(run_attnmt("train" + common + " -o " + d + "/split.bin --max-steps 7").exit_code == 0);
+  auto r = run_attnmt("train" + common + " -o " + d + "/split.bin --max-steps 14 --resume");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  ModelFile a = load_model_file(d + "/straight.bin.ckpt");
+  ModelFile b = load_model_file(d + "/split.bin.ckpt");
+  CHECK(a.config_at("checkpoint.step") == "14");
+  CHECK(b.config_at("checkpoint.step") == "14");
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  int differing = 0;
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    const Tensor &x = a.tensors[i].second, &y = b.tensors[i].second;
+    REQUIRE(a.tensors[i].first == b.tensors[i].first);
+    if (std::memcmp(x.data(), y.data(), x.numel() * sizeof(float)) != 0) {
+      UNSCOPED_INFO("differs: " << a.tensors[i].first);
+      ++differing;
+    }
+  }
+  CHECK(differing == 0);
+  // And training really moved the parameters away from the 7-step state.
+  CHECK(a.config_at("checkpoint.rng") == b.config_at("checkpoint.rng"));
+}
+
+TEST_CASE("a damaged or truncated model file is refused with a clear message", "[e2e][train]") {
+  TempDir dir("e2e-damage");
+  std::string d = dir.path().string();
+  write_tiny_corpus(d, 20);
+  REQUIRE(run_attnmt("train --src " + d + "/train.en --tgt " + d + "/train.es -o " + d +
+                     "/m.bin --vocab-size 30 --max-steps 2" + kTinyLstm).exit_code == 0);
+  std::string bytes = read_text(d + "/m.bin");
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] ^= 0x20;
+  write_text(d + "/flipped.bin", flipped);
+  write_text(d + "/short.bin", bytes.substr(0, bytes.size() * 2 / 3));
+  auto f = run_attnmt("info " + d + "/flipped.bin");
+  CHECK(f.exit_code == 1);
+  CHECK(f.err.find("damaged") != std::string::npos);
+  auto t = run_attnmt("info " + d + "/short.bin");
+  CHECK(t.exit_code == 1);
+  CHECK(t.err.find("truncated") != std::string::npos);
+  auto missing = run_attnmt("info " + d + "/nope.bin");
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("nope.bin") != std::string::npos);
+}
+
+TEST_CASE("attnmt train reports bad input and options clearly", "[e2e][train]") {
+  TempDir dir("e2e-bad");
+  std::string d = dir.path().string();
+  write_tiny_corpus(d, 20);
+  write_text(d + "/short.es", "uno\ndos\n");
+  auto mismatch = run_attnmt("train --src " + d + "/train.en --tgt " + d + "/short.es -o " + d +
+                             "/m.bin --vocab-size 30 --max-steps 1" + kTinyLstm);
+  CHECK(mismatch.exit_code == 1);
+  CHECK(mismatch.err.find("short.es") != std::string::npos);
+  CHECK_FALSE(fs::exists(d + "/m.bin"));
+  auto bad_arch = run_attnmt("train --src " + d + "/train.en --tgt " + d + "/train.es -o " + d +
+                             "/m.bin --vocab-size 30 --arch rnn" + kTinyLstm);
+  CHECK(bad_arch.exit_code == 1);
+  CHECK(bad_arch.err.find("unknown arch 'rnn'") != std::string::npos);
+  auto no_ckpt = run_attnmt("train --src " + d + "/train.en --tgt " + d + "/train.es -o " + d +
+                            "/m2.bin --resume" + kTinyLstm);
+  CHECK(no_ckpt.exit_code == 1);
+  CHECK(no_ckpt.err.find("m2.bin.ckpt") != std::string::npos);
+  auto missing_opt = run_attnmt("train --src " + d + "/train.en");
+  CHECK(missing_opt.exit_code == 2);
+}
