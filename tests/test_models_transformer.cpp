@@ -468,8 +468,7 @@ TEST_CASE("bench: transformer-small forward+backward, B 128, S = T = 20", "[.][b
   batch.tgt_len.assign(B, L);
   double best = 1e30, best_fwd = 1e30;
   auto since = [](auto t0) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-        .count();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   };
   for (int rep = 0; rep < 5; ++rep) {
     auto t0 = std::chrono::steady_clock::now();
@@ -496,8 +495,9 @@ TEST_CASE("bench: transformer-small forward+backward, B 128, S = T = 20", "[.][b
         gemm_ms,
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
-  WARN("forward+backward " << best << " ms per batch (forward " << best_fwd << " ms), " << (B * L) / (best / 1000.0)
-                           << " target tokens/s, " << 3 * flops / best / 1e6
+  WARN("forward+backward " << best << " ms per batch (forward " << best_fwd << " ms), "
+                           << (B * L) / (best / 1000.0) << " target tokens/s, "
+                           << 3 * flops / best / 1e6
                            << " GFLOP/s; a raw [2560,256]x[256,8000] GEMM runs at "
                            << 2.0 * B * L * 256 * 8000 / gemm_ms / 1e6 << " GFLOP/s");
   CHECK(best > 0);
