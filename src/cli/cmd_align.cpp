@@ -43,7 +43,8 @@ const CommandSpec kSpec{
     "Formats, one line per pair (empty for an empty pair) to -o FILE or stdout:\n"
     "  pharaoh  'i-j' pairs, source i to target j (0-based), each target to its argmax source\n"
     "  soft     the weight matrix: rows (target tokens) separated by spaces, weights by commas\n"
-    "  json     {\"source\": [...], \"target\": [...], \"alignment\": [[...]], \"hard\": [[i, j]]}\n"
+    "  json     {\"source\": [...], \"target\": [...], \"alignment\": [[...]], \"hard\": [[i, "
+    "j]]}\n"
     "  svg      a heatmap per pair: -o names a folder that receives NNNN.svg (NNNN = the line\n"
     "           number, from 0001), for the first --max-svg pairs; the paths are printed.\n"
     "--level word (default, every format) merges SentencePiece pieces into the space-separated\n"
@@ -66,9 +67,9 @@ std::optional<AlignOptions> parse(int argc, char** argv) {
       "keep-eos", po::bool_switch(&o.keep_eos), "keep the </s> row and column")(
       "beam,b", po::value(&o.t.search.beam)->default_value(5), "beam width (without --tgt)")(
       "length-penalty", po::value(&o.t.search.length_penalty)->default_value(1.0f, "1.0"),
-      "A in logprob / len^A (without --tgt)")(
-      "max-length", po::value(&o.t.max_source_pieces)->default_value(250),
-      "cut lines to N pieces (both sides)")(
+      "A in logprob / len^A (without --tgt)")("max-length",
+                                              po::value(&o.t.max_source_pieces)->default_value(250),
+                                              "cut lines to N pieces (both sides)")(
       "batch-size", po::value(&o.t.batch_size)->default_value(32), "sentences per batch")(
       "threads", po::value(&o.threads)->default_value(0), "threads (0 = all cores)");
   auto vm = parse_options(kSpec, desc, argc, argv);
@@ -134,16 +135,18 @@ int run_align(int argc, char** argv) {
       src_lines.push_back(line);
       if (!forced) continue;
       if (!tgt_in->next(line))
-        fail("source file '{}' has more lines than target file '{}' ({}): the files must be "
-             "line-parallel",
-             o.src_path, o.tgt_path, tgt_in->line_no());
+        fail(
+            "source file '{}' has more lines than target file '{}' ({}): the files must be "
+            "line-parallel",
+            o.src_path, o.tgt_path, tgt_in->line_no());
       tgt_lines.push_back(line);
     }
     if (src_lines.empty()) {
       if (forced && tgt_in->next(line))
-        fail("target file '{}' has more lines than source file '{}' ({}): the files must be "
-             "line-parallel",
-             o.tgt_path, o.src_path, src_in.line_no());
+        fail(
+            "target file '{}' has more lines than source file '{}' ({}): the files must be "
+            "line-parallel",
+            o.tgt_path, o.src_path, src_in.line_no());
       break;
     }
     EncodedWindow src = encode_window(vocab, src_lines, o.t.max_source_pieces);

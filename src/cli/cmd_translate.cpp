@@ -130,8 +130,7 @@ int run_translate(int argc, char** argv) {
     fmt::print(stderr,
                "attnmt translate: {} lines ({} empty) in {:.2f} s: {:.1f} lines/s, {:.0f} target "
                "pieces/s\n",
-               stats.lines, stats.empty, stats.seconds,
-               stats.lines / std::max(1e-9, stats.seconds),
+               stats.lines, stats.empty, stats.seconds, stats.lines / std::max(1e-9, stats.seconds),
                stats.tgt_pieces / std::max(1e-9, stats.seconds));
   return 0;
 }

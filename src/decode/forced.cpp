@@ -12,8 +12,8 @@ namespace attnmt {
 
 std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vector<int>>& src,
                                      const std::vector<std::vector<int>>& tgt, int batch_size) {
-  ATTNMT_CHECK(src.size() == tgt.size(), "forced_attention: {} sources but {} targets",
-               src.size(), tgt.size());
+  ATTNMT_CHECK(src.size() == tgt.size(), "forced_attention: {} sources but {} targets", src.size(),
+               tgt.size());
   NoGradGuard no_grad;
   std::vector<Matrix> out(src.size());
   // The pairs as a corpus, so that make_batch pads them exactly as training does.
@@ -28,7 +28,8 @@ std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vect
   }
   // Similar lengths together: less padding computed for nothing.
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return corpus.tgt[a].size() + corpus.src[a].size() > corpus.tgt[b].size() + corpus.src[b].size();
+    return corpus.tgt[a].size() + corpus.src[a].size() >
+           corpus.tgt[b].size() + corpus.src[b].size();
   });
   const size_t step = static_cast<size_t>(std::max(1, batch_size));
   for (size_t begin = 0; begin < order.size(); begin += step) {

@@ -18,7 +18,6 @@ using Matrix = std::vector<std::vector<float>>;  // [rows][cols]
 // last column is the source EOS). A pair with an empty side gets an empty matrix and is not
 // fed to the model. Pairs are length-sorted into batches of at most batch_size.
 std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vector<int>>& src,
-                                     const std::vector<std::vector<int>>& tgt,
-                                     int batch_size = 32);
+                                     const std::vector<std::vector<int>>& tgt, int batch_size = 32);
 
 }  // namespace attnmt

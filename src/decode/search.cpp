@@ -36,8 +36,8 @@ class History {
   void record(std::vector<int> parent, std::vector<int> token, const Tensor& attention) {
     const int64_t N = static_cast<int64_t>(token.size());
     ATTNMT_CHECK(attention.rank() == 2 && attention.dim(0) == N && attention.dim(1) == S_,
-                 "search: the model's attention is {}, expected [{}, {}]",
-                 attention.shape().str(), N, S_);
+                 "search: the model's attention is {}, expected [{}, {}]", attention.shape().str(),
+                 N, S_);
     StepRecord r{std::move(parent), std::move(token),
                  std::vector<float>(attention.data(), attention.data() + N * S_)};
     steps_.push_back(std::move(r));
@@ -145,8 +145,8 @@ std::vector<std::vector<Hypothesis>> finalize(std::vector<std::vector<Hypothesis
 }  // namespace
 
 int max_output_length(int src_len, const SearchOptions& o) {
-  const double by_ratio = std::floor(o.max_length_ratio * std::max(0, src_len - 1)) +
-                          o.max_length_extra;
+  const double by_ratio =
+      std::floor(o.max_length_ratio * std::max(0, src_len - 1)) + o.max_length_extra;
   return std::max(1, static_cast<int>(std::min<double>(o.max_length, by_ratio)));
 }
 
@@ -268,7 +268,7 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2Seq& model, const IdMatrix&
         }
       }
     }
-#pragma omp parallel for schedule(static) if (static_cast<int64_t>(N) * V > 200000)
+#pragma omp parallel for schedule(static) if (static_cast <int64_t>(N) * V > 200000)
     for (int r = 0; r < N; ++r) {
       if (top_n[r] > 0) continue;  // forced EOS, filled above
       const float* lp = out.logprobs.data() + static_cast<int64_t>(r) * V;
@@ -310,10 +310,9 @@ std::vector<std::vector<Hypothesis>> beam_search(Seq2Seq& model, const IdMatrix&
       // hypothesis looks better can only improve the result: a peaked model that ranks EOS
       // high at every step would otherwise fill the K slots with short hypotheses.)
       const bool full = static_cast<int>(done.size()) >= K;
-      const bool hopeless =
-          full && n_next > 0 &&
-          next_score[first] / std::pow(static_cast<float>(t + 2), alpha) <=
-              done[std::min<size_t>(options.n_best, done.size()) - 1].score;
+      const bool hopeless = full && n_next > 0 &&
+                            next_score[first] / std::pow(static_cast<float>(t + 2), alpha) <=
+                                done[std::min<size_t>(options.n_best, done.size()) - 1].score;
       if (n_next == 0 || hopeless) {
         rows.resize(first), next_last.resize(first), next_score.resize(first);
         continue;

@@ -31,9 +31,9 @@ struct SearchOptions {
   float length_penalty = 1.0f;    // alpha in logprob / len^alpha (0 = raw log-probability)
   float max_length_ratio = 2.0f;  // output pieces <= ratio x source pieces + extra ...
   int max_length_extra = 10;
-  int max_length = 256;           // ... and <= this, whatever the source length
-  int n_best = 1;                 // hypotheses returned per sentence (K is raised to n_best)
-  bool greedy = false;            // the argmax fast path (beam and n_best ignored)
+  int max_length = 256;  // ... and <= this, whatever the source length
+  int n_best = 1;        // hypotheses returned per sentence (K is raised to n_best)
+  bool greedy = false;   // the argmax fast path (beam and n_best ignored)
 };
 
 struct Hypothesis {

@@ -68,9 +68,10 @@ EncodedWindow encode_window(const Vocab& vocab, const std::vector<std::string>& 
 
 // ---- Search in batches ----
 
-std::vector<std::vector<Hypothesis>> translate_ids(
-    Seq2Seq& model, const std::vector<std::vector<int>>& src, const TranslateOptions& options,
-    const std::function<void(int64_t)>& on_batch) {
+std::vector<std::vector<Hypothesis>> translate_ids(Seq2Seq& model,
+                                                   const std::vector<std::vector<int>>& src,
+                                                   const TranslateOptions& options,
+                                                   const std::function<void(int64_t)>& on_batch) {
   const int n = static_cast<int>(src.size());
   std::vector<std::vector<Hypothesis>> results(n);
   // Longest first: a batch's padding is set by its first sentence, and the costliest batches
@@ -89,8 +90,7 @@ std::vector<std::vector<Hypothesis>> translate_ids(
     size_t end = begin + 1;
     while (end < order.size() && static_cast<int>(end - begin) < max_sentences &&
            (options.batch_tokens <= 0 ||
-            static_cast<int64_t>(end - begin + 1) * S * rows_per_sentence <=
-                options.batch_tokens))
+            static_cast<int64_t>(end - begin + 1) * S * rows_per_sentence <= options.batch_tokens))
       ++end;
     IdMatrix ids;
     ids.rows = static_cast<int>(end - begin);
@@ -134,8 +134,8 @@ Alignment hypothesis_alignment(const Vocab& vocab, const std::vector<int>& src,
 
 namespace {
 
-std::string alignment_text(const Vocab& vocab, const std::vector<int>& src,
-                           const Hypothesis* hyp, const TranslateOptions& o) {
+std::string alignment_text(const Vocab& vocab, const std::vector<int>& src, const Hypothesis* hyp,
+                           const TranslateOptions& o) {
   if (o.alignment == AlignmentOutput::kNone) return {};
   if (!hyp) return " ||| ";
   Alignment a = hypothesis_alignment(vocab, src, *hyp, o.word_level);
@@ -158,8 +158,8 @@ std::string format_translation(const Vocab& vocab, int64_t index, const std::vec
   std::string out;
   for (size_t k = 0; k < hyps.size(); ++k) {
     if (k) out += '\n';
-    out += fmt::format("{} ||| {} ||| {:.6f}{}", index, vocab.decode(hyps[k].tokens),
-                       hyps[k].score, alignment_text(vocab, src, &hyps[k], options));
+    out += fmt::format("{} ||| {} ||| {:.6f}{}", index, vocab.decode(hyps[k].tokens), hyps[k].score,
+                       alignment_text(vocab, src, &hyps[k], options));
   }
   return out;
 }
@@ -172,8 +172,7 @@ namespace {
 // otherwise (when asked for with --progress).
 class Progress {
  public:
-  explicit Progress(bool on)
-      : on_(on), tty_(isatty(fileno(stderr)) != 0), start_(Clock::now()) {}
+  explicit Progress(bool on) : on_(on), tty_(isatty(fileno(stderr)) != 0), start_(Clock::now()) {}
   void update(int64_t lines, bool window_end) {
     if (!on_ || (!tty_ && !window_end)) return;
     std::fprintf(stderr, "%stranslated %lld lines, %.1f lines/s%s", tty_ ? "\r" : "",
@@ -185,9 +184,7 @@ class Progress {
   void finish() {
     if (on_ && tty_ && printed_) std::fputc('\n', stderr);
   }
-  double seconds() const {
-    return std::chrono::duration<double>(Clock::now() - start_).count();
-  }
+  double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -214,15 +211,15 @@ TranslateStats translate_file(Seq2Seq& model, const Vocab& vocab, const std::str
     auto hyps = translate_ids(model, w.ids, options,
                               [&](int64_t done) { progress.update(base + done, false); });
     for (size_t i = 0; i < lines.size(); ++i) {
-      out << format_translation(vocab, base + static_cast<int64_t>(i), w.ids[i], hyps[i],
-                                options)
+      out << format_translation(vocab, base + static_cast<int64_t>(i), w.ids[i], hyps[i], options)
           << '\n';
       stats.empty += w.ids[i].empty();
       stats.src_pieces += static_cast<int64_t>(w.ids[i].size());
       if (!hyps[i].empty()) stats.tgt_pieces += static_cast<int64_t>(hyps[i][0].tokens.size());
     }
-    if (!out) fail("write error while writing translations of lines {}..{}", base + 1,
-                   base + static_cast<int64_t>(lines.size()));
+    if (!out)
+      fail("write error while writing translations of lines {}..{}", base + 1,
+           base + static_cast<int64_t>(lines.size()));
     stats.lines += static_cast<int64_t>(lines.size());
     stats.truncated += w.truncated;
     progress.update(stats.lines, true);

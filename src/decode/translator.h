@@ -32,23 +32,23 @@ enum class AlignmentOutput { kNone, kSoft, kHard };
 
 struct TranslateOptions {
   SearchOptions search;
-  int batch_size = 64;         // sentences per batch
-  int64_t batch_tokens = 0;    // padded source positions x beam per batch (0 = no limit)
-  int window = 1000;           // lines read, sorted and translated together
+  int batch_size = 64;          // sentences per batch
+  int64_t batch_tokens = 0;     // padded source positions x beam per batch (0 = no limit)
+  int window = 1000;            // lines read, sorted and translated together
   int max_source_pieces = 250;  // longer sources are cut (and counted)
-  bool n_best_format = false;  // "INDEX ||| hypothesis ||| score" lines, n_best per input
+  bool n_best_format = false;   // "INDEX ||| hypothesis ||| score" lines, n_best per input
   AlignmentOutput alignment = AlignmentOutput::kNone;
-  bool word_level = true;      // alignment between words (space-separated) rather than pieces
-  bool progress = false;       // a lines/s line on stderr
+  bool word_level = true;  // alignment between words (space-separated) rather than pieces
+  bool progress = false;   // a lines/s line on stderr
 };
 
 struct TranslateStats {
-  int64_t lines = 0;          // input lines (= output lines without n-best)
-  int64_t empty = 0;          // empty (or whitespace-only) lines, passed through as empty
-  int64_t truncated = 0;      // sources cut at max_source_pieces
-  int64_t src_pieces = 0;     // after cutting, EOS excluded
-  int64_t tgt_pieces = 0;     // of the best hypotheses, EOS excluded
-  double seconds = 0;         // reading, search and writing (model loading excluded)
+  int64_t lines = 0;       // input lines (= output lines without n-best)
+  int64_t empty = 0;       // empty (or whitespace-only) lines, passed through as empty
+  int64_t truncated = 0;   // sources cut at max_source_pieces
+  int64_t src_pieces = 0;  // after cutting, EOS excluded
+  int64_t tgt_pieces = 0;  // of the best hypotheses, EOS excluded
+  double seconds = 0;      // reading, search and writing (model loading excluded)
 };
 
 // Translates already-encoded sources (pieces, no EOS; an empty one gets no hypothesis and is
