@@ -13,6 +13,7 @@
 #include "tensor/error.h"
 #include "tensor/gemm.h"
 #include "tensor/threads.h"
+#include "train/validation.h"
 
 using namespace attnmt;
 using namespace attnmt::testing;
@@ -442,6 +443,35 @@ TEST_CASE("transformer memorises 50 short pairs and greedy decoding reproduces t
   }
   INFO("steps " << step);
   CHECK(learned);
+}
+
+TEST_CASE("a tiny Transformer trained by attnmt train reproduces its tiny corpus exactly",
+          "[e2e][train][transformer]") {
+  TempDir dir("e2e-transformer");
+  std::string d = dir.path().string();
+  write_tiny_corpus(d);
+  auto r = run_attnmt("train --src " + d + "/train.en --tgt " + d + "/train.es -o " + d +
+                      "/m.bin --vocab-size 40 --max-steps 300 --arch transformer --emb-dim 32"
+                      " --heads 4 --ffn-dim 64 --enc-layers 1 --dec-layers 1 --dropout 0"
+                      " --label-smoothing 0 --batch-tokens 500 --lr 0.003 --threads 1 -q");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  LoadedModel m = load_model(d + "/m.bin");
+  REQUIRE(m.model->config().arch == "transformer");
+  ParallelCorpus c = load_corpus(d + "/train.en", d + "/train.es", m.vocab, m.vocab);
+  std::vector<int64_t> idx(c.size());
+  for (int64_t i = 0; i < c.size(); ++i) idx[i] = i;
+  Batch b = make_batch(c, idx);
+  auto out = greedy_translate(*m.model, b.src, b.src_len, 40);
+  int exact = 0;
+  for (int64_t i = 0; i < c.size(); ++i) {
+    if (out[i] == c.tgt[i])
+      ++exact;
+    else
+      UNSCOPED_INFO("line " << i << ": got '" << m.vocab.decode(out[i]) << "' want '"
+                            << m.vocab.decode(c.tgt[i]) << "'");
+  }
+  CHECK(exact == c.size());
 }
 
 TEST_CASE("bench: transformer-small forward+backward, B 128, S = T = 20", "[.][bench]") {
