@@ -153,3 +153,17 @@ TEST_CASE("gradcheck attention with padding and causal masks", "[autograd][grad]
   gradcheck([](const std::vector<Var>& p) { return attention(p[0], p[1], p[2], {}, false); },
             {rnd({1, 1, 1, 4}), rnd({1, 1, 3, 4}), rnd({1, 1, 3, 4})});
 }
+
+TEST_CASE("gradcheck fused log-softmax cross-entropy; it equals the unfused loss",
+          "[autograd][grad]") {
+  std::vector<int> targets{3, 0, 1, 4, 2};  // 0 = pad
+  for (float eps : {0.0f, 0.1f}) {
+    gradcheck([&](const std::vector<Var>& p) {
+      return cross_entropy_with_logits(p[0], targets, eps, 0);
+    }, {rnd({5, 6})});
+    Var z = constant(rnd({5, 6}, 3.0f));
+    float fused = cross_entropy_with_logits(z, targets, eps, 0)->value[0];
+    float unfused = cross_entropy(log_softmax(z), targets, eps, 0)->value[0];
+    CHECK(fused == Approx(unfused).epsilon(1e-5));
+  }
+}

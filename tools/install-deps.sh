@@ -7,8 +7,9 @@ build=(build-essential cmake pkg-config libeigen3-dev libsentencepiece-dev sente
        libboost-program-options-dev libfmt-dev catch2)
 # The Bible corpus (tools/make-bible-corpus.sh): public-domain SWORD modules and mod2imp.
 corpus=(sword-text-web sword-text-sparv libsword-utils)
-# Tests that parse the SVG heatmaps, and the benchmark yardstick (../shared/reference).
-tools=(libxml2-utils python3 python3-torch python3-sentencepiece)
+# Tests that parse the SVG heatmaps, and the benchmark yardstick (../shared/reference): without
+# OpenBLAS, Debian's torch multiplies matrices with the reference BLAS (~3 GFLOP/s, not ~85).
+tools=(libxml2-utils python3 python3-torch python3-sentencepiece libopenblas0-pthread bc)
 
 all=("${build[@]}" "${corpus[@]}" "${tools[@]}")
 missing=()

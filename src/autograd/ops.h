@@ -61,6 +61,11 @@ Var index_rows(const Var& x, std::span<const int> rows);
 // summed over the positions whose target is not pad_id -> [1]. The smoothed target is
 // (1 - eps) on the reference and eps / V spread uniformly (as PyTorch's label_smoothing).
 Var cross_entropy(const Var& logp, std::span<const int> targets, float smoothing, int pad_id);
+// The same loss from unnormalised scores logits [N, V], log-softmax fused in: only the row
+// log-sum-exps [N] are kept for backward (the logits are the producer's value), so training never
+// holds a [N, V] log-probability tensor or its gradient.
+Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, float smoothing,
+                              int pad_id);
 
 // ---- recurrent and attention blocks (ops_rnn.cpp, ops_attention.cpp)
 // One LSTM step's pointwise part: gates [B, 4H] (pre-activation, order i f g o), c_prev [B, H]

@@ -3,6 +3,8 @@
 #include "tensor/error.h"
 #include "tensor/kernels.h"
 
+#include <cmath>
+
 namespace attnmt {
 
 Var cross_entropy(const Var& logp, std::span<const int> targets, float smoothing, int pad_id) {
@@ -44,6 +46,63 @@ Var cross_entropy(const Var& logp, std::span<const int> targets, float smoothing
                        }
                      });
                    });
+}
+
+}  // namespace attnmt
+
+namespace attnmt {
+
+Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, float smoothing,
+                              int pad_id) {
+  const Tensor& Z = logits->value;  // [N, V]
+  const int64_t N = Z.shape().outer(), V = Z.shape().last();
+  ATTNMT_CHECK(static_cast<int64_t>(targets.size()) == N,
+               "cross_entropy_with_logits: {} targets for {} rows", targets.size(), N);
+  ATTNMT_CHECK(smoothing >= 0.0f && smoothing < 1.0f, "label smoothing must be in [0, 1), got {}",
+               smoothing);
+  for (int y : targets)
+    ATTNMT_CHECK(y == pad_id || (y >= 0 && y < V), "cross_entropy: target {} outside [0, {})", y, V);
+  const float on = 1.0f - smoothing, off = smoothing / static_cast<float>(V);
+  std::vector<int> saved(targets.begin(), targets.end());
+  Tensor lse = Tensor::uninitialized(Shape{N});  // log-sum-exp of each row
+  double total = 0.0;
+#pragma omp parallel for reduction(+ : total) schedule(static) if (N * V >= kernels::kParallelMinWork)
+  for (int64_t r = 0; r < N; ++r) {
+    const float* z = Z.data() + r * V;
+    float mx = z[0];
+    for (int64_t c = 1; c < V; ++c) mx = std::max(mx, z[c]);
+    double s = 0.0, zsum = 0.0;
+    for (int64_t c = 0; c < V; ++c) {
+      s += std::exp(z[c] - mx);
+      zsum += z[c];
+    }
+    const float l = mx + static_cast<float>(std::log(s));
+    lse[r] = l;
+    const int y = saved[r];
+    if (y == pad_id) continue;
+    // -sum_c q_c log p_c with log p_c = z_c - lse and q = on * onehot(y) + off.
+    total += -(on * (z[y] - l)) - off * (zsum - V * double(l));
+  }
+  Tensor out = Tensor::full(Shape{1}, static_cast<float>(total));
+  return make_node(std::move(out), "cross_entropy_with_logits", {logits},
+                   [saved = std::move(saved), lse, on, off, N, V, pad_id](Node& self) {
+    const float g = self.grad[0];
+    const Var& logits = self.parents[0];
+    const float* Z = logits->value.data();
+    float* d = logits->grad_buffer().data();
+    // d z_c = g * (softmax_c - q_c)
+    kernels::parallel_for(N, V * 4, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int y = saved[r];
+        if (y == pad_id) continue;
+        const float* z = Z + r * V;
+        float* row = d + r * V;
+        const float l = lse[r];
+        for (int64_t c = 0; c < V; ++c) row[c] += g * (std::exp(z[c] - l) - off);
+        row[y] -= g * on;
+      }
+    });
+  });
 }
 
 }  // namespace attnmt

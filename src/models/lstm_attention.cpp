@@ -82,7 +82,7 @@ Var LstmAttention::decode_step(const Var& y_gates, Recurrent& r, const Memory& m
   return weights;
 }
 
-Var LstmAttention::forward(const Batch& batch, Mode mode, Tensor* attention) {
+Var LstmAttention::logits(const Batch& batch, Mode mode, Tensor* attention) {
   const bool training = mode == Mode::kTrain;
   const int64_t B = batch.size(), T = batch.tgt_in.cols, S = batch.src.cols;
   const int64_t Hd = config_.dec_hidden, E = config_.emb_dim;
@@ -104,7 +104,7 @@ Var LstmAttention::forward(const Batch& batch, Mode mode, Tensor* attention) {
   }
   Var hidden = feeds.size() == 1 ? feeds[0] : concat(feeds, 1);  // [B, T, Hd]
   (void)E;
-  return output_(w_o_(hidden));                                   // [B, T, V]
+  return output_.logits(w_o_(hidden));                            // [B, T, V]
 }
 
 std::unique_ptr<DecoderState> LstmAttention::encode(const IdMatrix& src,

@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 
+#include "autograd/ops.h"
 #include "autograd/parameters.h"
 #include "models/config.h"
 #include "tensor/random.h"
@@ -33,9 +34,14 @@ class Seq2Seq {
  public:
   virtual ~Seq2Seq() = default;
 
-  // Teacher-forced pass: log-probabilities [B, T, V] as a graph node. When `attention` is
-  // given it receives the alignment weights [B, T, S] (padding columns are 0).
-  virtual Var forward(const Batch& batch, Mode mode, Tensor* attention = nullptr) = 0;
+  // Teacher-forced pass: unnormalised scores [B, T, V] as a graph node (training feeds them to
+  // the fused log-softmax + cross-entropy). When `attention` is given it receives the alignment
+  // weights [B, T, S] (padding columns are 0).
+  virtual Var logits(const Batch& batch, Mode mode, Tensor* attention = nullptr) = 0;
+  // The same pass as log-probabilities [B, T, V].
+  Var forward(const Batch& batch, Mode mode, Tensor* attention = nullptr) {
+    return log_softmax(logits(batch, mode, attention));
+  }
 
   // Inference (call under NoGradGuard): encode src [B, S] once (src_len [B] incl. EOS) ...
   virtual std::unique_ptr<DecoderState> encode(const IdMatrix& src,

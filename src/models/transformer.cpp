@@ -97,7 +97,7 @@ Var Transformer::encode_memory(const IdMatrix& src, std::span<const int> src_len
   return c.pre_norm ? encoder_norm_(x) : x;  // [B, S, D]
 }
 
-Var Transformer::forward(const Batch& batch, Mode mode, Tensor* attention) {
+Var Transformer::logits(const Batch& batch, Mode mode, Tensor* attention) {
   const bool training = mode == Mode::kTrain;
   const ModelConfig& c = config_;
   const int64_t B = batch.size(), T = batch.tgt_in.cols;
@@ -130,7 +130,7 @@ Var Transformer::forward(const Batch& batch, Mode mode, Tensor* attention) {
   }
   if (c.pre_norm) x = decoder_norm_(x);
   if (attention) *attention = alignment_from(probs);
-  return output_(x);  // [B, T, V]
+  return output_.logits(x);  // [B, T, V]
 }
 
 std::unique_ptr<DecoderState> Transformer::encode(const IdMatrix& src,

@@ -214,10 +214,10 @@ TrainSummary train(const TrainOptions& o) {
     for (int64_t i = st.batch_in_epoch; i < static_cast<int64_t>(batches.size()); ++i) {
       const Batch& b = batches[i];
       // One update.
-      Var logp = model->forward(b, Mode::kTrain);  // [B, T, V]
-      const int64_t V = logp->value.shape().last();
-      Var flat = reshape(logp, Shape{static_cast<int64_t>(b.tgt_out.ids.size()), V});
-      Var loss = cross_entropy(flat, b.tgt_out.ids, o.label_smoothing, kPadId);
+      Var logits = model->logits(b, Mode::kTrain);  // [B, T, V]
+      const int64_t V = logits->value.shape().last();
+      Var flat = reshape(logits, Shape{static_cast<int64_t>(b.tgt_out.ids.size()), V});
+      Var loss = cross_entropy_with_logits(flat, b.tgt_out.ids, o.label_smoothing, kPadId);
       const double ntok = static_cast<double>(b.n_tgt_tokens);
       backward(loss, Tensor::full(Shape{1}, static_cast<float>(1.0 / ntok)));
       clip_grad_norm(model->params(), o.clip_norm);

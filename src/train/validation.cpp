@@ -47,10 +47,10 @@ ValidResult validate(Seq2Seq& model, const ParallelCorpus& dev, const Vocab& voc
   BatchOptions bo;
   bo.batch_tokens = batch_tokens;
   for (const Batch& b : make_ordered_batches(dev, bo)) {
-    Var logp = model.forward(b, Mode::kEval);
-    const int64_t V = logp->value.shape().last();
-    Var flat = reshape(logp, Shape{static_cast<int64_t>(b.tgt_out.ids.size()), V});
-    total += cross_entropy(flat, b.tgt_out.ids, 0.0f, kPadId)->value[0];
+    Var logits = model.logits(b, Mode::kEval);
+    const int64_t V = logits->value.shape().last();
+    Var flat = reshape(logits, Shape{static_cast<int64_t>(b.tgt_out.ids.size()), V});
+    total += cross_entropy_with_logits(flat, b.tgt_out.ids, 0.0f, kPadId)->value[0];
     tokens += b.n_tgt_tokens;
   }
   r.ce = tokens ? total / tokens : 0.0;
