@@ -69,13 +69,9 @@ Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, f
 #pragma omp parallel for reduction(+ : total) schedule(static) if (N * V >= kernels::kParallelMinWork)
   for (int64_t r = 0; r < N; ++r) {
     const float* z = Z.data() + r * V;
-    float mx = z[0];
-    for (int64_t c = 1; c < V; ++c) mx = std::max(mx, z[c]);
-    double s = 0.0, zsum = 0.0;
-    for (int64_t c = 0; c < V; ++c) {
-      s += std::exp(z[c] - mx);
-      zsum += z[c];
-    }
+    ConstArrayMap za(z, V);  // vectorised exp (Eigen)
+    const float mx = za.maxCoeff();
+    const double s = (za - mx).exp().sum(), zsum = za.sum();
     const float l = mx + static_cast<float>(std::log(s));
     lse[r] = l;
     const int y = saved[r];
@@ -95,10 +91,8 @@ Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, f
       for (int64_t r = r0; r < r1; ++r) {
         const int y = saved[r];
         if (y == pad_id) continue;
-        const float* z = Z + r * V;
-        float* row = d + r * V;
-        const float l = lse[r];
-        for (int64_t c = 0; c < V; ++c) row[c] += g * (std::exp(z[c] - l) - off);
+        ArrayMap row(d + r * V, V);
+        row += g * ((ConstArrayMap(Z + r * V, V) - lse[r]).exp() - off);
         row[y] -= g * on;
       }
     });

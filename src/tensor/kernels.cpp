@@ -19,9 +19,16 @@ void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols, const fl
       const float* xr = x + r * cols;
       const float* mr = mask ? mask + r * cols : nullptr;
       float* yr = y + r * cols;
+      if (!mr) {  // the common case, vectorised (Eigen's exp)
+        ConstArrayMap xa(xr, cols);
+        ArrayMap ya(yr, cols);
+        ya = (xa - xa.maxCoeff()).exp();
+        ya *= 1.0f / ya.sum();
+        continue;
+      }
       float mx = -std::numeric_limits<float>::infinity();
       for (int64_t c = 0; c < cols; ++c)
-        if (!mr || mr[c] != 0.0f) mx = std::max(mx, xr[c]);
+        if (mr[c] != 0.0f) mx = std::max(mx, xr[c]);
       if (mx == -std::numeric_limits<float>::infinity()) {  // fully masked row
         std::fill(yr, yr + cols, 0.0f);
         continue;
@@ -58,9 +65,15 @@ void log_softmax_rows(const float* x, float* y, int64_t rows, int64_t cols, cons
       const float* xr = x + r * cols;
       const float* mr = mask ? mask + r * cols : nullptr;
       float* yr = y + r * cols;
+      if (!mr) {  // the common case, vectorised
+        ConstArrayMap xa(xr, cols);
+        const float mx = xa.maxCoeff();
+        ArrayMap(yr, cols) = xa - (mx + std::log((xa - mx).exp().sum()));
+        continue;
+      }
       float mx = -std::numeric_limits<float>::infinity();
       for (int64_t c = 0; c < cols; ++c)
-        if (!mr || mr[c] != 0.0f) mx = std::max(mx, xr[c]);
+        if (mr[c] != 0.0f) mx = std::max(mx, xr[c]);
       if (mx == -std::numeric_limits<float>::infinity()) {
         std::fill(yr, yr + cols, kMaskedLogProb);
         continue;
@@ -82,11 +95,11 @@ void log_softmax_rows_backward(const float* y, const float* dy, float* dx, int64
       const float* yr = y + r * cols;
       const float* gr = dy + r * cols;
       float* dr = dx + r * cols;
-      float sum = 0.0f;
-      for (int64_t c = 0; c < cols; ++c)
-        if (yr[c] > kMaskedLogProb * 0.1f) sum += gr[c];
-      for (int64_t c = 0; c < cols; ++c)
-        if (yr[c] > kMaskedLogProb * 0.1f) dr[c] += gr[c] - std::exp(yr[c]) * sum;
+      // Masked entries hold -1e30: exp gives 0 there, and they take no gradient.
+      ConstArrayMap ya(yr, cols), ga(gr, cols);
+      const auto live = (ya > kMaskedLogProb * 0.1f);
+      const float sum = live.select(ga, 0.0f).sum();
+      ArrayMap(dr, cols) += live.select(ga - ya.exp() * sum, 0.0f);
     }
   });
 }
@@ -283,24 +296,18 @@ void dropout_mask(float* mask, int64_t n, float p, Rng& rng) {
   }
 }
 
-namespace {
-inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-}  // namespace
-
 void lstm_cell_forward(const float* gates, const float* c_prev, float* act, float* c, float* h,
                        int64_t B, int64_t H) {
   parallel_for(B, H * 40, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
-      const float* g = gates + b * 4 * H;
-      float* a = act + b * 4 * H;
-      for (int64_t j = 0; j < H; ++j) {
-        float i_ = sigmoidf(g[j]), f_ = sigmoidf(g[H + j]), g_ = std::tanh(g[2 * H + j]),
-              o_ = sigmoidf(g[3 * H + j]);
-        a[j] = i_, a[H + j] = f_, a[2 * H + j] = g_, a[3 * H + j] = o_;
-        float cc = f_ * c_prev[b * H + j] + i_ * g_;
-        c[b * H + j] = cc;
-        h[b * H + j] = o_ * std::tanh(cc);
-      }
+      // Vectorised over the row (Eigen's exp and tanh); gate order i, f, g, o.
+      ConstArrayMap g(gates + b * 4 * H, 4 * H);
+      ArrayMap a(act + b * 4 * H, 4 * H);
+      a = 1.0f / (1.0f + (-g).exp());                       // sigmoid for i, f, o
+      a.segment(2 * H, H) = g.segment(2 * H, H).tanh();     // tanh for g
+      ArrayMap cc(c + b * H, H), hh(h + b * H, H);
+      cc = a.segment(H, H) * ConstArrayMap(c_prev + b * H, H) + a.segment(0, H) * a.segment(2 * H, H);
+      hh = a.segment(3 * H, H) * cc.tanh();
     }
   });
 }
@@ -308,21 +315,22 @@ void lstm_cell_forward(const float* gates, const float* c_prev, float* act, floa
 void lstm_cell_backward(const float* act, const float* c_prev, const float* c, const float* dh,
                         const float* dc, float* d_gates, float* dc_prev, int64_t B, int64_t H) {
   parallel_for(B, H * 30, [&](int64_t b0, int64_t b1) {
+    Eigen::ArrayXf tc(H), dct(H);
     for (int64_t b = b0; b < b1; ++b) {
-      const float* a = act + b * 4 * H;
-      float* dg = d_gates + b * 4 * H;
-      for (int64_t j = 0; j < H; ++j) {
-        int64_t k = b * H + j;
-        float i_ = a[j], f_ = a[H + j], g_ = a[2 * H + j], o_ = a[3 * H + j];
-        float tc = std::tanh(c[k]);
-        float dct = (dc ? dc[k] : 0.0f) + (dh ? dh[k] * o_ * (1.0f - tc * tc) : 0.0f);
-        float dho = dh ? dh[k] * tc : 0.0f;
-        dg[j] = dct * g_ * i_ * (1.0f - i_);
-        dg[H + j] = dct * c_prev[k] * f_ * (1.0f - f_);
-        dg[2 * H + j] = dct * i_ * (1.0f - g_ * g_);
-        dg[3 * H + j] = dho * o_ * (1.0f - o_);
-        dc_prev[k] = dct * f_;
-      }
+      ConstArrayMap a(act + b * 4 * H, 4 * H);
+      const auto i_ = a.segment(0, H), f_ = a.segment(H, H), g_ = a.segment(2 * H, H),
+                 o_ = a.segment(3 * H, H);
+      tc = ConstArrayMap(c + b * H, H).tanh();
+      dct.setZero();
+      if (dc) dct += ConstArrayMap(dc + b * H, H);
+      if (dh) dct += ConstArrayMap(dh + b * H, H) * o_ * (1.0f - tc.square());
+      ArrayMap dg(d_gates + b * 4 * H, 4 * H);
+      dg.segment(0, H) = dct * g_ * i_ * (1.0f - i_);
+      dg.segment(H, H) = dct * ConstArrayMap(c_prev + b * H, H) * f_ * (1.0f - f_);
+      dg.segment(2 * H, H) = dct * i_ * (1.0f - g_.square());
+      if (dh) dg.segment(3 * H, H) = ConstArrayMap(dh + b * H, H) * tc * o_ * (1.0f - o_);
+      else dg.segment(3 * H, H).setZero();
+      ArrayMap(dc_prev + b * H, H) = dct * f_;
     }
   });
 }
