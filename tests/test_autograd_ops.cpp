@@ -167,3 +167,13 @@ TEST_CASE("gradcheck fused log-softmax cross-entropy; it equals the unfused loss
     CHECK(fused == Approx(unfused).epsilon(1e-5));
   }
 }
+
+TEST_CASE("gradcheck affine_sum and narrow_rows", "[autograd][grad]") {
+  gradcheck([](const std::vector<Var>& p) {
+    return affine_sum(p[0], {{p[1], p[2]}, {p[3], p[4]}});
+  }, {rnd({3, 4}), rnd({3, 2}), rnd({4, 2}), rnd({3, 5}), rnd({4, 5})});
+  gradcheck([](const std::vector<Var>& p) {
+    Var v = narrow_rows(p[0], 1, 3);
+    return concat({v, narrow_rows(p[0], 0, 2)}, 1);  // overlapping views add up
+  }, {rnd({4, 3})});
+}

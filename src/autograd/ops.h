@@ -21,6 +21,10 @@ Var matmul(const Var& a, const Var& b, bool trans_a = false, bool trans_b = fals
 // a [G, M, K], b [G, K, N] (last two axes transposed on request) -> [G, M, N]
 Var bmm(const Var& a, const Var& b, bool trans_a = false, bool trans_b = false);
 
+// base [N, Out] + sum_i x_i [N, In_i] w_i^T ([Out, In_i]) in one buffer: the gate
+// pre-activations of a recurrent step without a temporary per term.
+Var affine_sum(const Var& base, const std::vector<std::pair<Var, Var>>& terms);
+
 // ---- element-wise (ops_math.cpp); a and b have the same shape
 Var add(const Var& a, const Var& b);
 Var sub(const Var& a, const Var& b);
@@ -53,6 +57,9 @@ Var concat(const std::vector<Var>& xs, int axis);
 Var slice(const Var& x, int axis, int64_t begin, int64_t end);
 // table [V, D], ids (row-major, shape `ids_shape`) -> ids_shape + [D]
 Var embedding(const Var& table, std::span<const int> ids, const Shape& ids_shape);
+// x [N, ...] -> x[begin:end] as a view sharing x's storage (no copy); gradients add into the
+// same rows of x's gradient.
+Var narrow_rows(const Var& x, int64_t begin, int64_t end);
 // x [N, ...]: rows picked (and repeated) by index -> [rows.size(), ...]
 Var index_rows(const Var& x, std::span<const int> rows);
 
@@ -69,7 +76,7 @@ Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, f
 
 // ---- recurrent and attention blocks (ops_rnn.cpp, ops_attention.cpp)
 // One LSTM step's pointwise part: gates [B, 4H] (pre-activation, order i f g o), c_prev [B, H]
-// -> [B, 2H] holding h in columns [0, H) and c in [H, 2H).
+// -> [2, B, H]: h then c (take them with narrow_rows on a [2B, H] reshape: no copies).
 Var lstm_cell(const Var& gates, const Var& c_prev);
 // A whole LSTM layer over time given the input projections of all steps (one GEMM done by the
 // caller): xproj [B, S, 4H] (input part + bias), w_hh [4H, H], lengths [B] -> [B, S + 2, H]:

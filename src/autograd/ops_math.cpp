@@ -88,6 +88,25 @@ Var bmm(const Var& a, const Var& b, bool trans_a, bool trans_b) {
   });
 }
 
+Var affine_sum(const Var& base, const std::vector<std::pair<Var, Var>>& terms) {
+  Tensor Y = base->value.clone();  // [N, Out]
+  std::vector<Var> inputs{base};
+  for (const auto& [x, w] : terms) {
+    matmul(x->value, false, w->value, true, Y, 1.0f, 1.0f);  // Y += x w^T
+    inputs.push_back(x);
+    inputs.push_back(w);
+  }
+  return make_node(std::move(Y), "affine_sum", std::move(inputs), [](Node& self) {
+    const Tensor& dY = self.grad;
+    if (wants_grad(self.parents[0])) self.parents[0]->grad_buffer().arr() += dY.arr();
+    for (size_t i = 1; i + 1 < self.parents.size(); i += 2) {
+      const Var &x = self.parents[i], &w = self.parents[i + 1];
+      if (wants_grad(x)) matmul(dY, false, w->value, false, x->grad_buffer(), 1.0f, 1.0f);
+      if (wants_grad(w)) matmul(dY, true, x->value, false, w->grad_buffer(), 1.0f, 1.0f);
+    }
+  });
+}
+
 Var add(const Var& a, const Var& b) {
   check_same_shape(a->value, b->value, "add");
   Tensor Y = Tensor::uninitialized(a->shape());

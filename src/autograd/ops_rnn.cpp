@@ -16,19 +16,17 @@ Var lstm_cell(const Var& gates, const Var& c_prev) {
                "lstm_cell: gates {} and cell {} do not fit", G.shape().str(),
                c_prev->shape().str());
   Tensor act = Tensor::uninitialized(Shape{B, 4 * H});  // activated gates, for backward
-  Tensor h = Tensor::uninitialized(Shape{B, H}), c = Tensor::uninitialized(Shape{B, H});
-  kernels::lstm_cell_forward(G.data(), c_prev->value.data(), act.data(), c.data(), h.data(), B, H);
-  Tensor out = Tensor::uninitialized(Shape{B, 2 * H});  // [h | c]
-  kernels::copy_strided(h.data(), H, out.data(), 2 * H, B, H, false);
-  kernels::copy_strided(c.data(), H, out.data() + H, 2 * H, B, H, false);
-  return make_node(std::move(out), "lstm_cell", {gates, c_prev}, [act, c, B, H](Node& self) {
-    Tensor dh = Tensor::uninitialized(Shape{B, H}), dc = Tensor::uninitialized(Shape{B, H});
-    kernels::copy_strided(self.grad.data(), 2 * H, dh.data(), H, B, H, false);
-    kernels::copy_strided(self.grad.data() + H, 2 * H, dc.data(), H, B, H, false);
+  Tensor out = Tensor::uninitialized(Shape{2, B, H});    // h, then c
+  kernels::lstm_cell_forward(G.data(), c_prev->value.data(), act.data(), out.data() + B * H,
+                             out.data(), B, H);
+  return make_node(std::move(out), "lstm_cell", {gates, c_prev}, [act, B, H](Node& self) {
+    const float* dh = self.grad.data();
+    const float* dc = self.grad.data() + B * H;
+    const float* c = self.value.data() + B * H;
     Tensor dg = Tensor::uninitialized(Shape{B, 4 * H}), dcp = Tensor::uninitialized(Shape{B, H});
     const Var &gates = self.parents[0], &c_prev = self.parents[1];
-    kernels::lstm_cell_backward(act.data(), c_prev->value.data(), c.data(), dh.data(), dc.data(),
-                                dg.data(), dcp.data(), B, H);
+    kernels::lstm_cell_backward(act.data(), c_prev->value.data(), c, dh, dc, dg.data(), dcp.data(),
+                                B, H);
     if (wants_grad(gates)) gates->grad_buffer().arr() += dg.arr();
     if (wants_grad(c_prev)) c_prev->grad_buffer().arr() += dcp.arr();
   });

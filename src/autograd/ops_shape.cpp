@@ -129,6 +129,13 @@ Var embedding(const Var& table, std::span<const int> ids, const Shape& ids_shape
   });
 }
 
+Var narrow_rows(const Var& x, int64_t begin, int64_t end) {
+  Tensor Y = x->value.rows(begin, end);  // shares storage
+  return make_node(std::move(Y), "narrow_rows", {x}, [begin, end](Node& self) {
+    self.parents[0]->grad_buffer().rows(begin, end).arr() += self.grad.arr();
+  });
+}
+
 Var index_rows(const Var& x, std::span<const int> rows) {
   const Tensor& X = x->value;
   int64_t n = X.dim(0), inner = X.numel() / std::max<int64_t>(n, 1);

@@ -66,15 +66,20 @@ LstmAttention::Memory LstmAttention::encode_memory(const IdMatrix& src,
 }
 
 Var LstmAttention::decode_step(const Var& y_gates, Recurrent& r, const Memory& m, bool training) {
-  const int64_t Hd = config_.dec_hidden;
-  Var x_gates = config_.input_feeding ? add(y_gates, w_f_(r.feed)) : y_gates;  // [N, 4Hd]
   Var h;
   for (size_t l = 0; l < cells_.size(); ++l) {
-    if (l > 0) x_gates = w_x_[l - 1](dropout(h, config_.dropout, rng_, training));
-    Var hc = cells_[l](x_gates, r.h[l], r.c[l]);  // [N, 2Hd]
-    h = slice(hc, 1, 0, Hd);
-    r.h[l] = h;
-    r.c[l] = slice(hc, 1, Hd, 2 * Hd);
+    // Gates of layer 0: the embedding part (bias included) + the fed-back attentional state;
+    // of higher layers: the layer below. The recurrent part is added by the cell.
+    Var base = y_gates;
+    std::vector<std::pair<Var, Var>> terms;
+    if (l == 0 && config_.input_feeding) terms.emplace_back(r.feed, w_f_.weight());
+    if (l > 0)
+      base = linear(dropout(h, config_.dropout, rng_, training), w_x_[l - 1].weight(),
+                    cells_[l].bias());
+    auto [h_new, c_new] = cells_[l](base, std::move(terms), r.h[l], r.c[l]);  // [N, Hd] each
+    h = h_new;
+    r.h[l] = h_new;
+    r.c[l] = c_new;
   }
   Var weights = attention_.weights(h, m.keys, m.mask);           // [N, S]
   Var context = SoftAttention::context(weights, m.memory);       // [N, M]
@@ -88,21 +93,27 @@ Var LstmAttention::logits(const Batch& batch, Mode mode, Tensor* attention) {
   const int64_t Hd = config_.dec_hidden, E = config_.emb_dim;
   Recurrent r;
   Memory m = encode_memory(batch.src, batch.src_len, training, r);
-  Var y = dropout(embedding_(batch.tgt_in.ids, Shape{B, T}), config_.dropout, rng_, training);
-  // Every step's embedding part of the gates in one GEMM, then bias of layer 0 once.
-  Var y_gates = add_broadcast(w_y_(y), cells_[0].bias());  // [B, T, 4Hd]
+  // Target embeddings time-major, so that each step's rows are one contiguous block (a view).
+  std::vector<int> ids(static_cast<size_t>(T * B));
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t b = 0; b < B; ++b) ids[t * B + b] = batch.tgt_in.at(b, t);
+  Var y = dropout(embedding_(ids, Shape{T * B}), config_.dropout, rng_, training);  // [T*B, E]
+  // Every step's embedding part of the gates, with layer 0's bias, in one GEMM.
+  Var y_gates = linear(y, w_y_.weight(), cells_[0].bias());  // [T*B, 4Hd]
   std::vector<Var> feeds;
   if (attention) *attention = Tensor::zeros(Shape{B, T, S});
   for (int64_t t = 0; t < T; ++t) {
-    Var yt = reshape(slice(y_gates, 1, t, t + 1), Shape{B, 4 * Hd});
+    Var yt = narrow_rows(y_gates, t * B, (t + 1) * B);  // [B, 4Hd]
     Var w = decode_step(yt, r, m, training);
     if (attention)
       for (int64_t b = 0; b < B; ++b)
         std::copy(w->value.data() + b * S, w->value.data() + (b + 1) * S,
                   attention->data() + (b * T + t) * S);
-    feeds.push_back(reshape(r.feed, Shape{B, 1, Hd}));
+    feeds.push_back(r.feed);
   }
-  Var hidden = feeds.size() == 1 ? feeds[0] : concat(feeds, 1);  // [B, T, Hd]
+  // Back to batch-major (the loss reads targets as [B, T]) while the rows are still narrow.
+  Var hidden = transpose(reshape(feeds.size() == 1 ? feeds[0] : concat(feeds, 0), Shape{T, B, Hd}),
+                         0, 1);  // [B, T, Hd]
   (void)E;
   return output_.logits(w_o_(hidden));                            // [B, T, V]
 }
@@ -120,7 +131,7 @@ Step LstmAttention::step(DecoderState& state, std::span<const int> last_tokens) 
   ATTNMT_CHECK(static_cast<int64_t>(last_tokens.size()) == N, "step: {} tokens for {} rows",
                last_tokens.size(), N);
   Var y = embedding_(last_tokens, Shape{N});  // [N, E]
-  Var y_gates = add_broadcast(w_y_(y), cells_[0].bias());
+  Var y_gates = linear(y, w_y_.weight(), cells_[0].bias());  // [N, 4Hd]
   Var w = decode_step(y_gates, st.rec, st.memory, false);
   Var logp = output_(w_o_(st.rec.feed));  // [N, V]
   return Step{logp->value, w->value};

@@ -67,9 +67,12 @@ LstmCell::LstmCell(const Scope& scope, int64_t hidden, Rng& rng) {
   bias_ = scope.add("bias", lstm_bias(hidden));
 }
 
-Var LstmCell::operator()(const Var& x_gates, const Var& h, const Var& c) const {
-  Var gates = add(x_gates, linear(h, w_hh_));  // [N, 4H]
-  return lstm_cell(gates, c);
+std::pair<Var, Var> LstmCell::operator()(const Var& base, std::vector<std::pair<Var, Var>> terms,
+                                         const Var& h, const Var& c) const {
+  const int64_t N = h->value.dim(0), H = hidden();
+  terms.emplace_back(h, w_hh_);
+  Var hc = reshape(lstm_cell(affine_sum(base, terms), c), Shape{2 * N, H});  // [2N, H]
+  return {narrow_rows(hc, 0, N), narrow_rows(hc, N, 2 * N)};
 }
 
 }  // namespace attnmt

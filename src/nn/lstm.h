@@ -52,8 +52,10 @@ class LstmCell {
   LstmCell() = default;
   // w_hh [4H, H], bias [4H]; the input weights are the caller's (they may be split by source).
   LstmCell(const Scope& scope, int64_t hidden, Rng& rng);
-  // x_gates [N, 4H] (input projection, no bias), h, c [N, H] -> [N, 2H] = [h' | c']
-  Var operator()(const Var& x_gates, const Var& h, const Var& c) const;
+  // base [N, 4H] (input projection, bias included) + sum of x_i w_i^T over `terms` + h w_hh^T
+  // are the gates (one buffer); returns h', c' [N, H] (views of one [2, N, H] tensor).
+  std::pair<Var, Var> operator()(const Var& base, std::vector<std::pair<Var, Var>> terms,
+                                 const Var& h, const Var& c) const;
   const Var& bias() const { return bias_; }
   int64_t hidden() const { return w_hh_->value.dim(1); }
 
