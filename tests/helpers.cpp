@@ -56,6 +56,11 @@ std::string shared_enja_dir() {
 #include <set>
 #include <vector>
 
+#include "models/model_io.h"
+#include "text/batch.h"
+#include "text/corpus.h"
+#include "train/validation.h"
+
 namespace attnmt::testing {
 
 void write_tiny_corpus(const std::string& dir, int n) {
@@ -79,6 +84,27 @@ void write_tiny_corpus(const std::string& dir, int n) {
   }
   write_text(dir + "/train.en", en);
   write_text(dir + "/train.es", es);
+}
+
+}  // namespace attnmt::testing
+
+namespace attnmt::testing {
+
+int count_memorised(const std::string& model_path, const std::string& dir, int64_t& n_pairs) {
+  LoadedModel m = load_model(model_path);
+  ParallelCorpus c = load_corpus(dir + "/train.en", dir + "/train.es", m.vocab, m.vocab);
+  std::vector<int64_t> idx(c.size());
+  for (int64_t i = 0; i < c.size(); ++i) idx[i] = i;
+  Batch b = make_batch(c, idx);
+  auto out = greedy_translate(*m.model, b.src, b.src_len, 40);
+  int exact = 0;
+  for (int64_t i = 0; i < c.size(); ++i) {
+    if (out[i] == c.tgt[i]) ++exact;
+    else UNSCOPED_INFO("line " << i << ": got '" << m.vocab.decode(out[i]) << "' want '"
+                               << m.vocab.decode(c.tgt[i]) << "'");
+  }
+  n_pairs = c.size();
+  return exact;
 }
 
 }  // namespace attnmt::testing

@@ -54,4 +54,9 @@ namespace attnmt::testing {
 // `n` distinct pairs of 2-5 words, written as dir/train.{en,es}. Used by the end-to-end tests.
 void write_tiny_corpus(const std::string& dir, int n = 50);
 
+// Loads `model_path`, translates every dir/train.en line greedily and returns how many equal
+// their dir/train.es reference exactly (the others are reported through UNSCOPED_INFO).
+// `n_pairs` receives the corpus size.
+int count_memorised(const std::string& model_path, const std::string& dir, int64_t& n_pairs);
+
 }  // namespace attnmt::testing
