@@ -154,11 +154,12 @@ TEST_CASE("a file from a newer format version is refused saying so", "[io]") {
   TempDir dir;
   save_model_file(dir.file("m.bin"), sample_file());
   std::string bytes = read_bytes(dir.file("m.bin"));
-  uint32_t v = 2;
+  uint32_t v = kModelFormatVersion + 1;
   std::memcpy(&bytes[8], &v, 4);
   write_bytes(dir.file("m.bin"), bytes);
   std::string msg = load_error(dir.file("m.bin"));
-  CHECK(contains(msg, "written by a newer attnmt (format version 2, this build reads 1)"));
+  CHECK(contains(msg, fmt::format("written by a newer attnmt (format version {}, this build reads {})",
+                                  v, kModelFormatVersion)));
 }
 
 TEST_CASE("a file truncated at any byte is refused as truncated", "[io]") {
@@ -216,8 +217,8 @@ TEST_CASE("absurd lengths are refused even with a valid checksum", "[io]") {
   save_model_file(dir.file("m.bin"), f);
   const std::string bytes = read_bytes(dir.file("m.bin"));
   // Layout: header 20 | config count @20 | blob count @28 | tensor count @36 | name len @44 |
-  // "t" @48 | rank @49 | dim @53 | data @61 | crc @69.
-  REQUIRE(bytes.size() == 73);
+  // "t" @48 | rank @49 | dim @53 | dtype @61 | data @62 | crc @70.
+  REQUIRE(bytes.size() == 74);
   auto patched = [&](size_t offset, auto value) {
     std::string b = bytes;
     std::memcpy(&b[offset], &value, sizeof value);
@@ -238,6 +239,7 @@ TEST_CASE("absurd lengths are refused even with a valid checksum", "[io]") {
   CHECK(contains(patched(20, uint64_t{~0ull}), "cannot fit"));
   CHECK(contains(patched(49, uint32_t{5}), "is damaged"));
   // A declared size that disagrees with the file.
-  CHECK(contains(patched(12, uint64_t{72}), "unexpected bytes after the end"));
+  CHECK(contains(patched(12, uint64_t{73}), "unexpected bytes after the end"));
+  CHECK(contains(patched(61, uint8_t{2}), "unknown storage dtype 2"));
   CHECK(contains(patched(12, uint64_t{10}), "damaged"));
 }

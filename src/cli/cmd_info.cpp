@@ -1,12 +1,27 @@
 // attnmt info MODEL: what a model file holds (architecture, sizes, vocabulary, how it was
-// trained). Loading validates the whole file, so this is also a quick integrity check.
+// trained), its size on disk and how its tensors are stored (float32 / float16). Loading
+// validates the whole file, so this is also a quick integrity check.
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "models/model_io.h"
 
 namespace attnmt::cli {
+
+namespace {
+// "float16 (all 120 tensors)" or "float32 (12 tensors), float16 (108 tensors)".
+std::string storage_summary(const ModelFile& f) {
+  size_t n16 = 0;
+  for (const auto& [name, t] : f.tensors) n16 += f.dtype(name) == TensorDtype::kFloat16;
+  const size_t n32 = f.tensors.size() - n16;
+  if (n16 == 0 || n32 == 0)
+    return fmt::format("{} (all {} tensors)", n16 ? "float16" : "float32", f.tensors.size());
+  return fmt::format("float32 ({} tensors), float16 ({} tensors)", n32, n16);
+}
+}  // namespace
 
 int run_info(int argc, char** argv) {
   std::string path;
@@ -16,11 +31,15 @@ int run_info(int argc, char** argv) {
   pos.add("model", 1);
   CommandSpec spec{"info", "attnmt info MODEL",
                    "Describes a model file: architecture, parameter count, vocabulary size and "
-                   "how it was trained.\nThe whole file is checked (checksum) on the way."};
+                   "how it was trained,\nits size and how its tensors are stored (float32 or "
+                   "float16). The whole file is checked (checksum) on the way."};
   if (!parse_options(spec, desc, argc, argv, &pos)) return 0;
   LoadedModel m = load_model(path);
   const ModelConfig& c = m.model->config();
   fmt::print("model        {}\n", path);
+  const auto bytes = std::filesystem::file_size(path);
+  fmt::print("file size    {} bytes ({:.1f} MB)\n", bytes, static_cast<double>(bytes) / 1e6);
+  fmt::print("storage      {}\n", storage_summary(m.file));
   fmt::print("architecture {}\n", c.arch == "lstm"
       ? fmt::format("LSTM encoder-decoder with {} attention{}", c.attention,
                     c.input_feeding ? " and input feeding" : "")

@@ -11,7 +11,7 @@ namespace attnmt::cli {
 int run_train(int argc, char** argv) {
   TrainOptions o;
   ModelConfig& m = o.model;
-  std::string config;
+  std::string config, save_dtype;
   po::options_description data("data"), model("model"), optim("optimisation"), run("run");
   data.add_options()
       ("src", po::value(&o.src)->required(), "training source file (one sentence per line)")
@@ -19,6 +19,8 @@ int run_train(int argc, char** argv) {
       ("valid-src", po::value(&o.valid_src), "validation source file")
       ("valid-tgt", po::value(&o.valid_tgt), "validation target file")
       ("output,o", po::value(&o.output)->required(), "the model file to write (best on validation)")
+      ("save-dtype", po::value(&save_dtype)->default_value("float32"), "how the model file stores "
+                     "parameters: float32, or float16 (half the size; checkpoints stay float32)")
       ("vocab", po::value(&o.vocab), "an existing SentencePiece model (PREFIX or PREFIX.model); "
                                      "without it, train builds one (OUTPUT.spm.model)")
       ("vocab-size", po::value(&o.vocab_size)->default_value(8000), "pieces when training the vocabulary")
@@ -82,6 +84,7 @@ int run_train(int argc, char** argv) {
                    "joint SentencePiece vocabulary\nand embeds it in the model. Checkpoints go to "
                    "MODEL.ckpt; --resume continues from there. Presets: models/*.ini."};
   if (!parse_options(spec, all, argc, argv, nullptr, "config")) return 0;
+  o.save_dtype = parse_tensor_dtype(save_dtype, "--save-dtype");
   TrainSummary s = train(o);
   return s.interrupted ? 130 : 0;
 }

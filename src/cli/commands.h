@@ -16,5 +16,6 @@ int run_translate(int argc, char** argv);
 int run_align(int argc, char** argv);
 int run_score(int argc, char** argv);
 int run_info(int argc, char** argv);
+int run_convert(int argc, char** argv);
 
 }  // namespace attnmt::cli

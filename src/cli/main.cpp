@@ -25,6 +25,7 @@ const Command kCommands[] = {
     {"align", "export source-target alignments (Pharaoh, soft, JSON, SVG heatmaps)", run_align},
     {"score", "score translations with BLEU and chrF (sacreBLEU-compatible)", run_score},
     {"info", "describe a model file", run_info},
+    {"convert", "rewrite a model file storing its tensors as float16 or float32", run_convert},
 };
 
 std::string main_usage() {

@@ -1,20 +1,26 @@
 // Reading and writing the attnmt model file. See model_file.h for the layout.
 // Writing streams straight to the atomic temp file (no second copy of the parameters in
-// memory); reading loads the file into one buffer, checks size and checksum, then parses with
-// every length checked against the bytes left, so a damaged length never causes a huge
-// allocation or a read past the end.
+// memory; float16 tensors go through a small conversion buffer); reading loads the file into one
+// buffer, checks size and checksum, then parses with every length checked against the bytes left,
+// so a damaged length never causes a huge allocation or a read past the end.
 #include "io/model_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <Eigen/Core>
+
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <ostream>
 #include <set>
+#include <type_traits>
+#include <vector>
 
 #include "io/atomic_file.h"
 #include "tensor/error.h"
@@ -31,6 +37,16 @@ constexpr size_t kHeaderBytes = 20;  // magic, version, total size
 constexpr size_t kChecksumBytes = 4;
 // Smallest possible file: header, three empty section counts, checksum.
 constexpr size_t kMinFileBytes = kHeaderBytes + 3 * 8 + kChecksumBytes;
+constexpr uint32_t kOldestReadableVersion = 1;  // version 1: no dtype byte, all float32
+
+// float16 <-> float32 goes through Eigen::half (round to nearest even, as IEEE), in chunks so
+// a large tensor never needs a second full-size copy.
+static_assert(sizeof(Eigen::half) == 2 && std::is_trivially_copyable_v<Eigen::half>,
+              "Eigen::half must be the 2 raw IEEE float16 bytes");
+constexpr int64_t kConvertChunk = 1 << 14;
+using HalfArray = Eigen::Array<Eigen::half, Eigen::Dynamic, 1>;
+
+size_t element_bytes(TensorDtype d) { return d == TensorDtype::kFloat16 ? 2 : 4; }
 
 // ---- CRC-32, slicing by 8 (about 8x faster than the byte-wise loop on big models). ----
 using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
@@ -81,7 +97,40 @@ void check_names(const Entries& entries, const char* what, const std::string& pa
   }
 }
 
+void write_float16(Sink& out, const float* x, int64_t n) {
+  std::vector<Eigen::half> buf(static_cast<size_t>(std::min(n, kConvertChunk)));
+  for (int64_t i = 0; i < n; i += kConvertChunk) {
+    const int64_t m = std::min(kConvertChunk, n - i);
+    Eigen::Map<HalfArray>(buf.data(), m) =
+        Eigen::Map<const Eigen::ArrayXf>(x + i, m).cast<Eigen::half>();
+    out.put(buf.data(), sizeof(Eigen::half) * static_cast<size_t>(m));
+  }
+}
+
+// A value beyond float16's range would silently become inf: refuse before writing anything.
+// NaN stays NaN (it is not made worse by float16).
+void check_float16_range(const std::string& path, const std::string& name, const Tensor& t) {
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const float v = t[i];
+    if (std::fabs(v) > kFloat16Max)
+      fail("cannot save '{}' as float16: tensor '{}' holds {} (element {}), beyond float16's "
+           "range of +-{} (it would become infinity); save this model as float32 instead",
+           path, name, v, i, kFloat16Max);
+  }
+}
+
 // ---- Reading ----
+void read_float16(const char* src, float* dst, int64_t n) {
+  std::vector<Eigen::half> buf(static_cast<size_t>(std::min(n, kConvertChunk)));
+  for (int64_t i = 0; i < n; i += kConvertChunk) {
+    const int64_t m = std::min(kConvertChunk, n - i);
+    // memcpy first: the file bytes are not 2-byte aligned.
+    std::memcpy(buf.data(), src + 2 * i, 2 * static_cast<size_t>(m));
+    Eigen::Map<Eigen::ArrayXf>(dst + i, m) =
+        Eigen::Map<const HalfArray>(buf.data(), m).cast<float>();
+  }
+}
+
 Shape shape_from_dims(const std::vector<int64_t>& d) {
   switch (d.size()) {
     case 0: return Shape{};
@@ -177,7 +226,8 @@ std::string read_whole_file(const std::string& path) {
 }
 
 // Magic, version, size and checksum: everything that can be checked before parsing.
-void check_envelope(const std::string& path, const std::string& data) {
+// Returns the format version.
+uint32_t check_envelope(const std::string& path, const std::string& data) {
   const size_t n = data.size();
   const size_t magic_have = std::min(n, sizeof kMagic);
   if (std::memcmp(data.data(), kMagic, magic_have) != 0)
@@ -191,10 +241,10 @@ void check_envelope(const std::string& path, const std::string& data) {
     fail("'{}' was written by a newer attnmt (format version {}, this build reads {}); upgrade "
          "attnmt to load it",
          path, version, kModelFormatVersion);
-  if (version != kModelFormatVersion)
-    fail("'{}' has an unknown format version {} (this build reads {}): the file is damaged; "
-         "re-download or re-train",
-         path, version, kModelFormatVersion);
+  if (version < kOldestReadableVersion)
+    fail("'{}' has an unknown format version {} (this build reads {} to {}): the file is "
+         "damaged; re-download or re-train",
+         path, version, kOldestReadableVersion, kModelFormatVersion);
   if (n < kHeaderBytes) truncated(path, n, kMinFileBytes, true);
   uint64_t declared;
   std::memcpy(&declared, data.data() + 12, 8);
@@ -211,6 +261,7 @@ void check_envelope(const std::string& path, const std::string& data) {
   std::memcpy(&stored, data.data() + n - kChecksumBytes, 4);
   if (crc32_update(0, data.data(), n - kChecksumBytes) != stored)
     fail("'{}': checksum mismatch: the file is damaged; re-download or re-train", path);
+  return version;
 }
 
 }  // namespace
@@ -240,8 +291,10 @@ void save_model_file(const std::string& path, const ModelFile& file) {
   for (const auto& [k, v] : file.blobs) total += 4 + k.size() + 8 + v.size();
   for (const auto& [name, t] : file.tensors) {
     ATTNMT_CHECK(!t.empty(), "cannot save '{}': tensor '{}' has no storage", path, name);
-    total += 4 + name.size() + 4 + 8 * static_cast<uint64_t>(t.rank()) +
-             4 * static_cast<uint64_t>(t.numel());
+    const TensorDtype dtype = file.dtype(name);
+    if (dtype == TensorDtype::kFloat16) check_float16_range(path, name, t);
+    total += 4 + name.size() + 4 + 8 * static_cast<uint64_t>(t.rank()) + 1 +
+             element_bytes(dtype) * static_cast<uint64_t>(t.numel());
   }
   write_file_atomic(path, [&](std::ostream& os) {
     Sink out(os);
@@ -257,7 +310,10 @@ void save_model_file(const std::string& path, const ModelFile& file) {
       out.str32(name);
       out.num<uint32_t>(static_cast<uint32_t>(t.rank()));
       for (int i = 0; i < t.rank(); ++i) out.num<int64_t>(t.dim(i));
-      out.put(t.data(), sizeof(float) * static_cast<size_t>(t.numel()));
+      const TensorDtype dtype = file.dtype(name);
+      out.num<uint8_t>(static_cast<uint8_t>(dtype));
+      if (dtype == TensorDtype::kFloat16) write_float16(out, t.data(), t.numel());
+      else out.put(t.data(), sizeof(float) * static_cast<size_t>(t.numel()));
     }
     uint32_t crc = out.crc();
     os.write(reinterpret_cast<const char*>(&crc), sizeof crc);
@@ -269,7 +325,7 @@ void save_model_file(const std::string& path, const ModelFile& file) {
 
 ModelFile load_model_file(const std::string& path) {
   const std::string data = read_whole_file(path);
-  check_envelope(path, data);
+  const uint32_t version = check_envelope(path, data);
 
   Source in(path, data.data(), data.size() - kChecksumBytes);
   in.take(kHeaderBytes, "header");
@@ -307,14 +363,30 @@ ModelFile load_model_file(const std::string& path) {
       if (__builtin_mul_overflow(numel, d, &numel))
         in.damaged(fmt::format("tensor '{}' has absurd dimensions", name));
     }
-    // numel <= left/4 keeps numel * 4 from overflowing and the allocation within the file size.
-    if (static_cast<uint64_t>(numel) > in.left() / sizeof(float))
+    TensorDtype dtype = TensorDtype::kFloat32;
+    if (version >= 2) {
+      const uint8_t code = in.num<uint8_t>("tensor dtype");
+      if (code > static_cast<uint8_t>(TensorDtype::kFloat16))
+        fail("'{}': tensor '{}' has an unknown storage dtype {} (this build knows 0 = float32 and "
+             "1 = float16): the file is damaged or was written by a newer attnmt; re-download, "
+             "upgrade attnmt or re-train",
+             path, name, code);
+      dtype = static_cast<TensorDtype>(code);
+    }
+    const size_t elem = element_bytes(dtype);
+    // numel <= left/elem keeps numel * elem from overflowing and the allocation within the file.
+    if (static_cast<uint64_t>(numel) > in.left() / elem)
       in.damaged(fmt::format("tensor '{}' with {} elements is larger than the {} bytes left", name,
                              numel, in.left()));
     Tensor t = Tensor::uninitialized(shape_from_dims(dims));
-    size_t bytes = sizeof(float) * static_cast<size_t>(numel);
+    const size_t bytes = elem * static_cast<size_t>(numel);
     const char* src = in.take(bytes, "tensor data");
-    if (bytes) std::memcpy(t.data(), src, bytes);
+    if (dtype == TensorDtype::kFloat16) {
+      read_float16(src, t.data(), numel);
+      file.dtypes[name] = dtype;
+    } else if (bytes) {
+      std::memcpy(t.data(), src, bytes);
+    }
     file.tensors.emplace_back(std::move(name), std::move(t));
   }
   if (in.left() != 0) in.damaged(fmt::format("{} unexpected bytes before the checksum", in.left()));
@@ -360,6 +432,27 @@ const std::string& ModelFile::blob(const std::string& name) const {
 }
 
 bool ModelFile::has_tensor(const std::string& name) const { return find_entry(tensors, name); }
+
+TensorDtype ModelFile::dtype(const std::string& tensor_name) const {
+  auto it = dtypes.find(tensor_name);
+  return it == dtypes.end() ? TensorDtype::kFloat32 : it->second;
+}
+
+void ModelFile::set_dtype_all(TensorDtype d) {
+  dtypes.clear();
+  if (d == TensorDtype::kFloat32) return;
+  for (const auto& [name, t] : tensors) dtypes[name] = d;
+}
+
+const char* dtype_name(TensorDtype dtype) {
+  return dtype == TensorDtype::kFloat16 ? "float16" : "float32";
+}
+
+TensorDtype parse_tensor_dtype(const std::string& name, const std::string& what) {
+  if (name == "float32") return TensorDtype::kFloat32;
+  if (name == "float16") return TensorDtype::kFloat16;
+  fail("unknown {} '{}': use float32 or float16", what, name);
+}
 
 const Tensor& ModelFile::tensor(const std::string& name) const {
   const Tensor* t = find_entry(tensors, name);

@@ -14,8 +14,10 @@ ModelFile model_to_file(const Seq2Seq& model, const Vocab& vocab, const KeyValue
 }
 
 void save_model(const std::string& path, const Seq2Seq& model, const Vocab& vocab,
-                const KeyValues& extra) {
-  save_model_file(path, model_to_file(model, vocab, extra));
+                const KeyValues& extra, TensorDtype dtype) {
+  ModelFile f = model_to_file(model, vocab, extra);
+  f.set_dtype_all(dtype);
+  save_model_file(path, f);
 }
 
 LoadedModel model_from_file(ModelFile file) {

@@ -18,9 +18,12 @@ namespace attnmt {
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
 // The model file contents (config, vocabulary blob, every parameter) without writing it.
+// Every tensor is marked float32; checkpoints build on this and stay float32 (bit-exact resume).
 ModelFile model_to_file(const Seq2Seq& model, const Vocab& vocab, const KeyValues& extra = {});
+// `dtype` is how the parameters are stored: float16 halves the file (about 3 significant
+// digits; a parameter beyond +-65504 is refused). Loading always gives float32 parameters.
 void save_model(const std::string& path, const Seq2Seq& model, const Vocab& vocab,
-                const KeyValues& extra = {});
+                const KeyValues& extra = {}, TensorDtype dtype = TensorDtype::kFloat32);
 
 struct LoadedModel {
   std::unique_ptr<Seq2Seq> model;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "io/model_file.h"
 #include "models/config.h"
 #include "train/optimizer.h"
 
@@ -15,6 +16,7 @@ struct TrainOptions {
   std::string src, tgt;              // training pairs
   std::string valid_src, valid_tgt;  // optional validation pairs
   std::string output;                // the model file (best on validation, else last)
+  TensorDtype save_dtype = TensorDtype::kFloat32;  // storage of `output`; checkpoints: float32
   std::string vocab;                 // an existing SentencePiece model (PREFIX or PREFIX.model)
   int vocab_size = 8000;             // when training the vocabulary here
   std::string vocab_model_type = "unigram";

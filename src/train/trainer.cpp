@@ -193,7 +193,7 @@ TrainSummary train(const TrainOptions& o) {
       st.best_score = score;
       st.bad_validations = 0;
       sum.best_valid_bleu = v.bleu;
-      save_model(o.output, *model, vocab, training_info(o, st));
+      save_model(o.output, *model, vocab, training_info(o, st), o.save_dtype);
     } else {
       ++st.bad_validations;
       if (o.schedule == "plateau") st.plateau_scale *= sched.plateau_factor;
@@ -283,7 +283,7 @@ TrainSummary train(const TrainOptions& o) {
   if (!sum.interrupted && dev.size() > 0 && !(o.valid_every > 0 && st.step % o.valid_every == 0))
     run_validation();
   checkpoint();
-  if (dev.size() == 0) save_model(o.output, *model, vocab, training_info(o, st));
+  if (dev.size() == 0) save_model(o.output, *model, vocab, training_info(o, st), o.save_dtype);
   sum.steps = st.step;
   sum.epochs_done = st.epoch;
   sum.seconds = elapsed();

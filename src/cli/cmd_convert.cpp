@@ -1,0 +1,45 @@
+// attnmt convert -m IN -o OUT --dtype float16|float32: rewrites a model file with another
+// storage dtype for its tensors (float16 halves the file). The config, the vocabulary and the
+// tensor names and shapes are copied unchanged; only how the values are stored changes.
+// Not here: the format itself (io/model_file.h).
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "io/model_file.h"
+
+namespace attnmt::cli {
+
+namespace {
+struct ConvertOptions {
+  std::string input, output, dtype;
+};
+}  // namespace
+
+int run_convert(int argc, char** argv) {
+  ConvertOptions o;
+  po::options_description desc("options");
+  desc.add_options()("model,m", po::value(&o.input)->required(), "the model file to read")(
+      "output,o", po::value(&o.output)->required(),
+      "the model file to write (may be the same path)")(
+      "dtype", po::value(&o.dtype)->required(), "how to store the tensors: float16 or float32");
+  CommandSpec spec{"convert", "attnmt convert -m IN -o OUT --dtype float16|float32",
+                   "Rewrites a model file storing every tensor as float16 (half the size, about 3 "
+                   "significant digits)\nor as float32. Loading always gives float32 values. "
+                   "A value beyond +-65504 cannot be float16\nand is refused. Keep training "
+                   "checkpoints (MODEL.ckpt) in float32: --resume is bit-exact only then."};
+  if (!parse_options(spec, desc, argc, argv)) return 0;
+  const TensorDtype dtype = parse_tensor_dtype(o.dtype, "--dtype");
+  const auto input_bytes = std::filesystem::file_size(o.input);
+  ModelFile file = load_model_file(o.input);  // validates the whole input first
+  file.set_dtype_all(dtype);
+  save_model_file(o.output, file);  // atomic: OUT is complete or untouched
+  fmt::print(stderr, "{}: {} tensors stored as {}, {} bytes (the input had {})\n", o.output,
+             file.tensors.size(), dtype_name(dtype), std::filesystem::file_size(o.output),
+             input_bytes);
+  return 0;
+}
+
+}  // namespace attnmt::cli
