@@ -335,6 +335,9 @@ TEST_CASE("attnmt convert to float16 halves a trained model that translates the 
   CHECK(contains(bad.err, "unknown --dtype 'int8': use float32 or float16"));
   CHECK(run_attnmt("convert -m " + d + "/m.bin -o " + d + "/x.bin").exit_code == 2);
   CHECK_FALSE(fs::exists(d + "/x.bin"));
+  auto missing = run_attnmt("convert -m " + d + "/nope.bin -o " + d + "/x.bin --dtype float16");
+  CHECK(missing.exit_code == 1);
+  CHECK(contains(missing.err, "cannot open model file '" + d + "/nope.bin'"));
   auto help = run_attnmt("convert --help");
   CHECK(contains(help.out, "usage: attnmt convert"));
   CHECK(contains(help.out, "checkpoints"));

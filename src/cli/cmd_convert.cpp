@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "io/atomic_file.h"
 #include "io/model_file.h"
 
 namespace attnmt::cli {
@@ -32,13 +33,14 @@ int run_convert(int argc, char** argv) {
                    "checkpoints (MODEL.ckpt) in float32: --resume is bit-exact only then."};
   if (!parse_options(spec, desc, argc, argv)) return 0;
   const TensorDtype dtype = parse_tensor_dtype(o.dtype, "--dtype");
-  const auto input_bytes = std::filesystem::file_size(o.input);
   ModelFile file = load_model_file(o.input);  // validates the whole input first
+  const auto input_bytes = std::filesystem::file_size(o.input);
   file.set_dtype_all(dtype);
-  save_model_file(o.output, file);  // atomic: OUT is complete or untouched
-  fmt::print(stderr, "{}: {} tensors stored as {}, {} bytes (the input had {})\n", o.output,
-             file.tensors.size(), dtype_name(dtype), std::filesystem::file_size(o.output),
-             input_bytes);
+  save_model_file(o.output, file);  // atomic: OUT is complete or untouched ("-": stdout)
+  if (!is_stdout_path(o.output))
+    fmt::print(stderr, "{}: {} tensors stored as {}, {} bytes (the input had {})\n", o.output,
+               file.tensors.size(), dtype_name(dtype), std::filesystem::file_size(o.output),
+               input_bytes);
   return 0;
 }
 
