@@ -1,0 +1,126 @@
+// The README cannot drift from the program: these tests take the shell blocks of README.md's
+// "shipped model" and "Quickstart" sections as written, shrink only what makes them slow
+// (vocabulary size, the training preset, training time) by exact text substitutions that must
+// all still match, run them with bash in a temporary folder, and check what they produced.
+// Not here: the first two commands (tools/setup.sh and tools/test.sh install packages; CI runs
+// the second, and the first is a superset of tools/demo.sh, which runs the same translate and
+// align commands).
+#include <regex>
+#include <sstream>
+
+#include "helpers.h"
+
+using namespace attnmt::testing;
+
+namespace {
+
+const std::string kSourceDir = ATTNMT_SOURCE_DIR;
+
+// The first ```sh block after the first heading line that contains `heading`.
+std::string shell_block_after(const std::string& readme, const std::string& heading) {
+  std::istringstream in(readme);
+  bool in_section = false, in_block = false;
+  std::string block;
+  for (std::string line; std::getline(in, line);) {
+    if (!in_section) {
+      in_section = line.rfind("#", 0) == 0 && line.find(heading) != std::string::npos;
+    } else if (!in_block) {
+      in_block = line == "```sh";
+    } else if (line == "```") {
+      return block;
+    } else {
+      block += line + "\n";
+    }
+  }
+  FAIL("README.md has no ```sh block under a heading containing \"" << heading << "\"");
+  return "";
+}
+
+// Replaces every occurrence of `from`; fails the test when there is none (the README changed:
+// update the substitution together with the README).
+void substitute(std::string& text, const std::string& from, const std::string& to) {
+  INFO("README substitution: \"" << from << "\"");
+  REQUIRE(text.find(from) != std::string::npos);
+  for (size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size())
+    text.replace(at, from.size(), to);
+}
+
+int count_lines(const std::string& path) {
+  std::istringstream in(read_text(path));
+  int n = 0;
+  for (std::string l; std::getline(in, l);) ++n;
+  return n;
+}
+
+RunResult run_block(const TempDir& dir, const std::string& script) {
+  write_text(dir.file("readme.sh"), "set -euo pipefail\n" + script);
+  return run_shell("cd " + dir.path().string() + " && bash readme.sh");
+}
+
+}  // namespace
+
+TEST_CASE("README: the shipped-model commands translate and draw heatmaps", "[readme][e2e]") {
+  if (!fs::exists(kSourceDir + "/models/en-es.attnmt")) {
+    WARN("skipped: models/en-es.attnmt is not in this tree");
+    return;
+  }
+  std::string block = shell_block_after(read_text(kSourceDir + "/README.md"), "shipped model");
+  substitute(block, "A=build/attnmt", std::string("A=") + ATTNMT_BINARY);
+  substitute(block, " models/", " " + kSourceDir + "/models/");
+  substitute(block, " corpora/", " " + kSourceDir + "/corpora/");
+  TempDir dir("readme-shipped");
+  RunResult r = run_block(dir, block);
+  INFO(block << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err);
+  REQUIRE(r.exit_code == 0);
+
+  int n_sample = count_lines(kSourceDir + "/corpora/sample.en");
+  REQUIRE(count_lines(dir.file("sample.es")) == n_sample);
+  // --alignment hard prints "translation ||| i-j i-j ..." for every line
+  std::regex hard_line(R"(.+ \|\|\| (\d+-\d+)( \d+-\d+)*)");
+  std::istringstream out(r.out);
+  int aligned = 0;
+  for (std::string l; std::getline(out, l);) aligned += std::regex_match(l, hard_line);
+  CHECK(aligned == n_sample);
+  int svgs = 0;
+  for (const auto& e : fs::directory_iterator(dir.file("heatmaps")))
+    svgs += e.path().extension() == ".svg";
+  CHECK(svgs >= 1);
+}
+
+TEST_CASE("README: the quickstart runs as written (tiny settings)", "[readme][e2e]") {
+  std::string block = shell_block_after(read_text(kSourceDir + "/README.md"), "Quickstart");
+  TempDir dir("readme-quick");
+  std::string d = dir.path().string();
+  write_tiny_corpus(d);  // train.{en,es}; the quickstart also reads dev and test
+  for (const char* split : {"dev", "test"})
+    for (const char* lang : {"en", "es"})
+      write_text(d + "/" + split + "." + lang, read_text(d + "/train." + lang));
+  write_text(d + "/tiny.ini",
+             "arch = transformer\nemb-dim = 32\nheads = 2\nffn-dim = 64\nenc-layers = 1\n"
+             "dec-layers = 1\ndropout = 0\nlabel-smoothing = 0\nbatch-tokens = 500\n"
+             "lr = 0.003\nwarmup = 20\nschedule = inverse-sqrt\nthreads = 1\n");
+
+  substitute(block, "A=build/attnmt", std::string("A=") + ATTNMT_BINARY);
+  substitute(block, "C=corpora/bible.en-es", "C=" + d);
+  substitute(block, "--size 8000", "--size 40");
+  substitute(block, "--config models/transformer-small.ini", "--config " + d + "/tiny.ini");
+  substitute(block, "--max-time 30", "--max-steps 20");
+  substitute(block, "--max-time 60", "--max-steps 40");
+  RunResult r = run_block(dir, block);
+  INFO(block << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err);
+  REQUIRE(r.exit_code == 0);
+
+  // the resumed run went on from the checkpoint to step 40
+  CHECK(r.err.find("resuming from") != std::string::npos);
+  CHECK(read_text(d + "/train.log").find("done after step 40") != std::string::npos);
+  int n = count_lines(d + "/test.en");
+  CHECK(count_lines(d + "/test.es") == n);
+  CHECK(count_lines(d + "/test.align") == n);
+  std::regex pharaoh(R"((\d+-\d+( \d+-\d+)*)?)");
+  std::istringstream align(read_text(d + "/test.align"));
+  for (std::string l; std::getline(align, l);) CHECK(std::regex_match(l, pharaoh));
+  CHECK(fs::exists(d + "/heatmaps"));
+  CHECK(!fs::is_empty(d + "/heatmaps"));
+  CHECK(r.out.find("BLEU") != std::string::npos);
+  CHECK(r.out.find("transformer") != std::string::npos);  // attnmt info
+}
