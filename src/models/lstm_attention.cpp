@@ -18,6 +18,7 @@ class LstmAttention::State : public DecoderState {
  public:
   Memory memory;
   Recurrent rec;
+  SourceRows source_rows;
   int rows() const override { return static_cast<int>(memory.mask.dim(0)); }
 };
 
@@ -122,6 +123,7 @@ std::unique_ptr<DecoderState> LstmAttention::encode(const IdMatrix& src,
                                                     std::span<const int> src_len) {
   auto st = std::make_unique<State>();
   st->memory = encode_memory(src, src_len, false, st->rec);
+  st->source_rows = SourceRows(src.rows);
   return st;
 }
 
@@ -140,9 +142,11 @@ Step LstmAttention::step(DecoderState& state, std::span<const int> last_tokens) 
 void LstmAttention::select(DecoderState& state, std::span<const int> rows) {
   auto& st = static_cast<State&>(state);
   auto pick = [&](Var& v) { v = index_rows(v, rows); };
-  pick(st.memory.memory);
-  pick(st.memory.keys);
-  st.memory.mask = index_rows(constant(st.memory.mask), rows)->value;
+  if (st.source_rows.select(rows)) {
+    pick(st.memory.memory);
+    pick(st.memory.keys);
+    st.memory.mask = index_rows(constant(st.memory.mask), rows)->value;
+  }
   for (auto& h : st.rec.h) pick(h);
   for (auto& c : st.rec.c) pick(c);
   pick(st.rec.feed);

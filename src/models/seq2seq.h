@@ -6,7 +6,9 @@
 #pragma once
 
 #include <memory>
+#include <numeric>
 #include <span>
+#include <vector>
 
 #include "autograd/ops.h"
 #include "autograd/parameters.h"
@@ -23,6 +25,28 @@ class DecoderState {
  public:
   virtual ~DecoderState() = default;
   virtual int rows() const = 0;  // N
+};
+
+// Which encoded sentence each decoder row reads. All beams of a sentence share its source-side
+// tensors (encoder memory, cross-attention keys and values), so a select() that leaves every
+// row position on the sentence it had (the usual beam step: hypotheses reordered inside their
+// sentence's block of rows) need not copy them; only a change of the row layout (the first
+// step's widening, a finished sentence leaving the batch) does.
+class SourceRows {
+ public:
+  explicit SourceRows(int n = 0) : sentence_(n) { std::iota(sentence_.begin(), sentence_.end(), 0); }
+  // Applies `rows` (new row i = old row rows[i], each in range); true when the source-side
+  // tensors must be re-indexed with the same rows.
+  bool select(std::span<const int> rows) {
+    std::vector<int> next(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) next[i] = sentence_[rows[i]];
+    const bool moved = next != sentence_;
+    sentence_ = std::move(next);
+    return moved;
+  }
+
+ private:
+  std::vector<int> sentence_;  // [N]
 };
 
 struct Step {

@@ -12,6 +12,7 @@ namespace attnmt {
 class Transformer::State : public DecoderState {
  public:
   std::vector<int> src_len;                       // [N] source lengths incl. EOS
+  SourceRows source_rows;                         // which sentence each row reads
   std::vector<KvCache> self_cache, source_cache;  // per layer: [N, H, L, d]
   std::vector<Var> qkv_weight, qkv_bias;          // per layer: [3D, D], [3D]
   int64_t position = 0;                           // target positions decoded so far
@@ -139,6 +140,7 @@ std::unique_ptr<DecoderState> Transformer::encode(const IdMatrix& src,
                src_len.size(), src.rows);
   auto st = std::make_unique<State>();
   st->src_len.assign(src_len.begin(), src_len.end());
+  st->source_rows = SourceRows(src.rows);
   Var memory = encode_memory(src, src_len, false);  // [N, S, D]
   st->self_cache.resize(decoder_.size());
   st->source_cache.resize(decoder_.size());
@@ -204,7 +206,8 @@ void Transformer::select(DecoderState& state, std::span<const int> rows) {
   }
   st.src_len = std::move(src_len);
   for (KvCache& c : st.self_cache) c.select(rows);
-  for (KvCache& c : st.source_cache) c.select(rows);
+  if (st.source_rows.select(rows))
+    for (KvCache& c : st.source_cache) c.select(rows);
 }
 
 }  // namespace attnmt
