@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the default model: translate corpora/sample.en (English) to Spanish and write
-# alignment heatmaps (SVG) of its first lines into demo/. Uses models/en-es.attnmt when present;
-# otherwise trains a small LSTM-attention model on corpora/bible.en-es for DEMO_MINUTES.
+# alignment heatmaps (SVG) of its first lines into demo/, with the shipped model
+# models/en-es.attnmt (see models/README.md). Should that file be missing (a trimmed copy of the
+# repository), it trains a small LSTM-attention model on corpora/bible.en-es for DEMO_MINUTES.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=build/attnmt

@@ -29,15 +29,17 @@ struct SerialEigen {  // single-threaded Eigen for one call (outside parallel re
 }  // namespace
 
 namespace {
-// C[M,N] (+)= alpha op(A) op(B) on one thread, for the rows [r0, r1) and columns [c0, c1) of C.
+// C[M,N] = (or +=, when accumulate) alpha op(A) op(B) on one thread, for the rows [r0, r1)
+// and columns [c0, c1) of C.
 void gemm_block(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                const float* A, const float* B, float* C, int64_t r0, int64_t r1, int64_t c0,
-                int64_t c1) {
+                const float* A, const float* B, bool accumulate, float* C, int64_t r0,
+                int64_t r1, int64_t c0, int64_t c1) {
   // Row-major [R, C] data read as its transpose is a column-major [C, R] map: no copy.
   using ColMap = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>>;
   auto c = MatrixMap(C, M, N).block(r0, c0, r1 - r0, c1 - c0);
   auto run = [&](const auto& a, const auto& b) {
-    c.noalias() += alpha * a.middleRows(r0, r1 - r0) * b.middleCols(c0, c1 - c0);
+    if (accumulate) c.noalias() += alpha * a.middleRows(r0, r1 - r0) * b.middleCols(c0, c1 - c0);
+    else c.noalias() = alpha * a.middleRows(r0, r1 - r0) * b.middleCols(c0, c1 - c0);
   };
   if (!trans_a && !trans_b) run(ConstMatrixMap(A, M, K), ConstMatrixMap(B, K, N));
   else if (trans_a && !trans_b) run(ColMap(A, M, K), ConstMatrixMap(B, K, N));
@@ -49,19 +51,22 @@ void gemm_block(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
           const float* A, const float* B, float beta, float* C) {
   MatrixMap c(C, M, N);
-  if (beta == 0.0f) {
-    c.setZero();
-  } else if (beta != 1.0f) {
-    c *= beta;
+  if (M == 0 || N == 0 || K == 0) {
+    if (beta == 0.0f) c.setZero();
+    else if (beta != 1.0f) c *= beta;
+    return;
   }
-  if (M == 0 || N == 0 || K == 0) return;
+  // beta = 0 is an assignment inside each thread's block (its zeroing runs in parallel, in
+  // cache, instead of one serial pass over C first); other betas scale C, then accumulate.
+  const bool accumulate = beta != 0.0f;
+  if (accumulate && beta != 1.0f) c *= beta;
   // Large products are cut into one block of C per thread, each computed by single-threaded
   // Eigen. Eigen's own threading synchronises its threads with busy-waits inside every product,
   // which measured a third of training time on a shared 2-core machine.
   SerialEigen serial(true);
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   if (threads == 1 || M * N * K < kGemmParallelMinMacs) {
-    gemm_block(trans_a, trans_b, M, N, K, alpha, A, B, C, 0, M, 0, N);
+    gemm_block(trans_a, trans_b, M, N, K, alpha, A, B, accumulate, C, 0, M, 0, N);
     return;
   }
   const bool by_rows = M >= N;  // cut the longer side of C
@@ -72,8 +77,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   for (int t = 0; t < threads; ++t) {
     int64_t b = std::min<int64_t>(len, t * chunk), e = std::min<int64_t>(len, b + chunk);
     if (b >= e) continue;
-    if (by_rows) gemm_block(trans_a, trans_b, M, N, K, alpha, A, B, C, b, e, 0, N);
-    else gemm_block(trans_a, trans_b, M, N, K, alpha, A, B, C, 0, M, b, e);
+    if (by_rows) gemm_block(trans_a, trans_b, M, N, K, alpha, A, B, accumulate, C, b, e, 0, N);
+    else gemm_block(trans_a, trans_b, M, N, K, alpha, A, B, accumulate, C, 0, M, b, e);
   }
 }
 
