@@ -190,3 +190,26 @@ TEST_CASE("words of encoded text are the text's words", "[text][vocab]") {
   CHECK(words ==
         std::vector<std::string>{"many", "animals", "have", "been", "destroyed", "by", "men", "."});
 }
+
+TEST_CASE("labels show an unknown piece's own text, other pieces as they are", "[text][vocab]") {
+  REQUIRE_SHARED_ENJA(dir);
+  const Vocab& v = shared_vocab(dir);
+  std::string text = "the cat \xE2\x99\x9E sat";  // U+265E (a chess knight): not in the corpus
+  std::vector<std::string> labels;
+  std::vector<int> ids = v.encode(text, labels);
+  CHECK(ids == v.encode(text));
+  REQUIRE(labels.size() == ids.size());
+  int unknown = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    INFO("piece " << i);
+    if (ids[i] == kUnkId) {
+      ++unknown;
+      CHECK(labels[i] == "\xE2\x99\x9E");
+    } else {
+      CHECK(labels[i] == v.piece(ids[i]));
+    }
+  }
+  CHECK(unknown == 1);
+  // grouped into words, the labels spell the text's words again
+  CHECK(Vocab::words(labels) == std::vector<std::string>{"the", "cat", "\xE2\x99\x9E", "sat"});
+}

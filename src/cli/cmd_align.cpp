@@ -154,13 +154,14 @@ int run_align(int argc, char** argv) {
     // The target side of each pair: given (forced), or the best translation.
     std::vector<Hypothesis> best(src_lines.size());
     std::vector<char> empty(src_lines.size(), 0);
+    EncodedWindow tgt;
     if (forced) {
-      EncodedWindow tgt = encode_window(vocab, tgt_lines, o.t.max_source_pieces);
+      tgt = encode_window(vocab, tgt_lines, o.t.max_source_pieces);
       truncated += tgt.truncated;
       std::vector<Matrix> att = forced_attention(*lm.model, src.ids, tgt.ids, o.t.batch_size);
       for (size_t i = 0; i < best.size(); ++i) {
         empty[i] = att[i].empty();
-        best[i].tokens = std::move(tgt.ids[i]);
+        best[i].tokens = tgt.ids[i];
         best[i].attention = std::move(att[i]);
       }
     } else {
@@ -173,7 +174,9 @@ int run_align(int argc, char** argv) {
     for (size_t i = 0; i < best.size(); ++i) {
       const int64_t line_no = n_pairs + static_cast<int64_t>(i) + 1;
       Alignment a;
-      if (!empty[i]) a = hypothesis_alignment(vocab, src.ids[i], best[i], o.word_level, o.keep_eos);
+      if (!empty[i])
+        a = hypothesis_alignment(vocab, src.ids[i], best[i], o.word_level, o.keep_eos,
+                                 &src.labels[i], forced ? &tgt.labels[i] : nullptr);
       if (o.format == Format::kSvg) {
         if (empty[i] || n_svg >= o.max_svg) continue;
         const std::string path = (svg_dir / fmt::format("{:04d}.svg", line_no)).string();

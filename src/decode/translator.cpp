@@ -45,15 +45,17 @@ EncodedWindow encode_window(const Vocab& vocab, const std::vector<std::string>& 
   EncodedWindow w;
   const int n = static_cast<int>(lines.size());
   w.ids.resize(n);
+  w.labels.resize(n);
   std::vector<char> cut(n, 0);
   // An exception must not leave an OpenMP region: keep the first message, throw after.
   std::string error;
 #pragma omp parallel for schedule(dynamic, 16)
   for (int i = 0; i < n; ++i) {
     try {
-      w.ids[i] = vocab.encode(lines[i]);
+      w.ids[i] = vocab.encode(lines[i], w.labels[i]);
       if (max_pieces > 0 && static_cast<int>(w.ids[i].size()) > max_pieces) {
         w.ids[i].resize(max_pieces);
+        w.labels[i].resize(max_pieces);
         cut[i] = 1;
       }
     } catch (const std::exception& e) {
@@ -115,11 +117,15 @@ std::vector<std::vector<Hypothesis>> translate_ids(Seq2Seq& model,
 // ---- Output ----
 
 Alignment hypothesis_alignment(const Vocab& vocab, const std::vector<int>& src,
-                               const Hypothesis& hyp, bool word_level, bool keep_eos) {
+                               const Hypothesis& hyp, bool word_level, bool keep_eos,
+                               const std::vector<std::string>* src_labels,
+                               const std::vector<std::string>* tgt_labels) {
   Alignment a;
-  a.src_tokens = vocab.pieces(src);
+  const bool src_labelled = src_labels && src_labels->size() == src.size();
+  const bool tgt_labelled = tgt_labels && tgt_labels->size() == hyp.tokens.size();
+  a.src_tokens = src_labelled ? *src_labels : vocab.pieces(src);
   a.src_tokens.push_back(kEosToken);
-  a.tgt_tokens = vocab.pieces(hyp.tokens);
+  a.tgt_tokens = tgt_labelled ? *tgt_labels : vocab.pieces(hyp.tokens);
   a.tgt_tokens.push_back(kEosToken);
   a.weights = hyp.attention;
   if (a.weights.size() != a.tgt_tokens.size()) {

@@ -60,8 +60,12 @@ std::vector<std::vector<Hypothesis>> translate_ids(
 
 // The alignment of one hypothesis: source pieces + "</s>" x hypothesis pieces + "</s>" with the
 // attention rows; then EOS removed (unless keep_eos) and merged to words when word_level.
+// Labels, when given (one per piece, from encode_window), replace the pieces' own strings, so
+// that an unknown piece shows its text instead of "<unk>".
 Alignment hypothesis_alignment(const Vocab& vocab, const std::vector<int>& src,
-                               const Hypothesis& hyp, bool word_level, bool keep_eos = false);
+                               const Hypothesis& hyp, bool word_level, bool keep_eos = false,
+                               const std::vector<std::string>* src_labels = nullptr,
+                               const std::vector<std::string>* tgt_labels = nullptr);
 
 // The output line(s) of one input line (no trailing newline; n-best gives several lines
 // joined by '\n'). `index` is the 0-based input line number.
@@ -92,6 +96,7 @@ class InputLines {
 // Exposed for `attnmt align`, which walks its inputs the same way.
 struct EncodedWindow {
   std::vector<std::vector<int>> ids;  // [n][len] pieces, cut to max_source_pieces
+  std::vector<std::vector<std::string>> labels;  // [n][len] what to show for each piece
   int64_t truncated = 0;
 };
 EncodedWindow encode_window(const Vocab& vocab, const std::vector<std::string>& lines,

@@ -120,6 +120,17 @@ std::vector<int> Vocab::encode(std::string_view text) const {
   return ids;
 }
 
+std::vector<int> Vocab::encode(std::string_view text, std::vector<std::string>& labels) const {
+  const auto spt = need(sp_).EncodeAsImmutableProto(text);
+  std::vector<int> ids;
+  labels.clear();
+  for (const auto& p : spt.pieces()) {
+    ids.push_back(static_cast<int>(p.id()));
+    labels.push_back(p.id() == kUnkId ? p.surface() : p.piece());
+  }
+  return ids;
+}
+
 std::string Vocab::decode(std::span<const int> ids) const {
   const auto& sp = need(sp_);
   std::vector<int> kept;

@@ -44,6 +44,9 @@ class Vocab {
   // Text -> piece ids, without BOS/EOS. The text is NFKC-normalised and its whitespace
   // collapsed by SentencePiece first; characters not covered become kUnkId.
   std::vector<int> encode(std::string_view text) const;
+  // The same ids, and in `labels` what to show for each piece: the piece itself, except that an
+  // unknown piece shows the text it stands for (e.g. "¿" rather than "<unk>").
+  std::vector<int> encode(std::string_view text, std::vector<std::string>& labels) const;
   // Piece ids -> text; kPadId, kBosId and kEosId are dropped, kUnkId reads " ⁇ ".
   std::string decode(std::span<const int> ids) const;
   std::vector<std::string> pieces(std::span<const int> ids) const;
