@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "helpers.h"
+#include "model_file_testing.h"
 #include "io/model_file.h"
 #include "tensor/error.h"
 
@@ -16,21 +17,6 @@ using namespace attnmt::testing;
 
 namespace {
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
-std::string load_error(const std::string& path) {
-  try {
-    load_model_file(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 std::string save_error(const std::string& path, const ModelFile& f) {
   try {
     save_model_file(path, f);

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "helpers.h"
+#include "model_file_testing.h"
 #include "io/model_file.h"
 #include "tensor/error.h"
 
@@ -13,23 +14,6 @@ using namespace attnmt::testing;
 
 namespace {
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
-
-// The message of the Error that loading `path` throws ("" if it loads).
-std::string load_error(const std::string& path) {
-  try {
-    load_model_file(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
