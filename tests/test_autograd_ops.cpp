@@ -177,3 +177,32 @@ TEST_CASE("gradcheck affine_sum and narrow_rows", "[autograd][grad]") {
     return concat({v, narrow_rows(p[0], 0, 2)}, 1);  // overlapping views add up
   }, {rnd({4, 3})});
 }
+
+TEST_CASE("gradcheck inputs that several ops read: first writes assign, later ones add",
+          "[autograd][grad]") {
+  // Each input reaches the output through several ops, in orders that make every op both the
+  // first writer of a gradient (which assigns into an unfilled buffer, or hands its own buffer
+  // on) and a later one (which adds): linear, matmul, bmm, add, scale, relu, dropout, reshape,
+  // cross-entropy. add(x, x) hands one buffer to the same parent twice.
+  gradcheck([](const std::vector<Var>& p) {
+    const Var &x = p[0], &w = p[1], &b = p[2];  // x [3, 4], w [4, 4], b [4]
+    Rng rng(5);
+    Var h = relu(linear(x, w, b));
+    Var y = add(h, add(x, x));
+    y = add(y, scale(dropout(linear(y, w), 0.25f, rng, true), 0.5f));
+    Var r = reshape(y, Shape{1, 3, 4});
+    Var m = bmm(r, reshape(x, Shape{1, 3, 4}), true, false);  // [1, 4, 4]
+    Var z = add(reshape(m, Shape{4, 4}), matmul(w, w, false, true));
+    return add(reshape(z, Shape{16}), scale(reshape(add(w, relu(w)), Shape{16}), -1.0f));
+  }, {rnd({3, 4}), rnd({4, 4}), rnd({4})});
+  gradcheck([](const std::vector<Var>& p) {  // b reached twice: add must not hand one buffer
+    Var a = scale(p[0], 2.0f), b = relu(p[1]);  // to two parents
+    return add(add(a, b), b);
+  }, {rnd({3, 5}), rnd({3, 5})});
+  gradcheck([](const std::vector<Var>& p) {  // the loss writes the first gradient of its logits
+    const int targets[] = {2, 0, 0, 4};  // 0 = padding
+    Var logits = add(p[0], scale(p[0], 0.5f));
+    return add(cross_entropy_with_logits(logits, targets, 0.1f, 0),
+               cross_entropy_with_logits(p[0], targets, 0.2f, 0));
+  }, {rnd({4, 6})});
+}

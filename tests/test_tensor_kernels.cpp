@@ -1,10 +1,14 @@
 // Hand-computed values for the kernels behind the ops, and the Tensor type's views.
 #include <catch2/catch.hpp>
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/ops.h"
 #include "tensor/gemm.h"
+#include "tensor/kernels.h"
 #include "tensor/tensor.h"
 
 using namespace attnmt;
@@ -108,4 +112,55 @@ TEST_CASE("no-grad mode records nothing and allocates no gradients", "[autograd]
   CHECK(y->requires_grad);
   backward(sum(y));
   CHECK(w->grad.at({1, 0}) == 1.0f);
+}
+
+namespace {
+// Runs fn with omp's thread count set to n, then restores it.
+template <typename F>
+void with_threads(int n, F&& fn) {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(n);
+  fn();
+  omp_set_num_threads(saved);
+}
+}  // namespace
+
+TEST_CASE("dropout masks: the seed alone decides them, whatever the thread count", "[tensor]") {
+  const int64_t n = 1000003;  // odd, and above the parallel threshold
+  const float p = 0.3f;
+  Tensor one = Tensor::uninitialized(Shape{n}), two = Tensor::uninitialized(Shape{n});
+  Rng r1(42), r2(42);
+  with_threads(1, [&] { kernels::dropout_mask(one.data(), n, p, r1); });
+  with_threads(2, [&] { kernels::dropout_mask(two.data(), n, p, r2); });
+  CHECK(std::equal(one.data(), one.data() + n, two.data()));
+  int64_t dropped = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    REQUIRE((one[i] == 0.0f || one[i] == Approx(1.0f / (1.0f - p))));
+    dropped += one[i] == 0.0f;
+  }
+  CHECK(double(dropped) / n == Approx(p).margin(0.003));
+  // Neighbours are independent: P(both dropped) = p^2.
+  int64_t pairs = 0;
+  for (int64_t i = 0; i + 1 < n; i += 2) pairs += one[i] == 0.0f && one[i + 1] == 0.0f;
+  CHECK(double(pairs) / (n / 2) == Approx(p * p).margin(0.003));
+  // The next draw gives another mask.
+  kernels::dropout_mask(two.data(), n, p, r1);
+  CHECK_FALSE(std::equal(one.data(), one.data() + n, two.data()));
+}
+
+TEST_CASE("parallel copy and add_into match the serial loop on large and ragged sizes",
+          "[tensor]") {
+  for (int64_t n : {int64_t(5), int64_t(1) << 20, (int64_t(1) << 20) + 7}) {
+    Tensor src = Tensor::uninitialized(Shape{n}), dst = Tensor::uninitialized(Shape{n});
+    for (int64_t i = 0; i < n; ++i) {
+      src[i] = static_cast<float>(i % 1013) * 0.5f;
+      dst[i] = static_cast<float>(i % 7);
+    }
+    with_threads(2, [&] { kernels::add_into(src.data(), dst.data(), n); });
+    bool ok = true;
+    for (int64_t i = 0; i < n; ++i) ok = ok && dst[i] == static_cast<float>(i % 7) + src[i];
+    CHECK(ok);
+    with_threads(2, [&] { kernels::copy(src.data(), dst.data(), n); });
+    CHECK(std::equal(src.data(), src.data() + n, dst.data()));
+  }
 }

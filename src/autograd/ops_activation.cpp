@@ -27,10 +27,21 @@ Var sigmoid(const Var& x) {
 
 Var relu(const Var& x) {
   Tensor Y = Tensor::uninitialized(x->shape());
-  Y.arr() = x->value.arr().max(0.0f);
+  const float* px = x->value.data();
+  float* py = Y.data();
+  kernels::parallel_elementwise(Y.numel(), [&](int64_t i0, int64_t i1) {
+    ArrayMap(py + i0, i1 - i0) = ConstArrayMap(px + i0, i1 - i0).max(0.0f);
+  });
   return make_node(std::move(Y), "relu", {x}, [](Node& self) {
-    self.parents[0]->grad_buffer().arr() +=
-        (self.value.arr() > 0.0f).select(self.grad.arr(), 0.0f);
+    bool fresh = false;
+    float* dx = self.parents[0]->grad_for_write(fresh).data();
+    const float *y = self.value.data(), *dy = self.grad.data();
+    kernels::parallel_elementwise(self.grad.numel(), [&](int64_t i0, int64_t i1) {
+      const int64_t n = i1 - i0;
+      auto g = (ConstArrayMap(y + i0, n) > 0.0f).select(ConstArrayMap(dy + i0, n), 0.0f);
+      if (fresh) ArrayMap(dx + i0, n) = g;
+      else ArrayMap(dx + i0, n) += g;
+    });
   });
 }
 
@@ -96,9 +107,22 @@ Var dropout(const Var& x, float p, Rng& rng, bool training) {
   Tensor mask = Tensor::uninitialized(x->shape());
   kernels::dropout_mask(mask.data(), mask.numel(), p, rng);
   Tensor Y = Tensor::uninitialized(x->shape());
-  Y.arr() = x->value.arr() * mask.arr();
+  const float *px = x->value.data(), *pm = mask.data();
+  float* py = Y.data();
+  kernels::parallel_elementwise(Y.numel(), [&](int64_t i0, int64_t i1) {
+    const int64_t n = i1 - i0;
+    ArrayMap(py + i0, n) = ConstArrayMap(px + i0, n) * ConstArrayMap(pm + i0, n);
+  });
   return make_node(std::move(Y), "dropout", {x}, [mask](Node& self) {
-    self.parents[0]->grad_buffer().arr() += self.grad.arr() * mask.arr();
+    bool fresh = false;
+    float* dx = self.parents[0]->grad_for_write(fresh).data();
+    const float *dy = self.grad.data(), *m = mask.data();
+    kernels::parallel_elementwise(self.grad.numel(), [&](int64_t i0, int64_t i1) {
+      const int64_t n = i1 - i0;
+      auto g = ConstArrayMap(dy + i0, n) * ConstArrayMap(m + i0, n);
+      if (fresh) ArrayMap(dx + i0, n) = g;
+      else ArrayMap(dx + i0, n) += g;
+    });
   });
 }
 

@@ -85,14 +85,20 @@ Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, f
     const float g = self.grad[0];
     const Var& logits = self.parents[0];
     const float* Z = logits->value.data();
-    float* d = logits->grad_buffer().data();
-    // d z_c = g * (softmax_c - q_c)
+    bool fresh = false;
+    float* d = logits->grad_for_write(fresh).data();
+    // d z_c = g * (softmax_c - q_c); padding rows get nothing.
     kernels::parallel_for(N, V * 4, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const int y = saved[r];
-        if (y == pad_id) continue;
         ArrayMap row(d + r * V, V);
-        row += g * ((ConstArrayMap(Z + r * V, V) - lse[r]).exp() - off);
+        if (y == pad_id) {
+          if (fresh) row.setZero();
+          continue;
+        }
+        auto dz = g * ((ConstArrayMap(Z + r * V, V) - lse[r]).exp() - off);
+        if (fresh) row = dz;
+        else row += dz;
         row[y] -= g * on;
       }
     });

@@ -30,8 +30,9 @@ Var linear(const Var& x, const Var& w, const Var& b) {
     // Start from the broadcast bias and accumulate the product onto it (beta = 1).
     float* y = Y.data();
     const float* bb = b->value.data();
-    for (int64_t r = 0; r < Y.shape().outer(); ++r)
-      std::copy(bb, bb + out_dim, y + r * out_dim);
+    kernels::parallel_for(Y.shape().outer(), out_dim, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) std::copy(bb, bb + out_dim, y + r * out_dim);
+    });
     matmul(X, false, W, true, Y, 1.0f, 1.0f);
   } else {
     matmul(X, false, W, true, Y);
@@ -39,8 +40,15 @@ Var linear(const Var& x, const Var& w, const Var& b) {
   return make_node(std::move(Y), "linear", {x, w, b}, [](Node& self) {
     const Var &x = self.parents[0], &w = self.parents[1], &b = self.parents[2];
     const Tensor& dY = self.grad;  // [R, Out]
-    if (wants_grad(x)) matmul(dY, false, w->value, false, x->grad_buffer(), 1.0f, 1.0f);
-    if (wants_grad(w)) matmul(dY, true, x->value, false, w->grad_buffer(), 1.0f, 1.0f);
+    bool fresh = false;
+    if (wants_grad(x)) {
+      Tensor& dx = x->grad_for_write(fresh);
+      matmul(dY, false, w->value, false, dx, 1.0f, fresh ? 0.0f : 1.0f);
+    }
+    if (wants_grad(w)) {
+      Tensor& dw = w->grad_for_write(fresh);
+      matmul(dY, true, x->value, false, dw, 1.0f, fresh ? 0.0f : 1.0f);
+    }
     if (wants_grad(b))
       kernels::sum_rows(dY.data(), b->grad_buffer().data(), dY.shape().outer(), dY.shape().last());
   });
@@ -55,13 +63,18 @@ Var matmul(const Var& a, const Var& b, bool trans_a, bool trans_b) {
     const Var &a = self.parents[0], &b = self.parents[1];
     const Tensor& dC = self.grad;
     // C = op(A) op(B): dop(A) = dC op(B)^T, dop(B) = op(A)^T dC.
+    bool fresh = false;
     if (wants_grad(a)) {
-      if (!trans_a) matmul(dC, false, b->value, !trans_b, a->grad_buffer(), 1.0f, 1.0f);
-      else matmul(b->value, trans_b, dC, true, a->grad_buffer(), 1.0f, 1.0f);
+      Tensor& da = a->grad_for_write(fresh);
+      const float beta = fresh ? 0.0f : 1.0f;
+      if (!trans_a) matmul(dC, false, b->value, !trans_b, da, 1.0f, beta);
+      else matmul(b->value, trans_b, dC, true, da, 1.0f, beta);
     }
     if (wants_grad(b)) {
-      if (!trans_b) matmul(a->value, !trans_a, dC, false, b->grad_buffer(), 1.0f, 1.0f);
-      else matmul(dC, true, a->value, trans_a, b->grad_buffer(), 1.0f, 1.0f);
+      Tensor& db = b->grad_for_write(fresh);
+      const float beta = fresh ? 0.0f : 1.0f;
+      if (!trans_b) matmul(a->value, !trans_a, dC, false, db, 1.0f, beta);
+      else matmul(dC, true, a->value, trans_a, db, 1.0f, beta);
     }
   });
 }
@@ -77,13 +90,18 @@ Var bmm(const Var& a, const Var& b, bool trans_a, bool trans_b) {
   return make_node(std::move(C), "bmm", {a, b}, [trans_a, trans_b](Node& self) {
     const Var &a = self.parents[0], &b = self.parents[1];
     const Tensor& dC = self.grad;
+    bool fresh = false;
     if (wants_grad(a)) {
-      if (!trans_a) batched_matmul(dC, false, b->value, !trans_b, a->grad_buffer(), 1.0f, 1.0f);
-      else batched_matmul(b->value, trans_b, dC, true, a->grad_buffer(), 1.0f, 1.0f);
+      Tensor& da = a->grad_for_write(fresh);
+      const float beta = fresh ? 0.0f : 1.0f;
+      if (!trans_a) batched_matmul(dC, false, b->value, !trans_b, da, 1.0f, beta);
+      else batched_matmul(b->value, trans_b, dC, true, da, 1.0f, beta);
     }
     if (wants_grad(b)) {
-      if (!trans_b) batched_matmul(a->value, !trans_a, dC, false, b->grad_buffer(), 1.0f, 1.0f);
-      else batched_matmul(dC, true, a->value, trans_a, b->grad_buffer(), 1.0f, 1.0f);
+      Tensor& db = b->grad_for_write(fresh);
+      const float beta = fresh ? 0.0f : 1.0f;
+      if (!trans_b) batched_matmul(a->value, !trans_a, dC, false, db, 1.0f, beta);
+      else batched_matmul(dC, true, a->value, trans_a, db, 1.0f, beta);
     }
   });
 }
@@ -110,10 +128,19 @@ Var affine_sum(const Var& base, const std::vector<std::pair<Var, Var>>& terms) {
 Var add(const Var& a, const Var& b) {
   check_same_shape(a->value, b->value, "add");
   Tensor Y = Tensor::uninitialized(a->shape());
-  Y.arr() = a->value.arr() + b->value.arr();
+  const float *pa = a->value.data(), *pb = b->value.data();
+  float* py = Y.data();
+  kernels::parallel_elementwise(Y.numel(), [&](int64_t i0, int64_t i1) {
+    ArrayMap(py + i0, i1 - i0) = ConstArrayMap(pa + i0, i1 - i0) + ConstArrayMap(pb + i0, i1 - i0);
+  });
   return make_node(std::move(Y), "add", {a, b}, [](Node& self) {
+    // The first parent may take this node's gradient as its own (no copy); the second adds.
+    bool shared = false;
     for (const Var& p : self.parents)
-      if (wants_grad(p)) p->grad_buffer().arr() += self.grad.arr();
+      if (wants_grad(p)) {
+        p->accumulate_grad(self.grad, !shared);
+        shared = true;
+      }
   });
 }
 
@@ -140,9 +167,20 @@ Var mul(const Var& a, const Var& b) {
 
 Var scale(const Var& x, float s) {
   Tensor Y = Tensor::uninitialized(x->shape());
-  Y.arr() = x->value.arr() * s;
+  const float* px = x->value.data();
+  float* py = Y.data();
+  kernels::parallel_elementwise(Y.numel(), [&](int64_t i0, int64_t i1) {
+    ArrayMap(py + i0, i1 - i0) = ConstArrayMap(px + i0, i1 - i0) * s;
+  });
   return make_node(std::move(Y), "scale", {x}, [s](Node& self) {
-    self.parents[0]->grad_buffer().arr() += self.grad.arr() * s;
+    bool fresh = false;
+    float* dx = self.parents[0]->grad_for_write(fresh).data();
+    const float* dy = self.grad.data();
+    kernels::parallel_elementwise(self.grad.numel(), [&](int64_t i0, int64_t i1) {
+      ArrayMap d(dx + i0, i1 - i0);
+      if (fresh) d = ConstArrayMap(dy + i0, i1 - i0) * s;
+      else d += ConstArrayMap(dy + i0, i1 - i0) * s;
+    });
   });
 }
 

@@ -39,8 +39,8 @@ int norm_axis(int axis, int rank, const char* op) {
 Var reshape(const Var& x, const Shape& shape) {
   Tensor Y = x->value.reshape(shape);  // shares storage
   return make_node(std::move(Y), "reshape", {x}, [](Node& self) {
-    Tensor& g = self.parents[0]->grad_buffer();
-    g.arr() += self.grad.arr();
+    const Var& x = self.parents[0];
+    x->accumulate_grad(self.grad.reshape(x->shape()), true);
   });
 }
 

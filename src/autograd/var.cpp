@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "tensor/error.h"
+#include "tensor/kernels.h"
 
 namespace attnmt {
 
@@ -13,6 +14,26 @@ thread_local bool g_grad_enabled = true;
 Tensor& Node::grad_buffer() {
   if (grad.empty()) grad = Tensor::zeros(value.shape());
   return grad;
+}
+
+Tensor& Node::grad_for_write(bool& fresh) {
+  fresh = grad.empty();
+  if (fresh) grad = Tensor::uninitialized(value.shape());
+  return grad;
+}
+
+void Node::accumulate_grad(const Tensor& g, bool share) {
+  check_same_shape(value, g, "gradient");
+  if (grad.empty()) {
+    if (share) {
+      grad = g;
+      return;
+    }
+    grad = Tensor::uninitialized(value.shape());
+    kernels::copy(g.data(), grad.data(), g.numel());
+    return;
+  }
+  kernels::add_into(g.data(), grad.data(), g.numel());
 }
 
 Var constant(Tensor value) {

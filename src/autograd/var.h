@@ -28,6 +28,14 @@ struct Node {
 
   // The gradient buffer, zero-filled on first use.
   Tensor& grad_buffer();
+  // The gradient buffer for a backward that can either assign or accumulate: on first use it
+  // is left uninitialised and `fresh` is set, and the caller must then assign every element
+  // (this saves the zero-fill of grad_buffer, a memory pass per node and step).
+  Tensor& grad_for_write(bool& fresh);
+  // grad += g. With `share`, a node that has no gradient yet takes g's storage instead of a
+  // copy: only for a g that nothing will write afterwards (the caller's own gradient, handed on
+  // to one parent).
+  void accumulate_grad(const Tensor& g, bool share = false);
   const Shape& shape() const { return value.shape(); }
 };
 

@@ -50,14 +50,18 @@ Var merge_heads(const Var& x) {
     }
   });
   return make_node(std::move(Y), "merge_heads", {x}, [B, H, T, d, D](Node& self) {
-    float* dx = self.parents[0]->grad_buffer().data();
+    bool fresh = false;
+    float* dx = self.parents[0]->grad_for_write(fresh).data();
     const float* dy = self.grad.data();
     kernels::parallel_for(B * H, T * d, [&](int64_t g0, int64_t g1) {
       for (int64_t g = g0; g < g1; ++g) {
         const float* src = dy + (g / H) * T * D + (g % H) * d;
         float* dst = dx + g * T * d;
-        for (int64_t t = 0; t < T; ++t)
-          for (int64_t i = 0; i < d; ++i) dst[t * d + i] += src[t * D + i];
+        for (int64_t t = 0; t < T; ++t) {
+          if (fresh) std::memcpy(dst + t * d, src + t * D, d * sizeof(float));
+          else
+            for (int64_t i = 0; i < d; ++i) dst[t * d + i] += src[t * D + i];
+        }
       }
     });
   });
@@ -69,11 +73,22 @@ Var scale_add_positions(const Var& x, float s, const Var& pos) {
                "scale_add_positions: {} and positions {}", X.shape().str(), P.shape().str());
   const int64_t B = X.dim(0), TD = P.numel();
   Tensor Y = Tensor::uninitialized(X.shape());
-  for (int64_t b = 0; b < B; ++b)
-    Y.arr().segment(b * TD, TD) = X.arr().segment(b * TD, TD) * s + P.arr();
+  kernels::parallel_for(B, TD, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      Y.arr().segment(b * TD, TD) = X.arr().segment(b * TD, TD) * s + P.arr();
+  });
   return make_node(std::move(Y), "scale_add_positions", {x, pos}, [B, TD, s](Node& self) {
     const Var &x = self.parents[0], &pos = self.parents[1];
-    if (wants_grad(x)) x->grad_buffer().arr() += self.grad.arr() * s;
+    if (wants_grad(x)) {
+      bool fresh = false;
+      float* dx = x->grad_for_write(fresh).data();
+      const float* dy = self.grad.data();
+      kernels::parallel_elementwise(self.grad.numel(), [&](int64_t i0, int64_t i1) {
+        ArrayMap d(dx + i0, i1 - i0);
+        if (fresh) d = ConstArrayMap(dy + i0, i1 - i0) * s;
+        else d += ConstArrayMap(dy + i0, i1 - i0) * s;
+      });
+    }
     if (wants_grad(pos)) {
       auto dp = pos->grad_buffer().arr();
       for (int64_t b = 0; b < B; ++b) dp += self.grad.arr().segment(b * TD, TD);

@@ -281,19 +281,41 @@ void sum_rows(const float* dy, float* db, int64_t rows, int64_t cols) {
   });
 }
 
+namespace {
+// SplitMix64 (Steele, Lea, Flood 2014): a counter-based generator, one hash per draw.
+inline uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
 void dropout_mask(float* mask, int64_t n, float p, Rng& rng) {
-  float scale = 1.0f / (1.0f - p);
-  // 24 random bits per draw: serial so that the stream depends only on the seed.
-  uint32_t threshold = static_cast<uint32_t>(p * 16777216.0f);
-  auto& eng = rng.engine();
-  int64_t i = 0;
-  while (i < n) {
-    uint64_t bits = eng();
-    for (int k = 0; k < 2 && i < n; ++k, ++i) {
-      uint32_t r = static_cast<uint32_t>(bits >> (k * 32)) & 0xFFFFFF;
-      mask[i] = r < threshold ? 0.0f : scale;
+  const float scale = 1.0f / (1.0f - p);
+  // 24 random bits per entry, two entries per 64-bit draw; draw i hashes (seed, i).
+  const uint32_t threshold = static_cast<uint32_t>(p * 16777216.0f);
+  const uint64_t seed = rng.next();
+  parallel_for((n + 1) / 2, 6, [&](int64_t d0, int64_t d1) {
+    for (int64_t d = d0; d < d1; ++d) {
+      const uint64_t bits = splitmix64(seed + static_cast<uint64_t>(d) * 0xD1B54A32D192ED03ull);
+      const int64_t i = 2 * d;
+      mask[i] = (bits & 0xFFFFFF) < threshold ? 0.0f : scale;
+      if (i + 1 < n) mask[i + 1] = ((bits >> 32) & 0xFFFFFF) < threshold ? 0.0f : scale;
     }
-  }
+  });
+}
+
+void copy(const float* src, float* dst, int64_t n) {
+  parallel_elementwise(n, [&](int64_t b, int64_t e) {
+    std::memcpy(dst + b, src + b, (e - b) * sizeof(float));
+  });
+}
+
+void add_into(const float* src, float* dst, int64_t n) {
+  parallel_elementwise(n, [&](int64_t b, int64_t e) {
+    ArrayMap(dst + b, e - b) += ConstArrayMap(src + b, e - b);
+  });
 }
 
 void lstm_cell_forward(const float* gates, const float* c_prev, float* act, float* c, float* h,

@@ -33,6 +33,16 @@ void parallel_for(int64_t n, int64_t cost_per_item, F&& fn) {
   }
 }
 
+// Element-wise loops over [0, n) in parallel chunks (SIMD-friendly, multiples of 16).
+template <typename F>
+void parallel_elementwise(int64_t n, F&& fn) {
+  const int64_t blocks = (n + 15) / 16;
+  parallel_for(blocks, 32, [&](int64_t b0, int64_t b1) { fn(b0 * 16, std::min(n, b1 * 16)); });
+}
+// dst = src; dst += src.
+void copy(const float* src, float* dst, int64_t n);
+void add_into(const float* src, float* dst, int64_t n);
+
 // y = softmax(x) per row over cols; masked entries get probability 0. A fully masked row
 // becomes all zeros (not NaN).
 void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols, const float* mask);
@@ -74,7 +84,9 @@ Shape swapped_shape(const Shape& s, int a, int b);
 void add_bias_rows(float* y, const float* b, int64_t rows, int64_t cols);
 void sum_rows(const float* dy, float* db, int64_t rows, int64_t cols);  // accumulates
 
-// Dropout keep-mask scaled by 1/(1-p): entries are 0 or 1/(1-p).
+// Dropout keep-mask scaled by 1/(1-p): entries are 0 or 1/(1-p). One draw from rng seeds a
+// counter-based stream per block of the mask, so the mask depends on the seed only (not on
+// the thread count) and the blocks fill in parallel.
 void dropout_mask(float* mask, int64_t n, float p, Rng& rng);
 
 // LSTM cell, pointwise part. gates [B, 4H] (pre-activations, order i, f, g, o) and c_prev [B, H]
