@@ -106,17 +106,13 @@ void log_softmax_rows_backward(const float* y, const float* dy, float* dx, int64
 
 void layer_norm_rows(const float* x, const float* gamma, const float* beta, float* y,
                      float* mean, float* rstd, int64_t rows, int64_t cols, float eps) {
+  ConstArrayMap g(gamma, cols), b(beta, cols);
   parallel_for(rows, cols * 4, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      const float* xr = x + r * cols;
-      float* yr = y + r * cols;
-      double s = 0.0;
-      for (int64_t c = 0; c < cols; ++c) s += xr[c];
-      float m = static_cast<float>(s / cols);
-      double v = 0.0;
-      for (int64_t c = 0; c < cols; ++c) v += double(xr[c] - m) * (xr[c] - m);
-      float rs = 1.0f / std::sqrt(static_cast<float>(v / cols) + eps);
-      for (int64_t c = 0; c < cols; ++c) yr[c] = (xr[c] - m) * rs * gamma[c] + beta[c];
+      ConstArrayMap xr(x + r * cols, cols);
+      const float m = xr.mean();
+      const float rs = 1.0f / std::sqrt((xr - m).square().mean() + eps);  // two-pass variance
+      ArrayMap(y + r * cols, cols) = (xr - m) * rs * g + b;
       if (mean) mean[r] = m;
       if (rstd) rstd[r] = rs;
     }
@@ -126,40 +122,29 @@ void layer_norm_rows(const float* x, const float* gamma, const float* beta, floa
 void layer_norm_rows_backward(const float* x, const float* gamma, const float* mean,
                               const float* rstd, const float* dy, float* dx, float* dgamma,
                               float* dbeta, int64_t rows, int64_t cols) {
+  ConstArrayMap gam(gamma, cols);
   if (dx) {
     parallel_for(rows, cols * 6, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
-        const float* xr = x + r * cols;
-        const float* gr = dy + r * cols;
-        float* dr = dx + r * cols;
-        float m = mean[r], rs = rstd[r];
         // With xhat = (x - m) * rs and g = dy * gamma:
         // dx = rs * (g - mean(g) - xhat * mean(g * xhat)).
-        float sg = 0.0f, sgx = 0.0f;
-        for (int64_t c = 0; c < cols; ++c) {
-          float g = gr[c] * gamma[c];
-          sg += g;
-          sgx += g * (xr[c] - m) * rs;
-        }
-        sg /= cols;
-        sgx /= cols;
-        for (int64_t c = 0; c < cols; ++c) {
-          float xhat = (xr[c] - m) * rs;
-          dr[c] += rs * (gr[c] * gamma[c] - sg - xhat * sgx);
-        }
+        ConstArrayMap xr(x + r * cols, cols), gr(dy + r * cols, cols);
+        const float m = mean[r], rs = rstd[r];
+        const auto g = gr * gam;
+        const auto xhat = (xr - m) * rs;
+        const float sg = g.mean(), sgx = (g * xhat).mean();
+        ArrayMap(dx + r * cols, cols) += rs * (g - sg - xhat * sgx);
       }
     });
   }
   if (dgamma || dbeta) {
     // Columns are independent: split them over the threads.
     parallel_for(cols, rows * 3, [&](int64_t c0, int64_t c1) {
+      const int64_t n = c1 - c0;
       for (int64_t r = 0; r < rows; ++r) {
-        const float* xr = x + r * cols;
-        const float* gr = dy + r * cols;
-        for (int64_t c = c0; c < c1; ++c) {
-          if (dgamma) dgamma[c] += gr[c] * (xr[c] - mean[r]) * rstd[r];
-          if (dbeta) dbeta[c] += gr[c];
-        }
+        ConstArrayMap xr(x + r * cols + c0, n), gr(dy + r * cols + c0, n);
+        if (dgamma) ArrayMap(dgamma + c0, n) += gr * (xr - mean[r]) * rstd[r];
+        if (dbeta) ArrayMap(dbeta + c0, n) += gr;
       }
     });
   }
@@ -276,8 +261,8 @@ void add_bias_rows(float* y, const float* b, int64_t rows, int64_t cols) {
 
 void sum_rows(const float* dy, float* db, int64_t rows, int64_t cols) {
   parallel_for(cols, rows, [&](int64_t c0, int64_t c1) {
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = c0; c < c1; ++c) db[c] += dy[r * cols + c];
+    ArrayMap acc(db + c0, c1 - c0);
+    for (int64_t r = 0; r < rows; ++r) acc += ConstArrayMap(dy + r * cols + c0, c1 - c0);
   });
 }
 

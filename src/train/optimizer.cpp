@@ -28,12 +28,13 @@ void Adam::step(float lr) {
     const float* g = p.grad.data();
     float* m = m_[i].data();
     float* v = v_[i].data();
-    kernels::parallel_for(p.value.numel(), 8, [&](int64_t b, int64_t e) {
-      for (int64_t k = b; k < e; ++k) {
-        m[k] = b1 * m[k] + (1.0f - b1) * g[k];
-        v[k] = b2 * v[k] + (1.0f - b2) * g[k] * g[k];
-        w[k] -= step_size * m[k] / (std::sqrt(v[k]) * inv_sqrt_c2 + eps);
-      }
+    kernels::parallel_elementwise(p.value.numel(), [&](int64_t b, int64_t e) {
+      const int64_t n = e - b;
+      ConstArrayMap gk(g + b, n);
+      ArrayMap mk(m + b, n), vk(v + b, n);
+      mk = b1 * mk + (1.0f - b1) * gk;
+      vk = b2 * vk + (1.0f - b2) * gk * gk;
+      ArrayMap(w + b, n) -= step_size * mk / (vk.sqrt() * inv_sqrt_c2 + eps);
     });
   }
 }
@@ -66,14 +67,34 @@ void Adam::load_state(const std::vector<std::pair<std::string, Tensor>>& tensors
 }
 
 double clip_grad_norm(ParameterStore& params, double max_norm) {
+  // Sums of squares over fixed blocks, added in order: the norm does not depend on the
+  // thread count.
+  constexpr int64_t kBlock = 1 << 14;
   double sq = 0.0;
-  for (const auto& [name, p] : params.all())
-    if (!p->grad.empty()) sq += p->grad.arr().cast<double>().square().sum();
+  std::vector<double> partial;
+  for (const auto& [name, p] : params.all()) {
+    if (p->grad.empty()) continue;
+    const float* g = p->grad.data();
+    const int64_t n = p->grad.numel(), blocks = (n + kBlock - 1) / kBlock;
+    partial.assign(blocks, 0.0);
+    kernels::parallel_for(blocks, kBlock, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t i = b * kBlock;
+        partial[b] = ConstArrayMap(g + i, std::min(kBlock, n - i)).cast<double>().square().sum();
+      }
+    });
+    for (double s : partial) sq += s;
+  }
   double norm = std::sqrt(sq);
   if (max_norm > 0.0 && norm > max_norm) {
     float s = static_cast<float>(max_norm / (norm + 1e-6));
-    for (const auto& [name, p] : params.all())
-      if (!p->grad.empty()) p->grad.arr() *= s;
+    for (const auto& [name, p] : params.all()) {
+      if (p->grad.empty()) continue;
+      float* g = p->grad.data();
+      kernels::parallel_elementwise(p->grad.numel(), [&](int64_t b, int64_t e) {
+        ArrayMap(g + b, e - b) *= s;
+      });
+    }
   }
   return norm;
 }
