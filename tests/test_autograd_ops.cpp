@@ -168,6 +168,30 @@ TEST_CASE("gradcheck fused log-softmax cross-entropy; it equals the unfused loss
   }
 }
 
+TEST_CASE("cross-entropy that consumes its logits: same loss and gradients, logits overwritten",
+          "[autograd][grad]") {
+  std::vector<int> targets{3, 0, 1, 4, 2};  // 0 = pad
+  for (float eps : {0.0f, 0.1f}) {
+    gradcheck([&](const std::vector<Var>& p) {  // an intermediate's logits: linear(x, w)
+      return cross_entropy_with_logits(linear(p[0], p[1]), targets, eps, 0, true);
+    }, {rnd({5, 3}), rnd({6, 3})});
+    Tensor x0 = rnd({5, 3}), w0 = rnd({6, 3});
+    Var x1 = parameter(x0.clone()), w1 = parameter(w0.clone());
+    Var x2 = parameter(x0.clone()), w2 = parameter(w0.clone());
+    Var z1 = linear(x1, w1), z2 = linear(x2, w2);
+    Var kept = cross_entropy_with_logits(z1, targets, eps, 0, false);
+    Var consumed = cross_entropy_with_logits(z2, targets, eps, 0, true);
+    CHECK(consumed->value[0] == Approx(kept->value[0]).epsilon(1e-6));
+    // The consumed logits now hold the softmax: each row sums to one.
+    CHECK(z2->value.mat().row(1).sum() == Approx(1.0f).epsilon(1e-5));
+    CHECK(z1->value.mat().row(1).sum() != Approx(1.0f).epsilon(1e-5));
+    backward(kept, Tensor::full(Shape{1}, 0.25f));
+    backward(consumed, Tensor::full(Shape{1}, 0.25f));
+    for (int64_t i = 0; i < x0.numel(); ++i) CHECK(x2->grad[i] == Approx(x1->grad[i]).margin(1e-6));
+    for (int64_t i = 0; i < w0.numel(); ++i) CHECK(w2->grad[i] == Approx(w1->grad[i]).margin(1e-6));
+  }
+}
+
 TEST_CASE("gradcheck affine_sum and narrow_rows", "[autograd][grad]") {
   gradcheck([](const std::vector<Var>& p) {
     return affine_sum(p[0], {{p[1], p[2]}, {p[3], p[4]}});

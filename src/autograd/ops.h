@@ -71,8 +71,11 @@ Var cross_entropy(const Var& logp, std::span<const int> targets, float smoothing
 // The same loss from unnormalised scores logits [N, V], log-softmax fused in: only the row
 // log-sum-exps [N] are kept for backward (the logits are the producer's value), so training never
 // holds a [N, V] log-probability tensor or its gradient.
+// With consume_logits the logits' values are overwritten by the softmax (for a caller that does
+// not read them again), and backward turns that storage into the logits' gradient: training
+// then holds a single [N, V] buffer instead of two.
 Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, float smoothing,
-                              int pad_id);
+                              int pad_id, bool consume_logits = false);
 
 // ---- recurrent and attention blocks (ops_rnn.cpp, ops_attention.cpp)
 // One LSTM step's pointwise part: gates [B, 4H] (pre-activation, order i f g o), c_prev [B, H]

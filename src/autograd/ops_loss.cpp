@@ -53,7 +53,7 @@ Var cross_entropy(const Var& logp, std::span<const int> targets, float smoothing
 namespace attnmt {
 
 Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, float smoothing,
-                              int pad_id) {
+                              int pad_id, bool consume_logits) {
   const Tensor& Z = logits->value;  // [N, V]
   const int64_t N = Z.shape().outer(), V = Z.shape().last();
   ATTNMT_CHECK(static_cast<int64_t>(targets.size()) == N,
@@ -65,6 +65,9 @@ Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, f
   const float on = 1.0f - smoothing, off = smoothing / static_cast<float>(V);
   std::vector<int> saved(targets.begin(), targets.end());
   Tensor lse = Tensor::uninitialized(Shape{N});  // log-sum-exp of each row
+  // When consuming, the logits' storage is overwritten with the softmax, and backward turns it
+  // into the gradient in place.
+  Tensor probs = consume_logits ? Z : Tensor();
   double total = 0.0;
 #pragma omp parallel for reduction(+ : total) schedule(static) if (N * V >= kernels::kParallelMinWork)
   for (int64_t r = 0; r < N; ++r) {
@@ -75,19 +78,36 @@ Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, f
     const float l = mx + static_cast<float>(std::log(s));
     lse[r] = l;
     const int y = saved[r];
-    if (y == pad_id) continue;
     // -sum_c q_c log p_c with log p_c = z_c - lse and q = on * onehot(y) + off.
-    total += -(on * (z[y] - l)) - off * (zsum - V * double(l));
+    if (y != pad_id) total += -(on * (z[y] - l)) - off * (zsum - V * double(l));
+    if (consume_logits) ArrayMap(probs.data() + r * V, V) = (za - l).exp();
   }
   Tensor out = Tensor::full(Shape{1}, static_cast<float>(total));
   return make_node(std::move(out), "cross_entropy_with_logits", {logits},
-                   [saved = std::move(saved), lse, on, off, N, V, pad_id](Node& self) {
+                   [saved = std::move(saved), lse, probs, on, off, N, V, pad_id](Node& self) {
     const float g = self.grad[0];
     const Var& logits = self.parents[0];
+    // d z_c = g * (softmax_c - q_c); padding rows get nothing.
+    if (!probs.empty()) {
+      float* d = const_cast<float*>(probs.data());  // the consumed logits' own storage
+      kernels::parallel_for(N, V * 2, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          ArrayMap row(d + r * V, V);
+          const int y = saved[r];
+          if (y == pad_id) {
+            row.setZero();
+            continue;
+          }
+          row = g * (row - off);
+          row[y] -= g * on;
+        }
+      });
+      logits->accumulate_grad(probs, true);
+      return;
+    }
     const float* Z = logits->value.data();
     bool fresh = false;
     float* d = logits->grad_for_write(fresh).data();
-    // d z_c = g * (softmax_c - q_c); padding rows get nothing.
     kernels::parallel_for(N, V * 4, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const int y = saved[r];

@@ -217,7 +217,9 @@ TrainSummary train(const TrainOptions& o) {
       Var logits = model->logits(b, Mode::kTrain);  // [B, T, V]
       const int64_t V = logits->value.shape().last();
       Var flat = reshape(logits, Shape{static_cast<int64_t>(b.tgt_out.ids.size()), V});
-      Var loss = cross_entropy_with_logits(flat, b.tgt_out.ids, o.label_smoothing, kPadId);
+      // The logits are not read again: the loss overwrites them with their own gradient.
+      Var loss = cross_entropy_with_logits(flat, b.tgt_out.ids, o.label_smoothing, kPadId,
+                                           /*consume_logits=*/true);
       const double ntok = static_cast<double>(b.n_tgt_tokens);
       backward(loss, Tensor::full(Shape{1}, static_cast<float>(1.0 / ntok)));
       clip_grad_norm(model->params(), o.clip_norm);
