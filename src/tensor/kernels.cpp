@@ -274,20 +274,25 @@ inline uint64_t splitmix64(uint64_t x) {
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   return x ^ (x >> 31);
 }
+
+// Entries [b, e) of a mask; a plain function, so that the stores cannot alias the constants
+// and the loop vectorises.
+void dropout_mask_range(float* __restrict mask, int64_t b, int64_t e, uint64_t seed,
+                        uint32_t threshold, float scale) {
+  for (int64_t i = b; i < e; ++i) {
+    const uint64_t h = splitmix64(seed + static_cast<uint64_t>(i) * 0xD1B54A32D192ED03ull);
+    mask[i] = static_cast<uint32_t>(h >> 40) < threshold ? 0.0f : scale;
+  }
+}
 }  // namespace
 
 void dropout_mask(float* mask, int64_t n, float p, Rng& rng) {
   const float scale = 1.0f / (1.0f - p);
-  // 24 random bits per entry, two entries per 64-bit draw; draw i hashes (seed, i).
+  // Entry i is dropped when the top 24 bits of hash(seed, i) fall below p.
   const uint32_t threshold = static_cast<uint32_t>(p * 16777216.0f);
   const uint64_t seed = rng.next();
-  parallel_for((n + 1) / 2, 6, [&](int64_t d0, int64_t d1) {
-    for (int64_t d = d0; d < d1; ++d) {
-      const uint64_t bits = splitmix64(seed + static_cast<uint64_t>(d) * 0xD1B54A32D192ED03ull);
-      const int64_t i = 2 * d;
-      mask[i] = (bits & 0xFFFFFF) < threshold ? 0.0f : scale;
-      if (i + 1 < n) mask[i + 1] = ((bits >> 32) & 0xFFFFFF) < threshold ? 0.0f : scale;
-    }
+  parallel_elementwise(n, [&](int64_t b, int64_t e) {
+    dropout_mask_range(mask, b, e, seed, threshold, scale);
   });
 }
 
