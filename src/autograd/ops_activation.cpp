@@ -38,9 +38,9 @@ Var relu(const Var& x) {
     const float *y = self.value.data(), *dy = self.grad.data();
     kernels::parallel_elementwise(self.grad.numel(), [&](int64_t i0, int64_t i1) {
       const int64_t n = i1 - i0;
-      auto g = (ConstArrayMap(y + i0, n) > 0.0f).select(ConstArrayMap(dy + i0, n), 0.0f);
-      if (fresh) ArrayMap(dx + i0, n) = g;
-      else ArrayMap(dx + i0, n) += g;
+      kernels::assign_or_add(
+          ArrayMap(dx + i0, n),
+          (ConstArrayMap(y + i0, n) > 0.0f).select(ConstArrayMap(dy + i0, n), 0.0f), fresh);
     });
   });
 }
@@ -119,9 +119,8 @@ Var dropout(const Var& x, float p, Rng& rng, bool training) {
     const float *dy = self.grad.data(), *m = mask.data();
     kernels::parallel_elementwise(self.grad.numel(), [&](int64_t i0, int64_t i1) {
       const int64_t n = i1 - i0;
-      auto g = ConstArrayMap(dy + i0, n) * ConstArrayMap(m + i0, n);
-      if (fresh) ArrayMap(dx + i0, n) = g;
-      else ArrayMap(dx + i0, n) += g;
+      kernels::assign_or_add(ArrayMap(dx + i0, n),
+                             ConstArrayMap(dy + i0, n) * ConstArrayMap(m + i0, n), fresh);
     });
   });
 }

@@ -116,9 +116,8 @@ Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, f
           if (fresh) row.setZero();
           continue;
         }
-        auto dz = g * ((ConstArrayMap(Z + r * V, V) - lse[r]).exp() - off);
-        if (fresh) row = dz;
-        else row += dz;
+        kernels::assign_or_add(row, g * ((ConstArrayMap(Z + r * V, V) - lse[r]).exp() - off),
+                               fresh);
         row[y] -= g * on;
       }
     });

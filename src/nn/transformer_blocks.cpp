@@ -84,9 +84,8 @@ Var scale_add_positions(const Var& x, float s, const Var& pos) {
       float* dx = x->grad_for_write(fresh).data();
       const float* dy = self.grad.data();
       kernels::parallel_elementwise(self.grad.numel(), [&](int64_t i0, int64_t i1) {
-        ArrayMap d(dx + i0, i1 - i0);
-        if (fresh) d = ConstArrayMap(dy + i0, i1 - i0) * s;
-        else d += ConstArrayMap(dy + i0, i1 - i0) * s;
+        kernels::assign_or_add(ArrayMap(dx + i0, i1 - i0), ConstArrayMap(dy + i0, i1 - i0) * s,
+                               fresh);
       });
     }
     if (wants_grad(pos)) {

@@ -39,6 +39,12 @@ void parallel_elementwise(int64_t n, F&& fn) {
   const int64_t blocks = (n + 15) / 16;
   parallel_for(blocks, 32, [&](int64_t b0, int64_t b1) { fn(b0 * 16, std::min(n, b1 * 16)); });
 }
+// dst = src when `assign` (a gradient's first write, see Node::grad_for_write), else dst += src.
+template <typename Dst, typename Src>
+void assign_or_add(Dst&& dst, const Src& src, bool assign) {
+  if (assign) dst = src;
+  else dst += src;
+}
 // dst = src; dst += src.
 void copy(const float* src, float* dst, int64_t n);
 void add_into(const float* src, float* dst, int64_t n);
