@@ -90,9 +90,8 @@ Shape swapped_shape(const Shape& s, int a, int b);
 void add_bias_rows(float* y, const float* b, int64_t rows, int64_t cols);
 void sum_rows(const float* dy, float* db, int64_t rows, int64_t cols);  // accumulates
 
-// Dropout keep-mask scaled by 1/(1-p): entries are 0 or 1/(1-p). One draw from rng seeds a
-// counter-based stream per block of the mask, so the mask depends on the seed only (not on
-// the thread count) and the blocks fill in parallel.
+// Dropout keep-mask scaled by 1/(1-p): entries are 0 or 1/(1-p). Entry i hashes (one draw from
+// rng, i), so the mask depends on the seed only (not on the thread count) and fills in parallel.
 void dropout_mask(float* mask, int64_t n, float p, Rng& rng);
 
 // LSTM cell, pointwise part. gates [B, 4H] (pre-activations, order i, f, g, o) and c_prev [B, H]
