@@ -24,7 +24,7 @@ using ScoreFn =
 class MockSeq2Seq : public Seq2Seq {
  public:
   MockSeq2Seq(int vocab_size, ScoreFn fn)
-      : Seq2Seq(config_for(vocab_size), 1), fn_(std::move(fn)) {}
+      : Seq2Seq(config_for(vocab_size), 1, nullptr), fn_(std::move(fn)) {}
 
   struct State : DecoderState {
     std::vector<std::vector<int>> src;      // [N] the row's source, ids + EOS (no padding)

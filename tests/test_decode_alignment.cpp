@@ -3,6 +3,7 @@
 #include <random>
 
 #include "decode/alignment.h"
+#include "io/json.h"
 #include "helpers.h"
 #include "tensor/error.h"
 

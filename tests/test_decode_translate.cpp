@@ -12,6 +12,7 @@
 #include "helpers.h"
 #include "mock_seq2seq.h"
 #include "models/model_io.h"
+#include "models/registry.h"
 
 using namespace attnmt;
 using namespace attnmt::testing;
@@ -200,7 +201,7 @@ TEST_CASE("alignments appended to translations: Pharaoh pairs in range, soft row
   write_text(dir.file("in.txt"), text);
   for (bool word_level : {true, false}) {
     TranslateOptions o;
-    o.word_level = word_level;
+    o.level = word_level ? AlignmentLevel::kWord : AlignmentLevel::kPiece;
     o.alignment = AlignmentOutput::kHard;
     std::ostringstream hard;
     translate_file(model, vocab, dir.file("in.txt"), hard, o);
@@ -285,9 +286,9 @@ TEST_CASE("real models: a sentence gets the same translation in a padded batch a
   const Vocab& vocab = tiny_vocab();
   std::vector<std::vector<int>> src;
   for (const auto& l : make_lines(7, 13)) src.push_back(vocab.encode(l));
-  for (const std::string arch : {"lstm", "transformer"}) {
+  for (const Architecture& arch : architectures()) {
     ModelConfig c;
-    c.arch = arch;
+    c.arch = arch.arch;
     c.vocab_size = vocab.size();
     c.emb_dim = 16;
     c.enc_hidden = 16;
@@ -303,7 +304,7 @@ TEST_CASE("real models: a sentence gets the same translation in a padded batch a
     auto batched = translate_ids(*model, src, o);
     for (size_t i = 0; i < src.size(); ++i) {
       auto alone = translate_ids(*model, {src[i]}, o);
-      INFO(arch << " sentence " << i);
+      INFO(arch.name << " sentence " << i);
       REQUIRE(alone[0].size() == batched[i].size());
       for (size_t k = 0; k < alone[0].size(); ++k) {
         CHECK(alone[0][k].tokens == batched[i][k].tokens);

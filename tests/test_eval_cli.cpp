@@ -76,7 +76,7 @@ TEST_CASE("attnmt score reports missing files, bad UTF-8 and empty references", 
   write_text(bad, "fine\nbro\xFFken\nfine\n");
   auto r = run_attnmt("score --hyp '" + bad + "' --ref '" + f.ref1 + "'");
   CHECK(r.exit_code == 1);
-  CHECK(r.err.find("bad.txt:2: not valid UTF-8") != std::string::npos);
+  CHECK(r.err.find("bad.txt:2: invalid UTF-8") != std::string::npos);
 
   std::string gap = f.dir.file("gap.txt");
   write_text(gap, "The dog bit the man.\n\nThe man bit him first.\n");

@@ -251,11 +251,11 @@ TEST_CASE("a value beyond float16's range is refused at save, naming the tensor"
 }
 
 TEST_CASE("dtype names parse, and others are refused", "[io][fp16]") {
-  CHECK(parse_tensor_dtype("float16") == TensorDtype::kFloat16);
-  CHECK(parse_tensor_dtype("float32") == TensorDtype::kFloat32);
-  CHECK(std::string(dtype_name(TensorDtype::kFloat16)) == "float16");
-  CHECK_THROWS_WITH(parse_tensor_dtype("bf16", "--dtype"),
-                    "unknown --dtype 'bf16': use float32 or float16");
+  CHECK(parse_choice<TensorDtype>("float16") == TensorDtype::kFloat16);
+  CHECK(parse_choice<TensorDtype>("float32") == TensorDtype::kFloat32);
+  CHECK(name_of(TensorDtype::kFloat16) == "float16");
+  CHECK_THROWS_WITH(parse_choice<TensorDtype>("bf16", "--dtype"),
+                    "--dtype: unknown dtype 'bf16': choose float32 or float16");
 }
 
 TEST_CASE("attnmt convert to float16 halves a trained model that translates the same",
@@ -315,10 +315,10 @@ TEST_CASE("attnmt convert to float16 halves a trained model that translates the 
                       4 * size_t(a.tensors[i].second.numel())) == 0);
   }
 
-  // Bad usage: an unknown dtype (exit 1, saying what to use), a missing --dtype (exit 2).
+  // Bad usage: an unknown dtype, a missing --dtype (exit 2, saying what to use).
   auto bad = run_attnmt("convert -m " + d + "/m.bin -o " + d + "/x.bin --dtype int8");
-  CHECK(bad.exit_code == 1);
-  CHECK(contains(bad.err, "unknown --dtype 'int8': use float32 or float16"));
+  CHECK(bad.exit_code == 2);
+  CHECK(contains(bad.err, "unknown dtype 'int8' for option '--dtype': choose float32 or float16"));
   CHECK(run_attnmt("convert -m " + d + "/m.bin -o " + d + "/x.bin").exit_code == 2);
   CHECK_FALSE(fs::exists(d + "/x.bin"));
   auto missing = run_attnmt("convert -m " + d + "/nope.bin -o " + d + "/x.bin --dtype float16");
@@ -353,6 +353,6 @@ TEST_CASE("attnmt train --save-dtype float16 writes a float16 model and a float3
   }
   auto bad = run_attnmt("train --src " + d + "/train.en --tgt " + d + "/train.es -o " + d +
                         "/n.bin --max-steps 1 --threads 1 -q --save-dtype half");
-  CHECK(bad.exit_code == 1);
-  CHECK(contains(bad.err, "unknown --save-dtype 'half'"));
+  CHECK(bad.exit_code == 2);  // refused at parse time, before any work
+  CHECK(contains(bad.err, "unknown dtype 'half' for option '--save-dtype'"));
 }

@@ -9,7 +9,7 @@
 #include "autograd/ops.h"
 #include "helpers.h"
 #include "models/model_io.h"
-#include "models/transformer.h"
+#include "models/transformer/transformer.h"
 #include "tensor/error.h"
 #include "tensor/gemm.h"
 #include "tensor/threads.h"
@@ -22,7 +22,7 @@ namespace {
 
 ModelConfig tiny_config() {
   ModelConfig c;
-  c.arch = "transformer";
+  c.arch = Arch::kTransformer;
   c.vocab_size = 23;
   c.emb_dim = 8;
   c.heads = 2;
@@ -177,70 +177,6 @@ TEST_CASE("transformer log-probs at t do not depend on target inputs after t",
   }
 }
 
-TEST_CASE("transformer incremental decoding matches the teacher-forced pass",
-          "[models][transformer]") {
-  struct Variant {
-    const char* name;
-    bool pre_norm, learned;
-    const char* activation;
-    int align_layer, align_head;
-  };
-  for (Variant v : {Variant{"pre-norm relu sinusoidal", true, false, "relu", -1, -1},
-                    Variant{"post-norm gelu learned", false, true, "gelu", 0, 1},
-                    Variant{"pre-norm, align layer 0 head 0", true, false, "relu", 0, 0}}) {
-    INFO(v.name);
-    ModelConfig c = tiny_config();
-    c.pre_norm = v.pre_norm;
-    c.learned_positions = v.learned;
-    c.activation = v.activation;
-    c.align_layer = v.align_layer;
-    c.align_head = v.align_head;
-    Transformer m(c, 5);
-    Batch batch = tiny_batch();
-    Tensor att;
-    Tensor logp = m.forward(batch, Mode::kEval, &att)->value;
-    auto [step_logp, step_att] = run_steps(m, batch);
-    CHECK(max_diff_real(logp, step_logp, batch) < 1e-4);
-    CHECK(max_diff_real(att, step_att, batch) < 1e-5);
-  }
-}
-
-TEST_CASE("transformer select reorders and duplicates decoder rows", "[models][transformer]") {
-  Transformer m(tiny_config(), 6);
-  Batch batch = tiny_batch();
-  NoGradGuard ng;
-  // Two steps on rows {0, 1}, then select {1, 0, 1}, then two more steps.
-  auto st = m.encode(batch.src, batch.src_len);
-  m.step(*st, std::vector<int>{kBosId, kBosId});
-  m.step(*st, std::vector<int>{11, 14});
-  std::vector<int> rows{1, 0, 1};
-  m.select(*st, rows);
-  REQUIRE(st->rows() == 3);
-  Step a = m.step(*st, std::vector<int>{15, 12, 16});
-  Step a2 = m.step(*st, std::vector<int>{17, 13, 18});
-  // Each row alone, from scratch, with the same tokens.
-  std::vector<std::vector<int>> toks{
-      {kBosId, 14, 15, 17}, {kBosId, 11, 12, 13}, {kBosId, 14, 16, 18}};
-  for (int i = 0; i < 3; ++i) {
-    int r = rows[i];
-    IdMatrix src = ids(
-        1, 5, std::vector<int>(batch.src.ids.begin() + r * 5, batch.src.ids.begin() + (r + 1) * 5));
-    std::vector<int> len{batch.src_len[r]};
-    auto one = m.encode(src, len);
-    Step s;
-    for (int t = 0; t < 4; ++t) {
-      s = m.step(*one, std::vector<int>{toks[i][t]});
-      if (t == 2)
-        for (int v = 0; v < 23; ++v)
-          CHECK(s.logprobs.at({0, v}) == Approx(a.logprobs.at({i, v})).margin(1e-5));
-    }
-    for (int v = 0; v < 23; ++v)
-      CHECK(s.logprobs.at({0, v}) == Approx(a2.logprobs.at({i, v})).margin(1e-5));
-    for (int j = 0; j < 5; ++j)
-      CHECK(s.attention.at({0, j}) == Approx(a2.attention.at({i, j})).margin(1e-6));
-  }
-}
-
 TEST_CASE("transformer loss gradients match finite differences", "[models][transformer][grad]") {
   ModelConfig c = tiny_config();
   c.enc_layers = 1;
@@ -309,162 +245,9 @@ TEST_CASE("transformer dropout acts in training only; long inputs are refused",
   CHECK_THROWS_AS(short_model.forward(batch, Mode::kEval), Error);
 }
 
-TEST_CASE("transformer saved and loaded gives bit-identical outputs", "[models][transformer]") {
-  TempDir tmp("tf_io");
-  std::string src, tgt;
-  const char* words[] = {"the", "cat", "sat", "on", "a", "mat", "dog", "ran", "far", "home"};
-  for (int i = 0; i < 60; ++i) {
-    for (int j = 0; j < 5; ++j) src += std::string(words[(i * 3 + j * 7) % 10]) + " ";
-    src += "\n";
-    for (int j = 0; j < 4; ++j) tgt += std::string(words[(i * 5 + j * 3) % 10]) + " ";
-    tgt += "\n";
-  }
-  write_text(tmp.file("a.src"), src);
-  write_text(tmp.file("a.tgt"), tgt);
-  VocabOptions vo;
-  vo.src = tmp.file("a.src");
-  vo.tgt = tmp.file("a.tgt");
-  vo.size = 24;  // the corpus allows at most 28 pieces
-  vo.prefix = tmp.file("v");
-  vo.threads = 1;
-  train_vocab(vo);
-  Vocab vocab = Vocab::load(tmp.file("v.model"));
-  ModelConfig c = tiny_config();
-  c.vocab_size = vocab.size();
-  c.learned_positions = true;
-  c.align_layer = 0;
-  Transformer m(c, 9);
-  save_model(tmp.file("m.bin"), m, vocab);
-  LoadedModel loaded = load_model(tmp.file("m.bin"));
-  REQUIRE(loaded.model->config().arch == "transformer");
-  REQUIRE(loaded.model->config().align_layer == 0);
-  Batch batch = tiny_batch();
-  Tensor a1, a2;
-  Tensor l1 = m.forward(batch, Mode::kEval, &a1)->value;
-  Tensor l2 = loaded.model->forward(batch, Mode::kEval, &a2)->value;
-  REQUIRE(l1.numel() == l2.numel());
-  for (int64_t i = 0; i < l1.numel(); ++i) REQUIRE(l1[i] == l2[i]);
-  for (int64_t i = 0; i < a1.numel(); ++i) REQUIRE(a1[i] == a2[i]);
-  auto [s1, sa1] = run_steps(m, batch);
-  auto [s2, sa2] = run_steps(*loaded.model, batch);
-  for (int64_t i = 0; i < s1.numel(); ++i) REQUIRE(s1[i] == s2[i]);
-}
-
-TEST_CASE("transformer memorises 50 short pairs and greedy decoding reproduces them",
-          "[models][transformer][train]") {
-  // Target = the source reversed, ids 4..19, lengths 2..5 (+ EOS).
-  Rng rng(21);
-  const int n_pairs = 50;
-  std::vector<std::vector<int>> srcs, tgts;
-  for (int i = 0; i < n_pairs; ++i) {
-    int len = 2 + i % 4;
-    std::vector<int> s;
-    for (int j = 0; j < len; ++j) s.push_back(4 + static_cast<int>(rng.uniform(0.0f, 15.999f)));
-    srcs.push_back(s);
-    tgts.emplace_back(s.rbegin(), s.rend());
-  }
-  Batch batch;
-  const int S = 6, T = 6;
-  batch.src = ids(n_pairs, S, std::vector<int>(n_pairs * S, kPadId));
-  batch.tgt_in = ids(n_pairs, T, std::vector<int>(n_pairs * T, kPadId));
-  batch.tgt_out = batch.tgt_in;
-  for (int i = 0; i < n_pairs; ++i) {
-    int len = static_cast<int>(srcs[i].size());
-    for (int j = 0; j < len; ++j) {
-      batch.src.at(i, j) = srcs[i][j];
-      batch.tgt_out.at(i, j) = tgts[i][j];
-      batch.tgt_in.at(i, j + 1) = tgts[i][j];
-    }
-    batch.src.at(i, len) = kEosId;
-    batch.tgt_out.at(i, len) = kEosId;
-    batch.tgt_in.at(i, 0) = kBosId;
-    batch.src_len.push_back(len + 1);
-    batch.tgt_len.push_back(len + 1);
-  }
-  ModelConfig c = tiny_config();
-  c.vocab_size = 20;
-  c.emb_dim = 32;
-  c.heads = 4;
-  c.ffn_dim = 64;
-  c.enc_layers = 1;
-  c.dec_layers = 1;
-  c.dropout = 0.0f;
-  Transformer m(c, 22);
-  // Plain Adam (the trainer's optimiser is not this test's subject).
-  std::vector<Tensor> m1, m2;
-  for (auto& [path, p] : m.params().all()) {
-    m1.push_back(Tensor::zeros(p->shape()));
-    m2.push_back(Tensor::zeros(p->shape()));
-  }
-  auto greedy_all_correct = [&] {
-    NoGradGuard ng;
-    auto st = m.encode(batch.src, batch.src_len);
-    std::vector<int> tok(n_pairs, kBosId);
-    std::vector<std::vector<int>> out(n_pairs);
-    std::vector<bool> done(n_pairs, false);
-    for (int t = 0; t < T + 1; ++t) {
-      Step s = m.step(*st, tok);
-      for (int i = 0; i < n_pairs; ++i) {
-        int best = 0;
-        for (int v = 1; v < 20; ++v)
-          if (s.logprobs.at({i, v}) > s.logprobs.at({i, best})) best = v;
-        tok[i] = best;
-        if (done[i]) continue;
-        if (best == kEosId)
-          done[i] = true;
-        else
-          out[i].push_back(best);
-      }
-    }
-    for (int i = 0; i < n_pairs; ++i)
-      if (!done[i] || out[i] != tgts[i]) return false;
-    return true;
-  };
-  bool learned = false;
-  int step = 0;
-  for (; step < 600 && !learned; ++step) {
-    m.params().zero_grad();
-    Var logp = m.forward(batch, Mode::kTrain);
-    Var loss =
-        cross_entropy(reshape(logp, Shape{n_pairs * T, 20}), batch.tgt_out.ids, 0.0f, kPadId);
-    backward(scale(loss, 1.0f / 200.0f));
-    const float lr = 3e-3f, b1 = 0.9f, b2 = 0.98f;
-    size_t k = 0;
-    for (auto& [path, p] : m.params().all()) {
-      if (!p->grad.empty()) {
-        m1[k].arr() = b1 * m1[k].arr() + (1 - b1) * p->grad.arr();
-        m2[k].arr() = b2 * m2[k].arr() + (1 - b2) * p->grad.arr().square();
-        float c1 = 1 - std::pow(b1, float(step + 1)), c2 = 1 - std::pow(b2, float(step + 1));
-        p->value.arr() -= lr * (m1[k].arr() / c1) / ((m2[k].arr() / c2).sqrt() + 1e-9f);
-      }
-      ++k;
-    }
-    if (step % 25 == 24) learned = greedy_all_correct();
-  }
-  INFO("steps " << step);
-  CHECK(learned);
-}
-
-TEST_CASE("a tiny Transformer trained by attnmt train reproduces its tiny corpus exactly",
-          "[e2e][train][transformer]") {
-  TempDir dir("e2e-transformer");
-  std::string d = dir.path().string();
-  write_tiny_corpus(d);
-  auto r = run_attnmt("train --src " + d + "/train.en --tgt " + d + "/train.es -o " + d +
-                      "/m.bin --vocab-size 40 --max-steps 300 --arch transformer --emb-dim 32"
-                      " --heads 4 --ffn-dim 64 --enc-layers 1 --dec-layers 1 --dropout 0"
-                      " --label-smoothing 0 --batch-tokens 500 --lr 0.003 --threads 1 -q");
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  REQUIRE(load_model(d + "/m.bin").model->config().arch == "transformer");
-  int64_t n = 0;
-  CHECK(count_memorised(d + "/m.bin", d, n) == n);
-  CHECK(n == 50);
-}
-
 TEST_CASE("bench: transformer-small forward+backward, B 128, S = T = 20", "[.][bench]") {
   ModelConfig c;
-  c.arch = "transformer";
+  c.arch = Arch::kTransformer;
   c.vocab_size = 8000;
   c.emb_dim = 256;
   c.heads = 4;

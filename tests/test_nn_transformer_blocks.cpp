@@ -168,20 +168,23 @@ TEST_CASE("unfused attention without dropout equals the fused op", "[nn][transfo
 }
 
 TEST_CASE("gradcheck feed-forward with relu and gelu", "[nn][transformer][grad]") {
-  for (const char* act : {"relu", "gelu"}) {
+  for (Activation act : {Activation::kRelu, Activation::kGelu}) {
     ParameterStore store;
     Rng rng(7);
     FeedForward ffn(Scope(store) / "ffn", 8, 12, act, rng);
     randomise(store);
     REQUIRE(store.has("ffn/inner/weight"));
     REQUIRE(store.has("ffn/outer/bias"));
-    INFO(act);
+    INFO(name_of(act));
     gradcheck([&](const std::vector<Var>& p) { return ffn(p[0], 0.0f, rng, false); },
               {rnd({2, 3, 8})});
   }
   ParameterStore store;
   Rng rng(7);
-  CHECK_THROWS_AS(FeedForward(Scope(store) / "ffn", 8, 12, "swish", rng), Error);
+  // A name that is not an activation is refused where names are read (options, model files).
+  CHECK_THROWS_WITH(parse_choice<Activation>("swish", "--activation"),
+                    "--activation: unknown activation 'swish': choose relu or gelu");
+  CHECK_NOTHROW(FeedForward(Scope(store) / "ffn", 8, 12, Activation::kGelu, rng));
 }
 
 TEST_CASE("attend_cached equals the fused attention op for the last query", "[nn][transformer]") {

@@ -230,7 +230,7 @@ TEST_CASE("attnmt vocab reports input errors with file, line and exit code 1",
   CHECK(has(too_big.err, "try a smaller --size"));
   CHECK(has(too_big.err, dir.file("toy.ja")));
 
-  CHECK(vocab("toy.en", "toy.ja", "--model-type word").exit_code == 1);
+  CHECK(vocab("toy.en", "toy.ja", "--model-type word").exit_code == 2);  // a usage error
   auto no_folder =
       run_attnmt(fmt::format("vocab --src '{}' --tgt '{}' --size 60 -o '{}'", dir.file("toy.en"),
                              dir.file("toy.ja"), dir.file("no/such/folder/v")));
@@ -251,7 +251,7 @@ TEST_CASE("attnmt vocab counts empty and too-long pairs and can train separate m
   write_text(dir.file("x.en"), en + "\n" + long_line + "\nthe bird saw 3 times .\n");
   write_text(dir.file("x.ja"), ja + "鳥\n鳥 と 犬\n\n");
   auto r = run_attnmt(fmt::format(
-      "vocab --src '{}' --tgt '{}' --size 40 -o '{}' --separate --max-length 20 --threads 1",
+      "vocab --src '{}' --tgt '{}' --size 40 -o '{}' --separate --max-words 20 --threads 1",
       dir.file("x.en"), dir.file("x.ja"), dir.file("sep")));
   INFO(r.err);
   REQUIRE(r.exit_code == 0);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times the tokenizer and batching on the shared En/Ja corpus (50k pairs), with 2 threads:
 #   (a) `attnmt vocab`: joint 8k unigram vocabulary on train.en + train.ja
-#   (b) tools/bench_text.cpp: read + validate + encode the 50k pairs, then batch one epoch
+#   (b) bench_text (tools/microbench, a CMake target): read + validate + encode the 50k pairs,
+#       then batch one epoch
 # usage: tools/bench-text.sh [BUILD_DIR] [CORPUS_DIR]
 # Needs a built attnmt (BUILD_DIR, default ./build). Keeps the vocabulary at
 # /tmp/attnmt-spm8k.model (+ .vocab) for later benchmarks. Not a test.
@@ -14,10 +15,8 @@ OUT=/tmp/attnmt-spm8k
 [ -x "$BUILD/attnmt" ] || { echo "no $BUILD/attnmt: build first (tools/build.sh)" >&2; exit 1; }
 [ -f "$CORPUS/train.en" ] || { echo "no corpus at $CORPUS" >&2; exit 1; }
 
-BENCH="$BUILD/bench_text"
-g++ -std=c++20 -O3 -march=native -fopenmp -Isrc $(pkg-config --cflags eigen3) \
-  tools/bench_text.cpp "$BUILD/libattnmt_core.a" \
-  -lsentencepiece -lsentencepiece_train -lfmt -lboost_program_options -o "$BENCH"
+cmake --build "$BUILD" --target bench_text -j 2 >/dev/null
+BENCH="$BUILD/tools/microbench/bench_text"
 
 now() { date +%s.%N; }
 echo "== (a) joint 8k unigram vocabulary, character coverage 0.9995 (attnmt's default)"

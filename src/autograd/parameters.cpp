@@ -1,12 +1,30 @@
 #include "autograd/parameters.h"
 
+#include <algorithm>
+
 #include "tensor/error.h"
 
 namespace attnmt {
 
-Var ParameterStore::add(const std::string& path, Tensor init) {
+Var ParameterStore::add(const std::string& path, const Shape& shape, const Init& init) {
   ATTNMT_CHECK(!has(path), "parameter '{}' registered twice", path);
-  Var v = parameter(std::move(init));
+  Tensor value;
+  if (source_) {
+    auto& from = *source_->tensors;
+    auto it = std::find_if(from.begin(), from.end(), [&](const auto& e) { return e.first == path; });
+    ATTNMT_CHECK(it != from.end(), "{}: parameter '{}' is missing from the model file",
+                 source_->name, path);
+    ATTNMT_CHECK(it->second.shape() == shape,
+                 "{}: parameter '{}' has shape {} but the config needs {}", source_->name, path,
+                 it->second.shape().str(), shape.str());
+    value = std::move(it->second);
+    from.erase(it);
+  } else {
+    value = init();
+    ATTNMT_CHECK(value.shape() == shape, "parameter '{}': initialiser gave shape {}, not {}", path,
+                 value.shape().str(), shape.str());
+  }
+  Var v = parameter(std::move(value));
   params_.emplace_back(path, v);
   return v;
 }

@@ -15,7 +15,8 @@ namespace attnmt::cli {
 
 namespace {
 struct ConvertOptions {
-  std::string input, output, dtype;
+  std::string input, output;
+  TensorDtype dtype = TensorDtype::kFloat32;
 };
 }  // namespace
 
@@ -25,21 +26,22 @@ int run_convert(int argc, char** argv) {
   desc.add_options()("model,m", po::value(&o.input)->required(), "the model file to read")(
       "output,o", po::value(&o.output)->required(),
       "the model file to write (may be the same path)")(
-      "dtype", po::value(&o.dtype)->required(), "how to store the tensors: float16 or float32");
+      "dtype", po::value(&o.dtype)->required(),
+      with_choices<TensorDtype>("how to store the tensors").c_str());
   CommandSpec spec{"convert", "attnmt convert -m IN -o OUT --dtype float16|float32",
                    "Rewrites a model file storing every tensor as float16 (half the size, about 3 "
                    "significant digits)\nor as float32. Loading always gives float32 values. "
                    "A value beyond +-65504 cannot be float16\nand is refused. Keep training "
                    "checkpoints (MODEL.ckpt) in float32: --resume is bit-exact only then."};
   if (!parse_options(spec, desc, argc, argv)) return 0;
-  const TensorDtype dtype = parse_tensor_dtype(o.dtype, "--dtype");
+  const TensorDtype dtype = o.dtype;
   ModelFile file = load_model_file(o.input);  // validates the whole input first
   const auto input_bytes = std::filesystem::file_size(o.input);
   file.set_dtype_all(dtype);
   save_model_file(o.output, file);  // atomic: OUT is complete or untouched ("-": stdout)
   if (!is_stdout_path(o.output))
     fmt::print(stderr, "{}: {} tensors stored as {}, {} bytes (the input had {})\n", o.output,
-               file.tensors.size(), dtype_name(dtype), std::filesystem::file_size(o.output),
+               file.tensors.size(), name_of(dtype), std::filesystem::file_size(o.output),
                input_bytes);
   return 0;
 }

@@ -8,17 +8,21 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "models/model_io.h"
+#include "models/registry.h"
 
 namespace attnmt::cli {
 
 namespace {
-// "float16 (all 120 tensors)" or "float32 (12 tensors), float16 (108 tensors)".
-std::string storage_summary(const ModelFile& f) {
+// "float16 (all 120 tensors)" or "float32 (12 tensors), float16 (108 tensors)". The parameters
+// live in the model now; the file keeps their storage dtypes and the other tensors.
+std::string storage_summary(const LoadedModel& m) {
+  const ModelFile& f = m.file;
+  const size_t n = m.model->params().all().size() + f.tensors.size();
   size_t n16 = 0;
-  for (const auto& [name, t] : f.tensors) n16 += f.dtype(name) == TensorDtype::kFloat16;
-  const size_t n32 = f.tensors.size() - n16;
+  for (const auto& [name, dtype] : f.dtypes) n16 += dtype == TensorDtype::kFloat16;
+  const size_t n32 = n - n16;
   if (n16 == 0 || n32 == 0)
-    return fmt::format("{} (all {} tensors)", n16 ? "float16" : "float32", f.tensors.size());
+    return fmt::format("{} (all {} tensors)", n16 ? "float16" : "float32", n);
   return fmt::format("float32 ({} tensors), float16 ({} tensors)", n32, n16);
 }
 }  // namespace
@@ -33,17 +37,14 @@ int run_info(int argc, char** argv) {
                    "Describes a model file: architecture, parameter count, vocabulary size and "
                    "how it was trained,\nits size and how its tensors are stored (float32 or "
                    "float16). The whole file is checked (checksum) on the way."};
-  if (!parse_options(spec, desc, argc, argv, &pos)) return 0;
+  if (!parse_options(spec, desc, argc, argv, {.positional = &pos})) return 0;
   LoadedModel m = load_model(path);
   const ModelConfig& c = m.model->config();
   fmt::print("model        {}\n", path);
   const auto bytes = std::filesystem::file_size(path);
   fmt::print("file size    {} bytes ({:.1f} MB)\n", bytes, static_cast<double>(bytes) / 1e6);
-  fmt::print("storage      {}\n", storage_summary(m.file));
-  fmt::print("architecture {}\n", c.arch == "lstm"
-      ? fmt::format("LSTM encoder-decoder with {} attention{}", c.attention,
-                    c.input_feeding ? " and input feeding" : "")
-      : fmt::format("Transformer, {}-norm, {} heads", c.pre_norm ? "pre" : "post", c.heads));
+  fmt::print("storage      {}\n", storage_summary(m));
+  fmt::print("architecture {}\n", architecture(c.arch).describe(c));
   fmt::print("parameters   {}\n", m.model->params().n_scalars());
   fmt::print("vocabulary   {} pieces (joint SentencePiece, embeddings {})\n", m.vocab.size(),
              c.tie_embeddings ? "tied" : "untied");

@@ -15,7 +15,8 @@
 #include "cli/options.h"
 #include "eval/bleu.h"
 #include "eval/chrf.h"
-#include "eval/unicode.h"
+#include "text/corpus.h"
+#include "io/json.h"
 #include "tensor/error.h"
 
 namespace attnmt::cli {
@@ -45,30 +46,6 @@ const CommandSpec kSpec{
 
 // The file's lines without their '\n' or "\r\n"; a missing final newline is fine. Refuses a
 // file it cannot open or that is not UTF-8, naming the file and the line.
-std::vector<std::string> read_lines(const std::string& path, const char* role) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open {} file '{}': check the path", role, path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) fail("cannot read {} file '{}'", role, path);
-  std::string text = buffer.str();
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::size_t bad = eval::find_invalid_utf8(line);
-    if (bad != std::string::npos)
-      fail("{}:{}: not valid UTF-8 (byte {} of the line): convert the {} file to UTF-8", path,
-           lines.size() + 1, bad + 1, role);
-    lines.push_back(std::move(line));
-    start = end + 1;
-  }
-  return lines;
-}
-
 // nullopt when --help was printed.
 std::optional<ScoreOptions> parse(int argc, char** argv) {
   ScoreOptions o;
@@ -129,18 +106,6 @@ std::string count_refs(const std::vector<std::vector<std::string>>& refs, std::s
   return std::to_string(n_lines ? first : refs.size());
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\', out += c;
-    else if (static_cast<unsigned char>(c) < 0x20)
-      out += fmt::format("\\u{:04x}", int(c));
-    else
-      out += c;
-  }
-  return out + "\"";
-}
 
 }  // namespace
 

@@ -17,33 +17,31 @@ int run_vocab(int argc, char** argv) {
       "PREFIX.src.model/.vocab and PREFIX.tgt.model/.vocab. Special ids: pad=0 unk=1 bos=2 "
       "eos=3.\nEmpty pairs are skipped; what was skipped is reported on stderr."};
   VocabOptions o;
-  int max_length = 0;
   po::options_description desc("options");
-  desc.add_options()("src", po::value(&o.src)->required(), "source-language training file")(
-      "tgt", po::value(&o.tgt)->required(), "target-language training file")(
-      "size", po::value(&o.size)->required(), "pieces per vocabulary (e.g. 8000)")(
-      "output,o", po::value(&o.prefix)->required(), "output prefix")(
-      "model-type", po::value(&o.model_type)->default_value("unigram"), "unigram or bpe")(
-      "separate", po::bool_switch(&o.separate),
-      "one vocabulary per language instead of a joint one")(
-      "character-coverage", po::value(&o.character_coverage)->default_value(0.9995, "0.9995"),
-      "share of characters the pieces must cover (1.0 keeps every character)")(
-      "max-lines", po::value(&o.max_lines)->default_value(1000000),
-      "train on a random sample of at most N pairs (0 = all)")(
-      "max-length", po::value(&max_length)->default_value(0),
-      "skip pairs with a side over N words (0 = no limit)")(
-      "skip-bad-lines", po::bool_switch(&o.reader.skip_bad_lines),
-      "skip pairs with invalid UTF-8 instead of failing")(
-      "seed", po::value(&o.seed)->default_value(1), "seed for the sample")(
-      "threads", po::value(&o.threads)->default_value(0), "threads (0 = all cores)");
-  auto vm = parse_options(spec, desc, argc, argv);
+  desc.add_options()
+      ("src", po::value(&o.src)->required(), "source-language training file")
+      ("tgt", po::value(&o.tgt)->required(), "target-language training file")
+      ("size", po::value(&o.size)->required(), "pieces per vocabulary (e.g. 8000)")
+      ("output,o", po::value(&o.prefix)->required(), "output prefix")
+      ("model-type", value_of(&o.model_type), with_choices<PieceModel>("SentencePiece model").c_str())
+      ("separate", po::bool_switch(&o.separate), "one vocabulary per language instead of a joint one")
+      ("character-coverage", value_of(&o.character_coverage),
+       "share of characters the pieces must cover (1.0 keeps every character)")
+      ("max-lines", value_of(&o.max_lines), "train on a random sample of at most N pairs (0 = all)")
+      ("max-words", value_of(&o.reader.max_words), "skip pairs with a side over N words (0 = no limit)")
+      ("skip-bad-lines", po::bool_switch(&o.reader.skip_bad_lines),
+       "skip pairs with invalid UTF-8 instead of failing")
+      ("seed", value_of(&o.seed), "seed for the sample")
+      ("threads", value_of(&o.threads), "threads (0 = all cores)");
+  // Renamed in 0.2: the old name works for one more release.
+  constexpr OptionAlias kAliases[] = {{"max-length", "max-words"}};
+  auto vm = parse_options(spec, desc, argc, argv, {.aliases = kAliases});
   if (!vm) return 0;
-  o.reader.max_words = max_length;
   o.threads = set_threads(o.threads);
 
   VocabResult r = train_vocab(o);
   fmt::print(stderr, "attnmt vocab: {}\n", describe(r.stats));
-  fmt::print("trained a {}-piece {} vocabulary on {} sentence pairs\n", o.size, o.model_type,
+  fmt::print("trained a {}-piece {} vocabulary on {} sentence pairs\n", o.size, name_of(o.model_type),
              r.sentences);
   for (const auto& path : r.written) fmt::print("wrote {}\n", path);
   return 0;

@@ -12,7 +12,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "tensor/error.h"
-#include "tensor/threads.h"
+#include "cli/process.h"
 
 using namespace attnmt::cli;
 
@@ -43,7 +43,7 @@ std::string main_usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  attnmt::tune_openmp_wait(argv);
+  attnmt::setup_process(argv);
   if (argc < 2) {
     std::cerr << main_usage();
     return 2;

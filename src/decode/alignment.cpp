@@ -6,7 +6,9 @@
 
 #include <cmath>
 
+#include "io/json.h"
 #include "tensor/error.h"
+#include "text/utf8.h"
 
 namespace attnmt {
 
@@ -166,7 +168,7 @@ std::string format_json(const Alignment& a, bool with_hard, int decimals) {
   check_alignment(a);
   auto strings = [](const std::vector<std::string>& v) {
     std::string s = "[";
-    for (size_t k = 0; k < v.size(); ++k) s += (k ? ", \"" : "\"") + json_escape(v[k]) + '"';
+    for (size_t k = 0; k < v.size(); ++k) s += (k ? ", " : "") + json_string(v[k]);
     return s + "]";
   };
   std::string out = "{\"source\": " + strings(a.src_tokens) +
@@ -192,51 +194,6 @@ std::string format_json(const Alignment& a, bool with_hard, int decimals) {
 
 // ---- UTF-8 and escaping ----
 
-std::vector<char32_t> utf8_decode(const std::string& s) {
-  std::vector<char32_t> out;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  for (size_t k = 0; k < n;) {
-    unsigned char c = p[k];
-    int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-    bool ok = len > 0 && k + len <= n;
-    for (int m = 1; ok && m < len; ++m) {
-      ok = (p[k + m] & 0xC0) == 0x80;
-      cp = (cp << 6) | (p[k + m] & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are invalid too.
-    static constexpr char32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (ok && (cp < kMin[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)) ok = false;
-    if (ok) {
-      out.push_back(cp);
-      k += static_cast<size_t>(len);
-    } else {
-      out.push_back(0xFFFD);
-      k += 1;
-    }
-  }
-  return out;
-}
-
-void utf8_append(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 bool is_wide_char(char32_t c) {
   return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
          (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
@@ -249,7 +206,7 @@ bool is_wide_char(char32_t c) {
 
 std::string xml_escape(const std::string& s) {
   std::string out;
-  for (char32_t c : utf8_decode(s)) {
+  for (char32_t c : decode_utf8(s, InvalidUtf8::kReplace)) {
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -260,29 +217,11 @@ std::string xml_escape(const std::string& s) {
         // XML 1.0 forbids most C0 controls and U+FFFE/U+FFFF even as character references.
         if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0xFFFE || c == 0xFFFF)
           c = 0xFFFD;
-        utf8_append(out, c);
+        append_utf8(out, c);
     }
   }
   return out;
 }
 
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char32_t c : utf8_decode(s)) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        else utf8_append(out, c);
-    }
-  }
-  return out;
-}
 
 }  // namespace attnmt

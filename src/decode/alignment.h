@@ -70,13 +70,9 @@ std::string render_svg(const Alignment& a, const std::string& title);
 
 // ---- Text helpers shared by the formats (alignment.cpp) ----
 
-// Decodes UTF-8 into code points; each invalid byte becomes U+FFFD.
-std::vector<char32_t> utf8_decode(const std::string& s);
-void utf8_append(std::string& out, char32_t cp);
 // True for code points drawn about one em wide (CJK, kana, hangul, full-width forms).
 bool is_wide_char(char32_t cp);
 // Escapes for XML text and attribute values: & < > " ', and drops characters XML 1.0 forbids.
 std::string xml_escape(const std::string& s);
-std::string json_escape(const std::string& s);  // without the surrounding quotes
 
 }  // namespace attnmt

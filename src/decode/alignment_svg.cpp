@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "decode/alignment.h"
+#include "text/utf8.h"
 
 namespace attnmt {
 
@@ -46,12 +47,12 @@ struct Label {
 };
 
 Label make_label(const std::string& s, double font, size_t max_chars = kMaxLabelChars) {
-  std::vector<char32_t> cps = utf8_decode(s);
+  std::u32string cps = decode_utf8(s, InvalidUtf8::kReplace);
   bool cut = cps.size() > max_chars;
   if (cut) cps.resize(max_chars - 1), cps.push_back(0x2026);  // "…"
   Label l{"", 0};
   for (char32_t c : cps) {
-    utf8_append(l.text, c);
+    append_utf8(l.text, c);
     l.width += font * (is_wide_char(c) ? 1.0 : 0.62);
   }
   return l;

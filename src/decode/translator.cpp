@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
-#include <iostream>
 #include <numeric>
 
 #include "io/atomic_file.h"
@@ -18,27 +18,6 @@
 namespace attnmt {
 
 // ---- Input ----
-
-InputLines::InputLines(const std::string& path) {
-  if (!is_stdout_path(path)) file_ = std::make_unique<LineReader>(path);
-}
-InputLines::~InputLines() = default;
-
-bool InputLines::next(std::string& line) {
-  if (file_) return file_->next(line, line_no_);
-  if (!std::getline(std::cin, line)) {
-    if (std::cin.bad()) fail("<stdin>:{}: read error", line_no_ + 1);
-    return false;
-  }
-  ++line_no_;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line_no_ == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
-  size_t at = find_invalid_utf8(line);
-  if (at != std::string::npos)
-    fail("<stdin>:{}: invalid UTF-8 at byte {}; convert the input to UTF-8 (e.g. with iconv)",
-         line_no_, at + 1);
-  return true;
-}
 
 EncodedWindow encode_window(const Vocab& vocab, const std::vector<std::string>& lines,
                             int max_pieces) {
@@ -114,6 +93,23 @@ std::vector<std::vector<Hypothesis>> translate_ids(Seq2Seq& model,
   return results;
 }
 
+void TranslateOptions::validate() const {
+  const SearchOptions& s = search;
+  ATTNMT_CHECK(s.beam >= 1 && s.beam <= 100, "--beam must be between 1 and 100, got {}", s.beam);
+  ATTNMT_CHECK(s.n_best >= 1 && s.n_best <= 100, "--n-best must be between 1 and 100, got {}",
+               s.n_best);
+  ATTNMT_CHECK(!(s.greedy && s.n_best > 1), "--greedy finds one translation: drop --n-best");
+  ATTNMT_CHECK(std::isfinite(s.length_penalty), "--length-penalty must be a finite number");
+  ATTNMT_CHECK(s.max_length >= 1, "--max-output-length must be at least 1");
+  ATTNMT_CHECK(std::isfinite(s.max_length_ratio) && s.max_length_ratio >= 0,
+               "--max-output-ratio must be a finite number >= 0");
+  ATTNMT_CHECK(s.max_length_extra >= 0, "--max-output-extra must not be negative");
+  ATTNMT_CHECK(batch_size >= 1, "--batch-size must be at least 1");
+  ATTNMT_CHECK(batch_tokens >= 0, "--batch-tokens must not be negative");
+  ATTNMT_CHECK(window >= 1, "--window must be at least 1");
+  ATTNMT_CHECK(max_input_pieces >= 1, "--max-input-length must be at least 1");
+}
+
 // ---- Output ----
 
 Alignment hypothesis_alignment(const Vocab& vocab, const std::vector<int>& src,
@@ -144,7 +140,7 @@ std::string alignment_text(const Vocab& vocab, const std::vector<int>& src, cons
                            const TranslateOptions& o) {
   if (o.alignment == AlignmentOutput::kNone) return {};
   if (!hyp) return " ||| ";
-  Alignment a = hypothesis_alignment(vocab, src, *hyp, o.word_level);
+  Alignment a = hypothesis_alignment(vocab, src, *hyp, o.level == AlignmentLevel::kWord);
   return " ||| " + (o.alignment == AlignmentOutput::kHard ? format_pharaoh(a) : format_soft(a));
 }
 
@@ -202,7 +198,7 @@ class Progress {
 
 TranslateStats translate_file(Seq2Seq& model, const Vocab& vocab, const std::string& input_path,
                               std::ostream& out, const TranslateOptions& options) {
-  InputLines in(input_path);
+  LineReader in(input_path);
   Progress progress(options.progress);
   TranslateStats stats;
   std::vector<std::string> lines;
@@ -212,7 +208,7 @@ TranslateStats translate_file(Seq2Seq& model, const Vocab& vocab, const std::str
     lines.clear();
     while (static_cast<int>(lines.size()) < window && in.next(line)) lines.push_back(line);
     if (lines.empty()) break;
-    EncodedWindow w = encode_window(vocab, lines, options.max_source_pieces);
+    EncodedWindow w = encode_window(vocab, lines, options.max_input_pieces);
     const int64_t base = stats.lines;
     auto hyps = translate_ids(model, w.ids, options,
                               [&](int64_t done) { progress.update(base + done, false); });

@@ -28,24 +28,52 @@
 
 namespace attnmt {
 
-enum class AlignmentOutput { kNone, kSoft, kHard };
+// What `translate --alignment` appends to each line.
+enum class AlignmentOutput { kNone, kHard, kSoft };
+template <>
+struct Choices<AlignmentOutput> {
+  static constexpr std::string_view what = "alignment output";
+  static std::span<const Choice<AlignmentOutput>> all() {
+    static constexpr Choice<AlignmentOutput> t[] = {{AlignmentOutput::kNone, "none"},
+                                                    {AlignmentOutput::kHard, "hard"},
+                                                    {AlignmentOutput::kSoft, "soft"}};
+    return t;
+  }
+};
 
+// Between what an alignment links: the space-separated words of the lines, or the pieces.
+enum class AlignmentLevel { kWord, kPiece };
+template <>
+struct Choices<AlignmentLevel> {
+  static constexpr std::string_view what = "alignment level";
+  static std::span<const Choice<AlignmentLevel>> all() {
+    static constexpr Choice<AlignmentLevel> t[] = {{AlignmentLevel::kWord, "word"},
+                                                   {AlignmentLevel::kPiece, "piece"}};
+    return t;
+  }
+};
+
+// How `translate`, `align` (and later `serve`) search and batch: one struct, one set of
+// options (cli/search_options.h), one check.
 struct TranslateOptions {
   SearchOptions search;
   int batch_size = 64;          // sentences per batch
   int64_t batch_tokens = 0;     // padded source positions x beam per batch (0 = no limit)
   int window = 1000;            // lines read, sorted and translated together
-  int max_source_pieces = 250;  // longer sources are cut (and counted)
+  int max_input_pieces = 250;   // longer inputs are cut (and counted)
   bool n_best_format = false;   // "INDEX ||| hypothesis ||| score" lines, n_best per input
   AlignmentOutput alignment = AlignmentOutput::kNone;
-  bool word_level = true;  // alignment between words (space-separated) rather than pieces
-  bool progress = false;   // a lines/s line on stderr
+  AlignmentLevel level = AlignmentLevel::kWord;
+  bool progress = false;  // a lines/s line on stderr
+
+  // Throws attnmt::Error naming the option (--beam, ...) of the first value out of range.
+  void validate() const;
 };
 
 struct TranslateStats {
   int64_t lines = 0;       // input lines (= output lines without n-best)
   int64_t empty = 0;       // empty (or whitespace-only) lines, passed through as empty
-  int64_t truncated = 0;   // sources cut at max_source_pieces
+  int64_t truncated = 0;   // sources cut at max_input_pieces
   int64_t src_pieces = 0;  // after cutting, EOS excluded
   int64_t tgt_pieces = 0;  // of the best hypotheses, EOS excluded
   double seconds = 0;      // reading, search and writing (model loading excluded)
@@ -78,24 +106,10 @@ std::string format_translation(const Vocab& vocab, int64_t index, const std::vec
 TranslateStats translate_file(Seq2Seq& model, const Vocab& vocab, const std::string& input_path,
                               std::ostream& out, const TranslateOptions& options);
 
-// Input lines from a file or stdin ("-" or ""), validated as LineReader does (strict UTF-8,
-// "\r" and a leading byte-order mark stripped); errors name "<stdin>:LINE" or "FILE:LINE".
-class InputLines {
- public:
-  explicit InputLines(const std::string& path);
-  ~InputLines();
-  bool next(std::string& line);
-  int64_t line_no() const { return line_no_; }  // of the last line returned (1-based)
-
- private:
-  std::unique_ptr<LineReader> file_;
-  int64_t line_no_ = 0;
-};
-
 // Encodes a window of lines (in parallel), cutting each at max_pieces (0 = no cut).
 // Exposed for `attnmt align`, which walks its inputs the same way.
 struct EncodedWindow {
-  std::vector<std::vector<int>> ids;  // [n][len] pieces, cut to max_source_pieces
+  std::vector<std::vector<int>> ids;  // [n][len] pieces, cut to max_input_pieces
   std::vector<std::vector<std::string>> labels;  // [n][len] what to show for each piece
   int64_t truncated = 0;
 };

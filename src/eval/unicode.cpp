@@ -6,43 +6,6 @@ namespace attnmt::eval {
 
 namespace {
 
-constexpr char32_t kEscapeBase = 0xDC80;  // surrogateescape: byte b -> U+DC80 + b
-
-// The length of the valid UTF-8 sequence starting at text[i], or 0 when it is invalid
-// (bad lead byte, truncated, overlong, a surrogate, or beyond U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i, char32_t* out) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  unsigned char b0 = byte(i);
-  if (b0 < 0x80) {
-    *out = b0;
-    return 1;
-  }
-  std::size_t n;
-  char32_t c;
-  if ((b0 & 0xE0) == 0xC0) {
-    n = 2;
-    c = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    n = 3;
-    c = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    n = 4;
-    c = b0 & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    unsigned char b = byte(i + k);
-    if ((b & 0xC0) != 0x80) return 0;
-    c = (c << 6) | (b & 0x3F);
-  }
-  static constexpr char32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if (c < kMin[n] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-  *out = c;
-  return n;
-}
-
 // Letters that carry case, for the Greek final-sigma rule (an approximation of Unicode's
 // "Cased" property over the scripts this file knows).
 bool is_cased_letter(char32_t c) {
@@ -97,60 +60,6 @@ char32_t lower_simple(char32_t c) {
 
 }  // namespace
 
-void append_utf8(std::string& out, char32_t c) {
-  if (c >= kEscapeBase + 0x80 && c <= kEscapeBase + 0xFF) {  // an escaped invalid byte
-    out.push_back(static_cast<char>(c - kEscapeBase));
-  } else if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
-
-std::u32string decode_utf8(std::string_view text) {
-  std::u32string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    char32_t c;
-    std::size_t n = utf8_sequence_length(text, i, &c);
-    if (n == 0) {
-      out.push_back(kEscapeBase + static_cast<unsigned char>(text[i]));
-      ++i;
-    } else {
-      out.push_back(c);
-      i += n;
-    }
-  }
-  return out;
-}
-
-std::string encode_utf8(std::u32string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char32_t c : text) append_utf8(out, c);
-  return out;
-}
-
-std::size_t find_invalid_utf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    char32_t c;
-    std::size_t n = utf8_sequence_length(text, i, &c);
-    if (n == 0) return i;
-    i += n;
-  }
-  return std::string_view::npos;
-}
-
 bool is_python_space(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
          c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
@@ -162,8 +71,7 @@ std::vector<std::string> split_whitespace(std::string_view text) {
   std::string current;
   for (std::size_t i = 0; i < text.size();) {
     char32_t c;
-    std::size_t n = utf8_sequence_length(text, i, &c);
-    if (n == 0) n = 1, c = kEscapeBase + static_cast<unsigned char>(text[i]);
+    const std::size_t n = decode_utf8_at(text, i, &c);
     if (is_python_space(c)) {
       if (!current.empty()) words.push_back(std::move(current));
       current.clear();

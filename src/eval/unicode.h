@@ -1,4 +1,4 @@
-// Unicode helpers for the metrics: UTF-8 <-> code points, and the few Python `str` behaviours
+// Unicode helpers for the metrics: the few Python `str` behaviours
 // sacreBLEU relies on (str.split() / str.rstrip() whitespace, str.lower()), so that our scores
 // match sacreBLEU's on non-ASCII text too.
 // Not here: Unicode categories (letters, punctuation, symbols); normalisation (NFC/NFKC).
@@ -8,16 +8,16 @@
 #include <string_view>
 #include <vector>
 
+#include "text/utf8.h"
+
 namespace attnmt::eval {
 
-// Decodes UTF-8 into code points. An invalid byte becomes U+DC80 + byte (Python's
-// "surrogateescape"), so that no input is lost and encode_utf8 gives the same bytes back.
-std::u32string decode_utf8(std::string_view text);
-std::string encode_utf8(std::u32string_view text);
-void append_utf8(std::string& out, char32_t c);
-
-// The byte offset of the first invalid UTF-8 sequence, or npos when `text` is valid.
-std::size_t find_invalid_utf8(std::string_view text);
+// UTF-8 <-> code points are text/utf8.h's; the metrics decode with Python's "surrogateescape"
+// (an invalid byte becomes U+DC80 + byte), so that no input is lost.
+using attnmt::append_utf8;
+using attnmt::decode_utf8;
+using attnmt::encode_utf8;
+using attnmt::find_invalid_utf8;
 
 // Whitespace as Python's str.split() sees it (ASCII blanks, U+0085, U+00A0, U+1680,
 // U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000, and U+001C..U+001F).

@@ -444,16 +444,6 @@ void ModelFile::set_dtype_all(TensorDtype d) {
   for (const auto& [name, t] : tensors) dtypes[name] = d;
 }
 
-const char* dtype_name(TensorDtype dtype) {
-  return dtype == TensorDtype::kFloat16 ? "float16" : "float32";
-}
-
-TensorDtype parse_tensor_dtype(const std::string& name, const std::string& what) {
-  if (name == "float32") return TensorDtype::kFloat32;
-  if (name == "float16") return TensorDtype::kFloat16;
-  fail("unknown {} '{}': use float32 or float16", what, name);
-}
-
 const Tensor& ModelFile::tensor(const std::string& name) const {
   const Tensor* t = find_entry(tensors, name);
   ATTNMT_CHECK(t, "{} has no parameter '{}' (does the config match the model?)", where(*this),

@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "tensor/choice.h"
 #include "tensor/tensor.h"
 
 namespace attnmt {
@@ -38,10 +39,15 @@ inline constexpr size_t kModelFileMaxNameLength = 4096;  // keys, blob and tenso
 
 // How a tensor is stored in the file (the byte value is the file's dtype byte).
 enum class TensorDtype : uint8_t { kFloat32 = 0, kFloat16 = 1 };
-
-const char* dtype_name(TensorDtype dtype);  // "float32" / "float16"
-// "float32" or "float16" -> the dtype; anything else throws Error naming `what` (e.g. an option).
-TensorDtype parse_tensor_dtype(const std::string& name, const std::string& what = "dtype");
+template <>
+struct Choices<TensorDtype> {
+  static constexpr std::string_view what = "dtype";
+  static std::span<const Choice<TensorDtype>> all() {
+    static constexpr Choice<TensorDtype> t[] = {{TensorDtype::kFloat32, "float32"},
+                                                {TensorDtype::kFloat16, "float16"}};
+    return t;
+  }
+};
 // The largest magnitude float16 holds; saving a larger value as float16 is refused.
 inline constexpr float kFloat16Max = 65504.0f;
 

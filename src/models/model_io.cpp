@@ -32,16 +32,14 @@ LoadedModel model_from_file(ModelFile file) {
   ATTNMT_CHECK(m.vocab.size() == config.vocab_size,
                "{}: the embedded vocabulary has {} pieces but the model expects {}", file.source,
                m.vocab.size(), config.vocab_size);
-  m.model = make_model(config, 1);
-  for (auto& [name, var] : m.model->params().all()) {
-    ATTNMT_CHECK(file.has_tensor(name), "{}: parameter '{}' is missing from the model file",
-                 file.source, name);
-    const Tensor& t = file.tensor(name);
-    ATTNMT_CHECK(t.shape() == var->value.shape(),
-                 "{}: parameter '{}' has shape {} but the config needs {}", file.source, name,
-                 t.shape().str(), var->value.shape().str());
-    var->value.copy_from(t);
-  }
+  // The parameters are moved out of the file as the model takes them: one copy in memory.
+  const ParameterSource source{&file.tensors, file.source};
+  m.model = make_model(config, 1, &source);
+  for (const auto& [name, t] : file.tensors)
+    ATTNMT_CHECK(name.starts_with(kOptimizerTensorPrefix),
+                 "{}: the stored tensor '{}' is not a parameter of this {} model (was the "
+                 "config edited?); the file does not describe its weights",
+                 file.source, name, name_of(config.arch));
   m.file = std::move(file);
   return m;
 }

@@ -25,13 +25,17 @@ ModelFile model_to_file(const Seq2Seq& model, const Vocab& vocab, const KeyValue
 void save_model(const std::string& path, const Seq2Seq& model, const Vocab& vocab,
                 const KeyValues& extra = {}, TensorDtype dtype = TensorDtype::kFloat32);
 
+// Tensors of a checkpoint that are not parameters (the optimiser's moments) start with this.
+inline constexpr std::string_view kOptimizerTensorPrefix = "adam/";
+
 struct LoadedModel {
   std::unique_ptr<Seq2Seq> model;
   Vocab vocab;
-  ModelFile file;  // the whole file (config, extra entries, tensors)
+  ModelFile file;  // the file's config, blobs and dtypes; of its tensors only the non-parameters
 };
-// Builds the model the file describes and copies every parameter in; a missing or misshapen
-// tensor is refused naming the file and the parameter.
+// Builds the model the file describes, moving every parameter into it (no second copy, no
+// random initialisation first). A missing or misshapen parameter, or a stored tensor the model
+// does not use, is refused naming the file and the tensor.
 LoadedModel model_from_file(ModelFile file);
 LoadedModel load_model(const std::string& path);
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <numeric>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "autograd/ops.h"
@@ -54,6 +55,12 @@ struct Step {
   Tensor attention;  // [N, S] the alignment row of this step (source positions incl. EOS)
 };
 
+// A small configuration of an architecture, named for messages (the registry's examples).
+struct ModelExample {
+  std::string name;
+  ModelConfig config;
+};
+
 class Seq2Seq {
  public:
   virtual ~Seq2Seq() = default;
@@ -81,13 +88,17 @@ class Seq2Seq {
   Rng& rng() { return rng_; }
 
  protected:
-  Seq2Seq(const ModelConfig& config, uint64_t seed) : config_(config), rng_(seed) {}
+  // `from` (loading): parameters are taken from there instead of being initialised.
+  Seq2Seq(const ModelConfig& config, uint64_t seed, const ParameterSource* from)
+      : config_(config), params_(from), rng_(seed) {}
   ModelConfig config_;
   ParameterStore params_;
   Rng rng_;  // dropout and initialisation
 };
 
-// Builds the model the config names, with freshly initialised parameters.
-std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed = 1);
+// Builds the model the config names (models/registry.h), with freshly initialised parameters,
+// or, given `from`, with the parameters moved out of it (what is left there was not used).
+std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed = 1,
+                                    const ParameterSource* from = nullptr);
 
 }  // namespace attnmt

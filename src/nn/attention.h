@@ -5,8 +5,7 @@
 // Not here: multi-head attention (the Transformer's blocks).
 #pragma once
 
-#include <string>
-
+#include "nn/kinds.h"
 #include "nn/layers.h"
 
 namespace attnmt {
@@ -15,7 +14,7 @@ class SoftAttention {
  public:
   SoftAttention() = default;
   // memory width M, query (decoder) width Q.
-  SoftAttention(const Scope& scope, const std::string& type, int64_t M, int64_t Q, Rng& rng);
+  SoftAttention(const Scope& scope, AttentionType type, int64_t M, int64_t Q, Rng& rng);
   // memory [B, S, M] -> keys [B, S, K] (K = M for dot, Q for general, Q for additive)
   Var keys(const Var& memory) const;
   // query [B, Q], keys [B, S, K], mask [B, S] (1 = real) -> weights [B, S], rows sum to 1
@@ -24,7 +23,7 @@ class SoftAttention {
   static Var context(const Var& weights, const Var& memory);
 
  private:
-  std::string type_;
+  AttentionType type_ = AttentionType::kDot;
   Linear w_a_;         // general: [Q, M]
   Linear w_k_, w_q_;   // additive: [Q, M], [Q, Q]
   Linear v_;           // additive: [1, Q]

@@ -14,9 +14,10 @@ Tensor lstm_bias(int64_t hidden) {
 
 LstmLayer::LstmLayer(const Scope& scope, int64_t in, int64_t hidden, Rng& rng) {
   float bound = 1.0f / std::sqrt(static_cast<float>(hidden));
-  w_ih_ = scope.add("w_ih", init_uniform(Shape{4 * hidden, in}, bound, rng));
-  w_hh_ = scope.add("w_hh", init_uniform(Shape{4 * hidden, hidden}, bound, rng));
-  bias_ = scope.add("bias", lstm_bias(hidden));
+  const Shape ih{4 * hidden, in}, hh{4 * hidden, hidden};
+  w_ih_ = scope.add("w_ih", ih, [&] { return init_uniform(ih, bound, rng); });
+  w_hh_ = scope.add("w_hh", hh, [&] { return init_uniform(hh, bound, rng); });
+  bias_ = scope.add("bias", Shape{4 * hidden}, [&] { return lstm_bias(hidden); });
 }
 
 Var LstmLayer::operator()(const Var& x, std::span<const int> lengths, bool reverse) const {
@@ -63,8 +64,9 @@ EncoderOutput LstmEncoder::operator()(const Var& x, std::span<const int> lengths
 
 LstmCell::LstmCell(const Scope& scope, int64_t hidden, Rng& rng) {
   float bound = 1.0f / std::sqrt(static_cast<float>(hidden));
-  w_hh_ = scope.add("w_hh", init_uniform(Shape{4 * hidden, hidden}, bound, rng));
-  bias_ = scope.add("bias", lstm_bias(hidden));
+  const Shape hh{4 * hidden, hidden};
+  w_hh_ = scope.add("w_hh", hh, [&] { return init_uniform(hh, bound, rng); });
+  bias_ = scope.add("bias", Shape{4 * hidden}, [&] { return lstm_bias(hidden); });
 }
 
 std::pair<Var, Var> LstmCell::operator()(const Var& base, std::vector<std::pair<Var, Var>> terms,

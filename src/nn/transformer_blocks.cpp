@@ -114,8 +114,9 @@ Tensor sinusoidal_table(int64_t n, int64_t D) {
 PositionalEncoding::PositionalEncoding(const Scope& scope, bool learned, int64_t max_positions,
                                        int64_t D, Rng& rng)
     : learned_(learned) {
-  table_ = learned ? scope.add("weight", init_normal(Shape{max_positions, D},
-                                                     1.0f / std::sqrt(float(D)), rng))
+  const Shape shape{max_positions, D};
+  table_ = learned ? scope.add("weight", shape,
+                               [&] { return init_normal(shape, 1.0f / std::sqrt(float(D)), rng); })
                    : constant(sinusoidal_table(max_positions, D));
 }
 
@@ -195,17 +196,16 @@ Var MultiHeadAttention::source_attention(const Var& x, const Var& memory,
 
 // ---- feed-forward
 
-FeedForward::FeedForward(const Scope& scope, int64_t D, int64_t F, std::string activation, Rng& rng)
-    : gelu_(activation == "gelu") {
-  ATTNMT_CHECK(activation == "relu" || activation == "gelu",
-               "unknown activation '{}': use relu or gelu", activation);
+FeedForward::FeedForward(const Scope& scope, int64_t D, int64_t F, Activation activation,
+                         Rng& rng)
+    : activation_(activation) {
   inner_ = Linear(scope / "inner", D, F, true, rng);
   outer_ = Linear(scope / "outer", F, D, true, rng);
 }
 
 Var FeedForward::operator()(const Var& x, float dropout_p, Rng& rng, bool training) const {
   Var h = inner_(x);  // [..., F]
-  h = gelu_ ? gelu(h) : relu(h);
+  h = activation_ == Activation::kGelu ? gelu(h) : relu(h);
   return outer_(dropout(h, dropout_p, rng, training));
 }
 

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 
+#include "nn/kinds.h"
 #include "nn/layers.h"
 
 namespace attnmt {
@@ -80,16 +81,16 @@ class MultiHeadAttention {
 };
 
 // Position-wise feed-forward: outer(dropout(act(inner(x)))); inner [F, D] and outer [D, F]
-// with biases at scope/{inner,outer}. act: "relu" or "gelu".
+// with biases at scope/{inner,outer}.
 class FeedForward {
  public:
   FeedForward() = default;
-  FeedForward(const Scope& scope, int64_t D, int64_t F, std::string activation, Rng& rng);
+  FeedForward(const Scope& scope, int64_t D, int64_t F, Activation activation, Rng& rng);
   Var operator()(const Var& x, float dropout_p, Rng& rng, bool training) const;  // [..., D]
 
  private:
   Linear inner_, outer_;
-  bool gelu_ = false;
+  Activation activation_ = Activation::kRelu;
 };
 
 // Keys and values of the positions seen so far, for one attention layer while decoding.

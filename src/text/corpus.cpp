@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 
 #include "tensor/error.h"
 #include "text/utf8.h"
@@ -27,7 +28,7 @@ void open_or_fail(std::ifstream& in, const std::string& path, const char* role) 
 }
 
 // Reads one line; false at the end of the file. A read error (as opposed to EOF) fails.
-bool read_line(std::ifstream& in, std::string& line, const std::string& path, int64_t line_no) {
+bool read_line(std::istream& in, std::string& line, const std::string& path, int64_t line_no) {
   if (!std::getline(in, line)) {
     if (in.bad()) fail("{}:{}: read error: {}", path, line_no, std::strerror(errno));
     return false;
@@ -118,18 +119,32 @@ bool ParallelReader::next(SentencePair& pair) {
   }
 }
 
-LineReader::LineReader(std::string path) : path_(std::move(path)) {
-  open_or_fail(in_, path_, "input");
+LineReader::LineReader(std::string path, std::string role) {
+  if (path == "-" || path.empty()) {
+    name_ = "<stdin>";
+    in_ = &std::cin;
+    return;
+  }
+  name_ = std::move(path);
+  open_or_fail(file_, name_, role.c_str());
+  in_ = &file_;
 }
 
-bool LineReader::next(std::string& line, int64_t& line_no) {
-  if (!read_line(in_, line, path_, line_no_ + 1)) return false;
-  line_no = ++line_no_;
+bool LineReader::next(std::string& line) {
+  if (!read_line(*in_, line, name_, line_no_ + 1)) return false;
+  ++line_no_;
   size_t at = find_invalid_utf8(line);
   if (at != std::string::npos)
-    fail("{}:{}: invalid UTF-8 at byte {}; convert the file to UTF-8 (e.g. with iconv)", path_,
-         line_no, at + 1);
+    fail("{}:{}: invalid UTF-8 at byte {}; convert the file to UTF-8 (e.g. with iconv)", name_,
+         line_no_, at + 1);
   return true;
+}
+
+std::vector<std::string> read_lines(const std::string& path, const std::string& role) {
+  LineReader reader(path, role);
+  std::vector<std::string> lines;
+  for (std::string line; reader.next(line);) lines.push_back(std::move(line));
+  return lines;
 }
 
 ParallelCorpus load_corpus(const std::string& src_path, const std::string& tgt_path,

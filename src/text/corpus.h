@@ -53,18 +53,33 @@ class ParallelReader {
   ReaderStats stats_;
 };
 
-// Streams one file of lines (translation input). Empty lines are returned, not skipped, so
-// that output lines stay aligned with input lines; invalid UTF-8 is an error with file:line.
+// Streams one file of lines, or standard input for "-" (named "<stdin>" in messages): the one
+// line reader of the project (translation input, alignment input, scoring). Empty lines are
+// returned, not skipped, so that output lines stay aligned with input lines; a trailing '\r'
+// and a leading byte-order mark are stripped; invalid UTF-8 is an error naming file:line.
 class LineReader {
  public:
-  explicit LineReader(std::string path);
-  bool next(std::string& line, int64_t& line_no);
+  // `role` names the file in messages ("input", "hypothesis", ...).
+  explicit LineReader(std::string path, std::string role = "input");
+  bool next(std::string& line);
+  bool next(std::string& line, int64_t& line_no) {
+    bool ok = next(line);
+    line_no = line_no_;
+    return ok;
+  }
+  int64_t line_no() const { return line_no_; }  // of the last line returned (1-based)
+  const std::string& name() const { return name_; }
 
  private:
-  std::string path_;
-  std::ifstream in_;
+  std::string name_;  // the path, or "<stdin>"
+  std::ifstream file_;
+  std::istream* in_ = nullptr;
   int64_t line_no_ = 0;
 };
+
+// Every line of a file (or "-" for stdin), read with LineReader.
+std::vector<std::string> read_lines(const std::string& path, const std::string& role = "input");
+
 
 // Encoded kept pairs, without BOS/EOS (batching adds those).
 struct ParallelCorpus {

@@ -183,8 +183,6 @@ std::vector<std::string> Vocab::words(const std::vector<std::string>& pieces) {
 }
 
 VocabResult train_vocab(const VocabOptions& o) {
-  if (o.model_type != "unigram" && o.model_type != "bpe")
-    fail("unknown model type '{}': use unigram or bpe", o.model_type);
   if (o.size < 5) fail("vocabulary size {} is too small: it must be at least 5", o.size);
   if (o.character_coverage <= 0 || o.character_coverage > 1)
     fail("character coverage {} must be in (0, 1]", o.character_coverage);
@@ -241,7 +239,7 @@ VocabResult train_vocab(const VocabOptions& o) {
       for (const auto& p : sample) sentences.push_back(&p.tgt);
     std::unordered_map<std::string, std::string> kwargs = {
         {"vocab_size", std::to_string(o.size)},
-        {"model_type", o.model_type},
+        {"model_type", std::string(name_of(o.model_type))},
         {"character_coverage", fmt::format("{}", o.character_coverage)},
         {"pad_id", std::to_string(kPadId)},
         {"unk_id", std::to_string(kUnkId)},
@@ -262,13 +260,13 @@ VocabResult train_vocab(const VocabOptions& o) {
       fail(
           "training a {}-piece {} vocabulary on {} ({} sentences) failed: {}; if the corpus "
           "is too small for that many pieces, try a smaller --size",
-          o.size, o.model_type, files, sentences.size(), status.ToString());
+          o.size, name_of(o.model_type), files, sentences.size(), status.ToString());
     }
     Vocab vocab = Vocab::from_serialized(proto, job.prefix + ".model");
     sentencepiece::SentencePieceProcessor sp;
     (void)sp.LoadFromSerializedProto(proto);
     outputs.emplace_back(job.prefix + ".model", proto);
-    outputs.emplace_back(job.prefix + ".vocab", vocab_listing(vocab, sp, o.model_type == "bpe"));
+    outputs.emplace_back(job.prefix + ".vocab", vocab_listing(vocab, sp, o.model_type == PieceModel::kBpe));
   }
   // Nothing is written until every model trained.
   for (const auto& [path, bytes] : outputs) {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tensor/choice.h"
 #include "text/corpus.h"
 
 namespace sentencepiece {
@@ -66,12 +67,24 @@ class Vocab {
   std::shared_ptr<const sentencepiece::SentencePieceProcessor> sp_;
 };
 
+// SentencePiece's segmentation models (the names are SentencePiece's own).
+enum class PieceModel { kUnigram, kBpe };
+template <>
+struct Choices<PieceModel> {
+  static constexpr std::string_view what = "model type";
+  static std::span<const Choice<PieceModel>> all() {
+    static constexpr Choice<PieceModel> t[] = {{PieceModel::kUnigram, "unigram"},
+                                               {PieceModel::kBpe, "bpe"}};
+    return t;
+  }
+};
+
 struct VocabOptions {
   std::string src, tgt;  // parallel training files
   int size = 8000;       // pieces per vocabulary, specials included
   std::string prefix;    // writes PREFIX.model/.vocab, or PREFIX.{src,tgt}.model/.vocab
-  std::string model_type = "unigram";  // "unigram" or "bpe"
-  bool separate = false;               // false: one joint model over both sides
+  PieceModel model_type = PieceModel::kUnigram;
+  bool separate = false;  // false: one joint model over both sides
   double character_coverage = 0.9995;
   int64_t max_lines = 1000000;  // sample at most this many pairs (0 = all)
   uint64_t seed = 1;            // for that sample

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "autograd/parameters.h"
+#include "tensor/choice.h"
 
 namespace attnmt {
 
@@ -38,11 +39,23 @@ class Adam {
 // before clipping. max_norm <= 0 disables clipping (the norm is still returned).
 double clip_grad_norm(ParameterStore& params, double max_norm);
 
+enum class ScheduleKind { kConstant, kInverseSqrt, kPlateau };
+template <>
+struct Choices<ScheduleKind> {
+  static constexpr std::string_view what = "schedule";
+  static std::span<const Choice<ScheduleKind>> all() {
+    static constexpr Choice<ScheduleKind> t[] = {{ScheduleKind::kConstant, "constant"},
+                                                 {ScheduleKind::kInverseSqrt, "inverse-sqrt"},
+                                                 {ScheduleKind::kPlateau, "plateau"}};
+    return t;
+  }
+};
+
 struct Schedule {
-  std::string kind = "constant";  // "constant" | "inverse-sqrt" | "plateau"
+  ScheduleKind kind = ScheduleKind::kConstant;
   float lr = 1e-3f;
-  int64_t warmup = 0;             // linear warm-up steps (all kinds)
-  float plateau_factor = 0.5f;    // plateau: lr *= factor after `patience` bad validations
+  int64_t warmup = 0;           // linear warm-up steps (all kinds)
+  float plateau_factor = 0.5f;  // plateau: lr *= factor at every validation without improvement
   // lr for update number `step` (1-based); `plateau_scale` is the plateau's current factor.
   float at(int64_t step, float plateau_scale = 1.0f) const;
 };

@@ -7,6 +7,7 @@
 
 #include "io/model_file.h"
 #include "models/config.h"
+#include "text/vocab.h"
 #include "train/optimizer.h"
 
 namespace attnmt {
@@ -19,9 +20,9 @@ struct TrainOptions {
   TensorDtype save_dtype = TensorDtype::kFloat32;  // storage of `output`; checkpoints: float32
   std::string vocab;                 // an existing SentencePiece model (PREFIX or PREFIX.model)
   int vocab_size = 8000;             // when training the vocabulary here
-  std::string vocab_model_type = "unigram";
+  PieceModel vocab_model_type = PieceModel::kUnigram;
   double character_coverage = 0.9995;
-  int max_length = 100;  // skip training pairs with a side over this many pieces
+  int max_length = 100;  // --max-train-length: skip training pairs with a side over N pieces
   bool skip_bad_lines = false;
 
   ModelConfig model;  // the architecture (vocab_size is filled from the vocabulary)
@@ -29,7 +30,7 @@ struct TrainOptions {
   // Optimisation
   int64_t batch_tokens = 4096;  // real target tokens per batch (EOS included, padding not)
   float lr = 1e-3f;
-  std::string schedule = "constant";  // constant | inverse-sqrt | plateau
+  ScheduleKind schedule = ScheduleKind::kConstant;
   int64_t warmup = 0;
   AdamOptions adam;
   float clip_norm = 1.0f;
@@ -54,6 +55,9 @@ struct TrainOptions {
   bool quiet = false;
 
   std::string checkpoint_path() const { return output + ".ckpt"; }
+  // Throws attnmt::Error naming the option of the first value that cannot work, before any
+  // work starts (the model's settings too, except the vocabulary size, not known yet).
+  void validate() const;
 };
 
 }  // namespace attnmt

@@ -1,6 +1,7 @@
 // Validation: per-token cross-entropy and perplexity of the dev set, and BLEU of greedy
 // translations of (the first N sentences of) it, scored by the same code as `attnmt score`.
-// The greedy loop here is the trainer's own small one; translation proper is src/decode/.
+// The translations come from decode/'s search with its default limits, so validation BLEU is
+// the BLEU of what `attnmt translate --greedy` writes.
 #pragma once
 
 #include <string>
@@ -13,16 +14,16 @@
 namespace attnmt {
 
 struct ValidResult {
-  double ce = 0;    // nats per target token (no label smoothing)
+  double ce = 0;  // nats per target token (no label smoothing)
   double ppl = 0;
-  double bleu = -1; // -1 when not computed
+  double bleu = -1;  // -1 when not computed
 };
 
 ValidResult validate(Seq2Seq& model, const ParallelCorpus& dev, const Vocab& vocab,
                      int64_t batch_tokens, int bleu_sentences);
 
-// Greedy decoding of src [B, S] under NoGradGuard: token ids without BOS/EOS per row.
-std::vector<std::vector<int>> greedy_translate(Seq2Seq& model, const IdMatrix& src,
-                                               std::span<const int> src_len, int max_len);
+// The greedy translations (decoded text) of the first n dev sources, as validation scores them.
+std::vector<std::string> validation_translations(Seq2Seq& model, const ParallelCorpus& dev,
+                                                 const Vocab& vocab, int n);
 
 }  // namespace attnmt

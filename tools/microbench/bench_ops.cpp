@@ -23,6 +23,7 @@
 
 #include "autograd/ops.h"
 #include "autograd/parameters.h"
+#include "cli/process.h"
 #include "tensor/kernels.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
@@ -312,6 +313,7 @@ void bench_attention(int iters, Rng& rng) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  attnmt::setup_process(argv);
   int iters = argc > 1 ? std::atoi(argv[1]) : 15;
   int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   std::string which = argc > 3 ? argv[3] : "all";

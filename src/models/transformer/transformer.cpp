@@ -1,4 +1,6 @@
-#include "models/transformer.h"
+#include "models/transformer/transformer.h"
+
+#include <fmt/format.h>
 
 #include <cmath>
 
@@ -19,11 +21,61 @@ class Transformer::State : public DecoderState {
   int rows() const override { return static_cast<int>(src_len.size()); }
 };
 
-Transformer::Transformer(const ModelConfig& c, uint64_t seed) : Seq2Seq(c, seed) {
+void Transformer::validate(const ModelConfig& c) {
+  ATTNMT_CHECK(c.heads > 0 && c.emb_dim % c.heads == 0, "emb-dim {} is not divisible by {} heads",
+               c.emb_dim, c.heads);
+  ATTNMT_CHECK(c.ffn_dim > 0, "ffn-dim must be positive, got {}", c.ffn_dim);
+  ATTNMT_CHECK(c.max_positions > 0, "max-positions must be positive, got {}", c.max_positions);
+  ATTNMT_CHECK(c.align_layer >= -1 && c.align_layer < c.dec_layers,
+               "align-layer {} is not a decoder layer (0..{}, or -1 for the last)", c.align_layer,
+               c.dec_layers - 1);
+  ATTNMT_CHECK(c.align_head >= -1 && c.align_head < c.heads,
+               "align-head {} is not a head (0..{}, or -1 for their average)", c.align_head,
+               c.heads - 1);
+}
+
+std::string Transformer::describe(const ModelConfig& c) {
+  return fmt::format("Transformer, {}-norm, {} + {} layers, d {}, {} heads, feed-forward {} ({})",
+                     c.pre_norm ? "pre" : "post", c.enc_layers, c.dec_layers, c.emb_dim, c.heads,
+                     c.ffn_dim, name_of(c.activation));
+}
+
+std::vector<ModelExample> Transformer::examples(int vocab_size) {
+  ModelConfig c;
+  c.arch = Arch::kTransformer;
+  c.vocab_size = vocab_size;
+  c.dropout = 0.0f;
+  c.emb_dim = 32;
+  c.heads = 2;
+  c.ffn_dim = 64;
+  c.enc_layers = c.dec_layers = 2;
+  c.max_positions = 64;
+  std::vector<ModelExample> out{{"pre-norm, relu, sinusoidal", c}};
+  c.emb_dim = 8;
+  c.ffn_dim = 16;
+  c.pre_norm = false;
+  c.activation = Activation::kGelu;
+  c.learned_positions = true;
+  c.align_layer = 0;
+  c.align_head = 1;
+  c.tie_embeddings = false;
+  c.output_bias = true;
+  out.push_back({"post-norm, gelu, learned positions, align layer 0 head 1, untied", c});
+  c.pre_norm = true;
+  c.activation = Activation::kRelu;
+  c.learned_positions = false;
+  c.align_head = 0;
+  c.tie_embeddings = true;
+  c.output_bias = false;
+  out.push_back({"pre-norm, align layer 0 head 0", c});
+  return out;
+}
+
+Transformer::Transformer(const ModelConfig& c, uint64_t seed, const ParameterSource* from)
+    : Seq2Seq(c, seed, from) {
   Scope root(params_);
   const int64_t D = c.emb_dim, H = c.heads, F = c.ffn_dim;
-  ATTNMT_CHECK(D > 0 && H > 0 && D % H == 0, "emb_dim {} is not divisible by {} heads", D, H);
-  ATTNMT_CHECK(c.max_positions > 0, "max_positions must be positive, got {}", c.max_positions);
+  validate(c);
   embedding_ = Embedding(root / "embedding", c.vocab_size, D, rng_);
   positions_ =
       PositionalEncoding(root / "positions", c.learned_positions, c.max_positions, D, rng_);

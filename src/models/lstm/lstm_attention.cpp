@@ -1,4 +1,6 @@
-#include "models/lstm_attention.h"
+#include "models/lstm/lstm_attention.h"
+
+#include <fmt/format.h>
 
 #include "tensor/error.h"
 
@@ -14,6 +16,49 @@ Tensor length_mask(std::span<const int> lengths, int64_t S) {
 }
 }  // namespace
 
+void LstmAttention::validate(const ModelConfig& c) {
+  ATTNMT_CHECK(c.enc_hidden > 0 && c.dec_hidden > 0,
+               "LSTM widths must be positive (enc-hidden {}, dec-hidden {})", c.enc_hidden,
+               c.dec_hidden);
+  const int mem = c.enc_hidden * (c.bidirectional ? 2 : 1);
+  ATTNMT_CHECK(c.attention != AttentionType::kDot || mem == c.dec_hidden,
+               "dot attention needs the encoder output width ({}) to equal dec-hidden ({})", mem,
+               c.dec_hidden);
+}
+
+std::string LstmAttention::describe(const ModelConfig& c) {
+  return fmt::format("LSTM encoder-decoder ({}{} x {}, decoder {} x {}) with {} attention{}",
+                     c.bidirectional ? "bidirectional " : "", c.enc_layers, c.enc_hidden,
+                     c.dec_layers, c.dec_hidden, name_of(c.attention),
+                     c.input_feeding ? " and input feeding" : "");
+}
+
+std::vector<ModelExample> LstmAttention::examples(int vocab_size) {
+  ModelConfig c;
+  c.arch = Arch::kLstm;
+  c.vocab_size = vocab_size;
+  c.dropout = 0.0f;
+  c.emb_dim = 32;
+  c.enc_hidden = 32;
+  c.dec_hidden = 64;
+  std::vector<ModelExample> out{{"general attention, input feeding", c}};
+  c.emb_dim = 16;
+  c.enc_hidden = 8;
+  c.dec_hidden = 12;  // a bridge from the encoder's 16
+  c.enc_layers = c.dec_layers = 2;
+  c.attention = AttentionType::kAdditive;
+  out.push_back({"additive attention, 2 + 2 layers", c});
+  c.enc_layers = c.dec_layers = 1;
+  c.bidirectional = false;
+  c.enc_hidden = c.dec_hidden = 12;
+  c.attention = AttentionType::kDot;
+  c.input_feeding = false;
+  c.tie_embeddings = false;
+  c.output_bias = true;
+  out.push_back({"dot attention, unidirectional, no input feeding, untied", c});
+  return out;
+}
+
 class LstmAttention::State : public DecoderState {
  public:
   Memory memory;
@@ -22,7 +67,8 @@ class LstmAttention::State : public DecoderState {
   int rows() const override { return static_cast<int>(memory.mask.dim(0)); }
 };
 
-LstmAttention::LstmAttention(const ModelConfig& c, uint64_t seed) : Seq2Seq(c, seed) {
+LstmAttention::LstmAttention(const ModelConfig& c, uint64_t seed, const ParameterSource* from)
+    : Seq2Seq(c, seed, from) {
   Scope root(params_);
   const int64_t E = c.emb_dim, Hd = c.dec_hidden;
   embedding_ = Embedding(root / "embedding", c.vocab_size, E, rng_);

@@ -19,7 +19,15 @@ namespace attnmt {
 
 class Transformer : public Seq2Seq {
  public:
-  Transformer(const ModelConfig& config, uint64_t seed);
+  Transformer(const ModelConfig& config, uint64_t seed, const ParameterSource* from = nullptr);
+  // The registry's entries (models/registry.h), as for LstmAttention.
+  static void validate(const ModelConfig& config);
+  static std::string describe(const ModelConfig& config);
+  static std::vector<ModelExample> examples(int vocab_size);
+  static constexpr std::string_view kTinyRecipe = 
+      "--label-smoothing 0 --batch-tokens 500 --lr 0.003 --warmup 20 --schedule inverse-sqrt "
+      "--max-steps 400";
+
   Var logits(const Batch& batch, Mode mode, Tensor* attention = nullptr) override;
   std::unique_ptr<DecoderState> encode(const IdMatrix& src, std::span<const int> src_len) override;
   Step step(DecoderState& state, std::span<const int> last_tokens) override;

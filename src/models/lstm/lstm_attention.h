@@ -15,7 +15,16 @@ namespace attnmt {
 
 class LstmAttention : public Seq2Seq {
  public:
-  LstmAttention(const ModelConfig& config, uint64_t seed);
+  LstmAttention(const ModelConfig& config, uint64_t seed, const ParameterSource* from = nullptr);
+  // The registry's entries (models/registry.h): the checks of the LSTM settings, the one-line
+  // description `attnmt info` prints, small configs for the contract tests and training
+  // options with which the first of them memorises a tiny corpus.
+  static void validate(const ModelConfig& config);
+  static std::string describe(const ModelConfig& config);
+  static std::vector<ModelExample> examples(int vocab_size);
+  static constexpr std::string_view kTinyRecipe = 
+      "--label-smoothing 0 --batch-tokens 500 --lr 0.01 --max-steps 150";
+
   Var logits(const Batch& batch, Mode mode, Tensor* attention = nullptr) override;
   std::unique_ptr<DecoderState> encode(const IdMatrix& src, std::span<const int> src_len) override;
   Step step(DecoderState& state, std::span<const int> last_tokens) override;

@@ -1,10 +1,12 @@
 // bench_text: times reading + validating + encoding a parallel corpus (load_corpus) and cutting
-// one epoch of token-budget batches. Built and run by tools/bench-text.sh; not a test.
+// one epoch of token-budget batches. A CMake target (tools/microbench) run by tools/bench-text.sh;
+// not a test.
 // usage: bench_text MODEL SRC TGT THREADS
 #include <fmt/format.h>
 
 #include <chrono>
 
+#include "cli/process.h"
 #include "tensor/threads.h"
 #include "text/batch.h"
 #include "text/corpus.h"
@@ -15,6 +17,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "usage: bench_text MODEL SRC TGT THREADS\n");
     return 2;
   }
+  attnmt::setup_process(argv);
   using clock = std::chrono::steady_clock;
   auto secs = [](clock::time_point a, clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();

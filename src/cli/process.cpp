@@ -1,0 +1,19 @@
+#include "cli/process.h"
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace attnmt {
+
+void setup_process(char** argv) {
+  if (!std::getenv("OMP_WAIT_POLICY") && !std::getenv("GOMP_SPINCOUNT")) {
+    setenv("GOMP_SPINCOUNT", "2000", 1);
+    execv("/proc/self/exe", argv);  // only returns on failure: carry on as we are
+  }
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+}  // namespace attnmt

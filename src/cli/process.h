@@ -1,0 +1,18 @@
+// Process-wide settings that every attnmt program (the CLI, the test runner, the benchmarks)
+// makes once at the top of main(), before any work. They belong to a process, not to the
+// library: a program embedding attnmt_core decides them for itself.
+#pragma once
+
+namespace attnmt {
+
+// 1. OpenMP's idle wait. libgomp's idle threads spin for a long while after each parallel
+//    region; on a shared or busy machine they steal the core from the thread doing the work
+//    (measured: 14x slower training of a small model). libgomp reads its settings when it
+//    loads, so this re-executes the program once with a short spin (GOMP_SPINCOUNT) unless the
+//    user chose OMP_WAIT_POLICY or GOMP_SPINCOUNT. It returns only when no re-execution was
+//    needed (or it failed, which is harmless).
+// 2. Large buffers. Logits and gradients are freed and allocated again every step; glibc serves
+//    blocks over 32 MB with a fresh mmap each time, paying a page fault per 4 KB: keep them.
+void setup_process(char** argv);
+
+}  // namespace attnmt

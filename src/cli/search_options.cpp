@@ -1,0 +1,38 @@
+#include "cli/search_options.h"
+
+namespace attnmt::cli {
+
+po::options_description search_options(TranslateOptions& t) {
+  SearchOptions& s = t.search;
+  po::options_description d("search");
+  d.add_options()
+      ("beam,b", value_of(&s.beam), "beam width")
+      ("greedy", po::bool_switch(&s.greedy), "greedy search (the result of --beam 1, faster)")
+      ("length-penalty", value_of(&s.length_penalty),
+       "A in logprob / len^A (0 = no length normalisation)")
+      ("max-output-length", value_of(&s.max_length), "output pieces <= N whatever the input")
+      ("max-output-ratio", value_of(&s.max_length_ratio),
+       "output pieces <= R x input pieces + extra")
+      ("max-output-extra", value_of(&s.max_length_extra), "the extra above");
+  return d;
+}
+
+po::options_description batch_options(TranslateOptions& t) {
+  po::options_description d("batching");
+  d.add_options()
+      ("batch-size", value_of(&t.batch_size), "sentences per batch")
+      ("batch-tokens", value_of(&t.batch_tokens),
+       "budget per batch: sentences x longest input x beam (0 = none)")
+      ("max-input-length", value_of(&t.max_input_pieces),
+       "cut longer input lines to N pieces (counted in a warning)");
+  return d;
+}
+
+po::options_description alignment_level_option(TranslateOptions& t) {
+  po::options_description d("alignment");
+  d.add_options()("alignment-level", value_of(&t.level),
+                  with_choices<AlignmentLevel>("link the space-separated words, or the pieces").c_str());
+  return d;
+}
+
+}  // namespace attnmt::cli

@@ -1,0 +1,103 @@
+#include "decode/aligner.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "decode/forced.h"
+#include "io/atomic_file.h"
+#include "tensor/error.h"
+
+namespace attnmt {
+
+namespace {
+
+// Reads the next window of pairs (target empty when not forced); false at the end.
+bool read_window(LineReader& src_in, LineReader* tgt_in, const AlignOptions& o,
+                 std::vector<std::string>& src_lines, std::vector<std::string>& tgt_lines) {
+  src_lines.clear(), tgt_lines.clear();
+  std::string line;
+  while (src_lines.size() < 1000 && src_in.next(line)) {
+    src_lines.push_back(line);
+    if (!tgt_in) continue;
+    if (!tgt_in->next(line))
+      fail("source file '{}' has more lines than target file '{}' ({}): the files must be "
+           "line-parallel",
+           o.src_path, o.tgt_path, tgt_in->line_no());
+    tgt_lines.push_back(line);
+  }
+  if (src_lines.empty() && tgt_in && tgt_in->next(line))
+    fail("target file '{}' has more lines than source file '{}' ({}): the files must be "
+         "line-parallel",
+         o.tgt_path, o.src_path, src_in.line_no());
+  return !src_lines.empty();
+}
+
+}  // namespace
+
+AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o,
+                       std::ostream* out, const std::string& svg_dir,
+                       const std::function<void(const std::string&)>& on_svg) {
+  const bool forced = !o.tgt_path.empty();
+  const bool word_level = o.t.level == AlignmentLevel::kWord;
+  LineReader src_in(o.src_path, "source");
+  std::unique_ptr<LineReader> tgt_in;
+  if (forced) tgt_in = std::make_unique<LineReader>(o.tgt_path, "target");
+  AlignStats stats;
+  std::vector<std::string> src_lines, tgt_lines;
+  while (read_window(src_in, tgt_in.get(), o, src_lines, tgt_lines)) {
+    EncodedWindow src = encode_window(vocab, src_lines, o.t.max_input_pieces);
+    stats.truncated += src.truncated;
+    // The target side of each pair: given (forced), or the best translation.
+    std::vector<Hypothesis> best(src_lines.size());
+    std::vector<char> empty(src_lines.size(), 0);
+    EncodedWindow tgt;
+    if (forced) {
+      tgt = encode_window(vocab, tgt_lines, o.t.max_input_pieces);
+      stats.truncated += tgt.truncated;
+      std::vector<Matrix> att = forced_attention(model, src.ids, tgt.ids, o.t.batch_size);
+      for (size_t i = 0; i < best.size(); ++i) {
+        empty[i] = att[i].empty();
+        best[i].tokens = tgt.ids[i];
+        best[i].attention = std::move(att[i]);
+      }
+    } else {
+      auto hyps = translate_ids(model, src.ids, o.t);
+      for (size_t i = 0; i < best.size(); ++i) {
+        empty[i] = hyps[i].empty();
+        if (!empty[i]) best[i] = std::move(hyps[i][0]);
+      }
+    }
+    for (size_t i = 0; i < best.size(); ++i) {
+      const int64_t line_no = stats.pairs + static_cast<int64_t>(i) + 1;
+      Alignment a;
+      if (!empty[i])
+        a = hypothesis_alignment(vocab, src.ids[i], best[i], word_level, o.keep_eos,
+                                 &src.labels[i], forced ? &tgt.labels[i] : nullptr);
+      if (o.format == AlignFormat::kSvg) {
+        if (empty[i] || stats.svg >= o.max_svg) continue;
+        const std::string path =
+            (std::filesystem::path(svg_dir) / fmt::format("{:04d}.svg", line_no)).string();
+        const std::string svg = render_svg(a, fmt::format("line {}", line_no));
+        write_file_atomic(path, [&](std::ostream& s) { s << svg; });
+        if (on_svg) on_svg(path);
+        ++stats.svg;
+        continue;
+      }
+      std::ostream& s = *out;
+      if (o.format == AlignFormat::kPharaoh)
+        s << format_pharaoh(a);
+      else if (o.format == AlignFormat::kSoft)
+        s << format_soft(a);
+      else
+        s << format_json(a, true);
+      s << '\n';
+    }
+    stats.pairs += static_cast<int64_t>(src_lines.size());
+  }
+  return stats;
+}
+
+}  // namespace attnmt

@@ -1,0 +1,39 @@
+#include "train/options.h"
+
+#include <cmath>
+
+#include "tensor/error.h"
+
+namespace attnmt {
+
+void TrainOptions::validate() const {
+  ATTNMT_CHECK(valid_src.empty() == valid_tgt.empty(), "--valid-src and --valid-tgt go together");
+  ATTNMT_CHECK(vocab_size > 4 || !vocab.empty(), "--vocab-size must be above 4, got {}",
+               vocab_size);
+  ATTNMT_CHECK(character_coverage > 0 && character_coverage <= 1,
+               "--character-coverage must be in (0, 1], got {}", character_coverage);
+  ATTNMT_CHECK(max_length >= 0, "--max-train-length must not be negative");
+  ATTNMT_CHECK(batch_tokens > 0, "--batch-tokens must be positive, got {}", batch_tokens);
+  ATTNMT_CHECK(std::isfinite(lr) && lr > 0, "--lr must be a positive number, got {}", lr);
+  ATTNMT_CHECK(warmup >= 0, "--warmup must not be negative");
+  ATTNMT_CHECK(adam.beta1 >= 0 && adam.beta1 < 1, "--adam-beta1 must be in [0, 1), got {}",
+               adam.beta1);
+  ATTNMT_CHECK(adam.beta2 >= 0 && adam.beta2 < 1, "--adam-beta2 must be in [0, 1), got {}",
+               adam.beta2);
+  ATTNMT_CHECK(std::isfinite(adam.eps) && adam.eps > 0, "--adam-eps must be positive");
+  ATTNMT_CHECK(std::isfinite(clip_norm) && clip_norm >= 0,
+               "--clip-norm must be >= 0 (0 = off), got {}", clip_norm);
+  ATTNMT_CHECK(label_smoothing >= 0 && label_smoothing < 1,
+               "--label-smoothing must be in [0, 1), got {}", label_smoothing);
+  ATTNMT_CHECK(max_steps >= 0 && max_epochs >= 0 && std::isfinite(max_time_minutes) &&
+                   max_time_minutes >= 0,
+               "--max-steps, --max-epochs and --max-time must not be negative");
+  ATTNMT_CHECK(patience >= 0, "--patience must not be negative");
+  ATTNMT_CHECK(threads >= 0, "--threads must not be negative (0 = all cores)");
+  ATTNMT_CHECK(save_every >= 0 && valid_every >= 0 && log_every >= 0,
+               "--save-every, --valid-every and --log-every must not be negative");
+  ATTNMT_CHECK(valid_bleu_sentences >= 0, "--valid-bleu-sentences must not be negative");
+  model.validate(/*with_vocab=*/false);
+}
+
+}  // namespace attnmt

@@ -1,0 +1,342 @@
+// The contract every registered architecture keeps (models/registry.h), run on each of its
+// examples: incremental decoding equals the teacher-forced pass, select() keeps, reorders and
+// duplicates rows, save + load is bit-identical, and a tiny model memorises its corpus (in
+// process, and through `attnmt train` + `attnmt translate`). A new architecture is tested
+// here by registering it; its own peculiarities go in test_models_<name>.cpp.
+#include <cmath>
+#include <sstream>
+
+#include "helpers.h"
+#include "models/model_io.h"
+#include "models/registry.h"
+#include "text/vocab.h"
+
+using namespace attnmt;
+using namespace attnmt::testing;
+
+namespace {
+
+IdMatrix ids(int rows, int cols, std::vector<int> v) {
+  IdMatrix m;
+  m.rows = rows;
+  m.cols = cols;
+  m.ids = std::move(v);
+  return m;
+}
+
+// B 2, S 5, T 4: row 1 is padded on both sides. Ids below 15.
+Batch tiny_batch() {
+  Batch b;
+  b.src = ids(2, 5, {5, 6, 7, 8, kEosId, 9, 10, kEosId, kPadId, kPadId});
+  b.tgt_in = ids(2, 4, {kBosId, 11, 12, 13, kBosId, 14, kPadId, kPadId});
+  b.tgt_out = ids(2, 4, {11, 12, 13, kEosId, 14, kEosId, kPadId, kPadId});
+  b.src_len = {5, 3};
+  b.tgt_len = {4, 2};
+  b.n_tgt_tokens = 6;
+  return b;
+}
+
+// Teacher-forced incremental decoding of `batch`: log-probs [B, T, V] and attention [B, T, S].
+std::pair<Tensor, Tensor> run_steps(Seq2Seq& m, const Batch& batch) {
+  NoGradGuard ng;
+  const int B = batch.size(), T = batch.tgt_in.cols, S = batch.src.cols;
+  const int V = m.config().vocab_size;
+  auto st = m.encode(batch.src, batch.src_len);
+  Tensor logp = Tensor::zeros(Shape{B, T, V}), att = Tensor::zeros(Shape{B, T, S});
+  for (int t = 0; t < T; ++t) {
+    std::vector<int> tok;
+    for (int b = 0; b < B; ++b) tok.push_back(batch.tgt_in.at(b, t));
+    Step s = m.step(*st, tok);
+    REQUIRE(s.logprobs.shape() == Shape{B, V});
+    REQUIRE(s.attention.shape() == Shape{B, S});
+    for (int b = 0; b < B; ++b) {
+      for (int v = 0; v < V; ++v) logp.at({b, t, v}) = s.logprobs.at({b, v});
+      for (int j = 0; j < S; ++j) att.at({b, t, j}) = s.attention.at({b, j});
+    }
+  }
+  return {logp, att};
+}
+
+// The largest difference over the real (unpadded) target positions.
+double max_diff_real(const Tensor& a, const Tensor& b, const Batch& batch) {
+  double m = 0;
+  const int64_t C = a.dim(2);
+  for (int b_ = 0; b_ < batch.size(); ++b_)
+    for (int t = 0; t < batch.tgt_len[b_]; ++t)
+      for (int64_t c = 0; c < C; ++c)
+        m = std::max<double>(m, std::abs(a.at({b_, t, c}) - b.at({b_, t, c})));
+  return m;
+}
+
+// Every example of every registered architecture.
+std::vector<std::pair<const Architecture*, ModelExample>> all_examples(int vocab_size) {
+  std::vector<std::pair<const Architecture*, ModelExample>> out;
+  for (const Architecture& a : architectures())
+    for (ModelExample& ex : a.examples(vocab_size)) out.emplace_back(&a, std::move(ex));
+  return out;
+}
+
+// "--arch lstm --emb-dim 32 ...": the example as `attnmt train` options.
+std::string as_options(const ModelConfig& c) {
+  std::string out;
+  for (auto [key, value] : c.to_pairs()) {
+    if (key == "vocab_size") continue;
+    std::replace(key.begin(), key.end(), '_', '-');
+    out += " --" + key + " " + value;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("contract: every architecture is registered with examples", "[models][contract]") {
+  CHECK(architectures().size() == Choices<Arch>::all().size());
+  for (const Architecture& a : architectures()) {
+    INFO(a.name);
+    CHECK(parse_choice<Arch>(a.name) == a.arch);
+    CHECK(&architecture(a.arch) == &a);
+    auto examples = a.examples(23);
+    REQUIRE(examples.size() >= 2);
+    for (const auto& ex : examples) {
+      INFO(ex.name);
+      CHECK(ex.config.arch == a.arch);
+      CHECK_NOTHROW(ex.config.validate());
+      CHECK(make_model(ex.config, 1)->config().arch == a.arch);
+    }
+  }
+}
+
+TEST_CASE("contract: incremental decoding equals the teacher-forced pass",
+          "[models][contract]") {
+  for (const auto& [arch, ex] : all_examples(23)) {
+    INFO(arch->name << ": " << ex.name);
+    auto m = make_model(ex.config, 5);
+    Batch batch = tiny_batch();
+    Tensor att;
+    Tensor logp;
+    {
+      NoGradGuard ng;
+      logp = m->forward(batch, Mode::kEval, &att)->value;
+    }
+    auto [step_logp, step_att] = run_steps(*m, batch);
+    CHECK(max_diff_real(logp, step_logp, batch) < 1e-4);
+    CHECK(max_diff_real(att, step_att, batch) < 1e-5);
+  }
+}
+
+TEST_CASE("contract: select reorders and duplicates decoder rows", "[models][contract]") {
+  for (const auto& [arch, ex] : all_examples(23)) {
+    INFO(arch->name << ": " << ex.name);
+    auto m = make_model(ex.config, 6);
+    Batch batch = tiny_batch();
+    NoGradGuard ng;
+    // Two steps on rows {0, 1}, then select {1, 0, 1}, then two more steps.
+    auto st = m->encode(batch.src, batch.src_len);
+    m->step(*st, std::vector<int>{kBosId, kBosId});
+    m->step(*st, std::vector<int>{11, 14});
+    std::vector<int> rows{1, 0, 1};
+    m->select(*st, rows);
+    REQUIRE(st->rows() == 3);
+    Step a = m->step(*st, std::vector<int>{15, 12, 16});
+    Step a2 = m->step(*st, std::vector<int>{17, 13, 18});
+    // Each row alone, from scratch, with the same tokens.
+    std::vector<std::vector<int>> toks{
+        {kBosId, 14, 15, 17}, {kBosId, 11, 12, 13}, {kBosId, 14, 16, 18}};
+    for (int i = 0; i < 3; ++i) {
+      const int r = rows[i];
+      IdMatrix src = ids(1, 5,
+                         std::vector<int>(batch.src.ids.begin() + r * 5,
+                                          batch.src.ids.begin() + (r + 1) * 5));
+      std::vector<int> len{batch.src_len[r]};
+      auto one = m->encode(src, len);
+      Step s;
+      for (int t = 0; t < 4; ++t) {
+        s = m->step(*one, std::vector<int>{toks[i][t]});
+        if (t == 2)
+          for (int v = 0; v < 23; ++v)
+            CHECK(s.logprobs.at({0, v}) == Approx(a.logprobs.at({i, v})).margin(1e-5));
+      }
+      for (int v = 0; v < 23; ++v)
+        CHECK(s.logprobs.at({0, v}) == Approx(a2.logprobs.at({i, v})).margin(1e-5));
+      for (int j = 0; j < len[0]; ++j)
+        CHECK(s.attention.at({0, j}) == Approx(a2.attention.at({i, j})).margin(1e-6));
+    }
+  }
+}
+
+TEST_CASE("contract: saved and loaded gives the same config and bit-identical outputs",
+          "[models][contract]") {
+  TempDir tmp("contract_io");
+  std::string src, tgt;
+  const char* words[] = {"the", "cat", "sat", "on", "a", "mat", "dog", "ran", "far", "home"};
+  for (int i = 0; i < 60; ++i) {
+    for (int j = 0; j < 5; ++j) src += std::string(words[(i * 3 + j * 7) % 10]) + " ";
+    src += "\n";
+    for (int j = 0; j < 4; ++j) tgt += std::string(words[(i * 5 + j * 3) % 10]) + " ";
+    tgt += "\n";
+  }
+  write_text(tmp.file("a.src"), src);
+  write_text(tmp.file("a.tgt"), tgt);
+  VocabOptions vo;
+  vo.src = tmp.file("a.src");
+  vo.tgt = tmp.file("a.tgt");
+  vo.size = 24;  // the corpus allows at most 28 pieces
+  vo.prefix = tmp.file("v");
+  vo.threads = 1;
+  train_vocab(vo);
+  Vocab vocab = Vocab::load(tmp.file("v.model"));
+  for (const auto& [arch, ex] : all_examples(vocab.size())) {
+    INFO(arch->name << ": " << ex.name);
+    auto m = make_model(ex.config, 9);
+    save_model(tmp.file("m.bin"), *m, vocab);
+    LoadedModel loaded = load_model(tmp.file("m.bin"));
+    REQUIRE(loaded.model->config().to_pairs() == m->config().to_pairs());
+    // One copy of the weights: the file keeps no parameter tensor once the model has them.
+    CHECK(loaded.file.tensors.empty());
+    Batch batch = tiny_batch();
+    Tensor a1, a2;
+    Tensor l1 = m->forward(batch, Mode::kEval, &a1)->value;
+    Tensor l2 = loaded.model->forward(batch, Mode::kEval, &a2)->value;
+    REQUIRE(l1.numel() == l2.numel());
+    for (int64_t i = 0; i < l1.numel(); ++i) REQUIRE(l1[i] == l2[i]);
+    for (int64_t i = 0; i < a1.numel(); ++i) REQUIRE(a1[i] == a2[i]);
+    auto [s1, sa1] = run_steps(*m, batch);
+    auto [s2, sa2] = run_steps(*loaded.model, batch);
+    for (int64_t i = 0; i < s1.numel(); ++i) REQUIRE(s1[i] == s2[i]);
+  }
+}
+
+TEST_CASE("contract: a tiny model memorises 50 reversed pairs in process",
+          "[models][contract][train]") {
+  // Target = the source reversed, ids 4..19, lengths 2..5 (+ EOS).
+  Rng rng(21);
+  const int n_pairs = 50, V = 20, S = 6, T = 6;
+  std::vector<std::vector<int>> srcs, tgts;
+  for (int i = 0; i < n_pairs; ++i) {
+    int len = 2 + i % 4;
+    std::vector<int> s;
+    for (int j = 0; j < len; ++j) s.push_back(4 + static_cast<int>(rng.uniform(0.0f, 15.999f)));
+    srcs.push_back(s);
+    tgts.emplace_back(s.rbegin(), s.rend());
+  }
+  Batch batch;
+  batch.src = ids(n_pairs, S, std::vector<int>(n_pairs * S, kPadId));
+  batch.tgt_in = ids(n_pairs, T, std::vector<int>(n_pairs * T, kPadId));
+  batch.tgt_out = batch.tgt_in;
+  for (int i = 0; i < n_pairs; ++i) {
+    int len = static_cast<int>(srcs[i].size());
+    for (int j = 0; j < len; ++j) {
+      batch.src.at(i, j) = srcs[i][j];
+      batch.tgt_out.at(i, j) = tgts[i][j];
+      batch.tgt_in.at(i, j + 1) = tgts[i][j];
+    }
+    batch.src.at(i, len) = kEosId;
+    batch.tgt_out.at(i, len) = kEosId;
+    batch.tgt_in.at(i, 0) = kBosId;
+    batch.src_len.push_back(len + 1);
+    batch.tgt_len.push_back(len + 1);
+  }
+  for (const Architecture& arch : architectures()) {
+    const ModelExample ex = arch.examples(V).front();
+    INFO(arch.name << ": " << ex.name);
+    auto m = make_model(ex.config, 22);
+    // Plain Adam (the trainer's optimiser is not this test's subject).
+    std::vector<Tensor> m1, m2;
+    for (auto& [path, p] : m->params().all()) {
+      m1.push_back(Tensor::zeros(p->shape()));
+      m2.push_back(Tensor::zeros(p->shape()));
+    }
+    auto greedy_all_correct = [&] {
+      NoGradGuard ng;
+      auto st = m->encode(batch.src, batch.src_len);
+      std::vector<int> tok(n_pairs, kBosId);
+      std::vector<std::vector<int>> out(n_pairs);
+      std::vector<bool> done(n_pairs, false);
+      for (int t = 0; t < T + 1; ++t) {
+        Step s = m->step(*st, tok);
+        for (int i = 0; i < n_pairs; ++i) {
+          int best = 0;
+          for (int v = 1; v < V; ++v)
+            if (s.logprobs.at({i, v}) > s.logprobs.at({i, best})) best = v;
+          tok[i] = best;
+          if (done[i]) continue;
+          if (best == kEosId)
+            done[i] = true;
+          else
+            out[i].push_back(best);
+        }
+      }
+      for (int i = 0; i < n_pairs; ++i)
+        if (!done[i] || out[i] != tgts[i]) return false;
+      return true;
+    };
+    bool learned = false;
+    int step = 0;
+    for (; step < 600 && !learned; ++step) {
+      m->params().zero_grad();
+      Var logp = m->forward(batch, Mode::kTrain);
+      Var loss =
+          cross_entropy(reshape(logp, Shape{n_pairs * T, V}), batch.tgt_out.ids, 0.0f, kPadId);
+      backward(scale(loss, 1.0f / 200.0f));
+      const float lr = 3e-3f, b1 = 0.9f, b2 = 0.98f;
+      size_t k = 0;
+      for (auto& [path, p] : m->params().all()) {
+        if (!p->grad.empty()) {
+          m1[k].arr() = b1 * m1[k].arr() + (1 - b1) * p->grad.arr();
+          m2[k].arr() = b2 * m2[k].arr() + (1 - b2) * p->grad.arr().square();
+          float c1 = 1 - std::pow(b1, float(step + 1)), c2 = 1 - std::pow(b2, float(step + 1));
+          p->value.arr() -= lr * (m1[k].arr() / c1) / ((m2[k].arr() / c2).sqrt() + 1e-9f);
+        }
+        ++k;
+      }
+      if (step % 25 == 24) learned = greedy_all_correct();
+    }
+    INFO("steps " << step);
+    CHECK(learned);
+  }
+}
+
+TEST_CASE("contract: attnmt train memorises the tiny corpus; greedy and beam 5 reproduce it",
+          "[e2e][train][translate][contract]") {
+  TempDir dir("e2e-contract");
+  const std::string d = dir.path().string();
+  write_tiny_corpus(d);
+  std::vector<std::string> refs;
+  {
+    std::istringstream in(read_text(d + "/train.es"));
+    for (std::string l; std::getline(in, l);) refs.push_back(l);
+  }
+  for (const Architecture& arch : architectures()) {
+    const ModelExample ex = arch.examples(40).front();
+    INFO(arch.name << ": " << ex.name);
+    const std::string model = d + "/" + std::string(arch.name) + ".attnmt";
+    auto t = run_attnmt("train --src " + d + "/train.en --tgt " + d + "/train.es -o " + model +
+                        " --vocab-size 40 --threads 1 -q " + std::string(arch.tiny_recipe) +
+                        as_options(ex.config));
+    INFO(t.err);
+    REQUIRE(t.exit_code == 0);
+    int64_t n = 0;
+    CHECK(count_memorised(model, d, n) == n);  // greedy reproduces every reference
+    CHECK(n == 50);
+    auto r = run_attnmt("translate -m " + model + " -i " + d + "/train.en --beam 5 --threads 1");
+    REQUIRE(r.exit_code == 0);
+    std::vector<std::string> hyps;
+    std::istringstream in(r.out);
+    for (std::string l; std::getline(in, l);) hyps.push_back(l);
+    REQUIRE(hyps.size() == refs.size());
+    int exact = 0;
+    for (size_t i = 0; i < refs.size(); ++i) {
+      if (hyps[i] == refs[i]) ++exact;
+      else UNSCOPED_INFO("line " << i << ": '" << hyps[i] << "' vs '" << refs[i] << "'");
+    }
+    CHECK(exact == static_cast<int>(refs.size()));
+    // `attnmt info` describes it as the registry does.
+    ModelConfig trained = load_model(model).model->config();
+    auto info = run_attnmt("info " + model);
+    CHECK(info.exit_code == 0);
+    CHECK(info.out.find(arch.describe(trained)) != std::string::npos);
+    const std::string recipe(arch.tiny_recipe);
+    const std::string steps = recipe.substr(recipe.find("--max-steps ") + 12);
+    CHECK(info.out.find("train.steps = " + steps.substr(0, steps.find(' '))) != std::string::npos);
+  }
+}
