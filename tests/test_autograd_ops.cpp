@@ -154,7 +154,7 @@ TEST_CASE("gradcheck attention with padding and causal masks", "[autograd][grad]
             {rnd({1, 1, 1, 4}), rnd({1, 1, 3, 4}), rnd({1, 1, 3, 4})});
 }
 
-TEST_CASE("gradcheck fused log-softmax cross-entropy; it equals the unfused loss",
+TEST_CASE("gradcheck fused log-softmax cross-entropy, it equals the unfused loss",
           "[autograd][grad]") {
   std::vector<int> targets{3, 0, 1, 4, 2};  // 0 = pad
   for (float eps : {0.0f, 0.1f}) {

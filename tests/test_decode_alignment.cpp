@@ -111,7 +111,7 @@ TEST_CASE("EOS stays a word of its own and a bare boundary piece joins the next 
   CHECK(b.tgt_tokens.size() == 2);  // the last target token is not </s>: kept
 }
 
-TEST_CASE("Pharaoh ties go to the first source token; malformed matrices throw", "[decode][align]") {
+TEST_CASE("Pharaoh ties go to the first source token, malformed matrices throw", "[decode][align]") {
   Alignment a{{"a", "b", "c"}, {"x", "y"}, {{0.4f, 0.4f, 0.2f}, {0.1f, 0.2f, 0.7f}}};
   CHECK(format_pharaoh(a) == "0-0 2-1");
   a.weights[1].pop_back();

@@ -405,3 +405,44 @@ TEST_CASE("attnmt translate and align refuse bad models, bad input and bad optio
   CHECK(mismatch.exit_code == 1);
   CHECK(mismatch.err.find("line-parallel") != std::string::npos);
 }
+
+TEST_CASE("renamed options: the old names still work, saying the new ones, loose arguments are "
+          "refused",
+          "[decode][cli]") {
+  TempDir dir("decode-aliases");
+  const std::string model = tiny_model(dir);
+  write_text(dir.file("in.txt"), "the cat sat on the mat\nthe dog\n");
+  auto now = run_attnmt(fmt::format(
+      "translate -m '{}' -i '{}' --max-output-length 3 --max-input-length 4 --threads 1", model,
+      dir.file("in.txt")));
+  REQUIRE(now.exit_code == 0);
+  auto old = run_attnmt(fmt::format(
+      "translate -m '{}' -i '{}' --max-length=3 --max-source-length 4 --threads 1", model,
+      dir.file("in.txt")));
+  REQUIRE(old.exit_code == 0);
+  CHECK(old.out == now.out);
+  CHECK(old.err.find("'max-length' is now 'max-output-length'") != std::string::npos);
+  CHECK(old.err.find("'max-source-length' is now 'max-input-length'") != std::string::npos);
+  CHECK(now.err.find("is now") == std::string::npos);
+  // align's old --level and --max-length (which cut its inputs).
+  auto a_now = run_attnmt(fmt::format(
+      "align -m '{}' --src '{}' --tgt '{}' --format pharaoh --alignment-level piece "
+      "--max-input-length 2",
+      model, dir.file("in.txt"), dir.file("in.txt")));
+  auto a_old = run_attnmt(
+      fmt::format("align -m '{}' --src '{}' --tgt '{}' --format pharaoh --level piece "
+                  "--max-length 2",
+                  model, dir.file("in.txt"), dir.file("in.txt")));
+  REQUIRE(a_now.exit_code == 0);
+  REQUIRE(a_old.exit_code == 0);
+  CHECK(a_old.out == a_now.out);
+  CHECK(a_old.err.find("'level' is now 'alignment-level'") != std::string::npos);
+  // An input file without -i was silently ignored (stdin was read): now a usage error.
+  auto loose = run_attnmt(fmt::format("translate -m '{}' '{}'", model, dir.file("in.txt")));
+  CHECK(loose.exit_code == 2);
+  CHECK(loose.err.find("-i FILE") != std::string::npos);
+  // A value out of range is refused before the model is read.
+  auto beam = run_attnmt("translate -m no-such-model --beam 0");
+  CHECK(beam.exit_code == 2);
+  CHECK(beam.err.find("--beam must be between 1 and 100") != std::string::npos);
+}

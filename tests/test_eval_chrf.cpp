@@ -125,7 +125,7 @@ TEST_CASE("sentence chrF2 with epsilon smoothing on Czech sentences", "[eval]") 
              WithinAbs(57.15704367, 1e-4));
 }
 
-TEST_CASE("chrF keeps the best reference of each line; names and edge cases", "[eval]") {
+TEST_CASE("chrF keeps the best reference of each line, names and edge cases", "[eval]") {
   // With several references a line is scored against the one it matches best, so adding a
   // useless reference changes nothing.
   const std::string hyp = "the cat sat on the mat";

@@ -48,7 +48,7 @@ TEST_CASE("13a single-spaces, trims and handles non-ASCII text", "[eval]") {
   CHECK(tokenize_13a("日本\u3000語。") == "日本 語。");
 }
 
-TEST_CASE("the char tokenizer separates every code point; none keeps the line", "[eval]") {
+TEST_CASE("the char tokenizer separates every code point, none keeps the line", "[eval]") {
   CHECK(tokenize_char("ab c") == "a b   c");
   CHECK(tokenize_char("日本語") == "日 本 語");
   CHECK(tokenize("a  b.", Tokenizer::kNone) == "a  b.");

@@ -296,7 +296,7 @@ TEST_CASE("contract: a tiny model memorises 50 reversed pairs in process",
   }
 }
 
-TEST_CASE("contract: attnmt train memorises the tiny corpus; greedy and beam 5 reproduce it",
+TEST_CASE("contract: attnmt train memorises the tiny corpus, greedy and beam 5 reproduce it",
           "[e2e][train][translate][contract]") {
   TempDir dir("e2e-contract");
   const std::string d = dir.path().string();
@@ -338,5 +338,37 @@ TEST_CASE("contract: attnmt train memorises the tiny corpus; greedy and beam 5 r
     const std::string recipe(arch.tiny_recipe);
     const std::string steps = recipe.substr(recipe.find("--max-steps ") + 12);
     CHECK(info.out.find("train.steps = " + steps.substr(0, steps.find(' '))) != std::string::npos);
+  }
+}
+
+TEST_CASE("contract: a model file whose config no longer matches its tensors is refused",
+          "[models][contract][io]") {
+  TempDir tmp("contract_edit");
+  write_tiny_corpus(tmp.path().string());
+  VocabOptions vo;
+  vo.src = tmp.file("train.en");
+  vo.tgt = tmp.file("train.es");
+  vo.size = 40;
+  vo.prefix = tmp.file("spm");
+  vo.threads = 1;
+  train_vocab(vo);
+  const Vocab vocab = Vocab::load(tmp.file("spm.model"));
+  for (const Architecture& arch : architectures()) {
+    ModelConfig c = arch.examples(vocab.size()).front().config;
+    c.enc_layers = 2;
+    INFO(arch.name);
+    save_model(tmp.file("m.bin"), *make_model(c, 1), vocab);
+    // One encoder layer fewer: a stored layer would be ignored silently.
+    ModelFile f = load_model_file(tmp.file("m.bin"));
+    f.set_config("enc_layers", "1");
+    save_model_file(tmp.file("fewer.bin"), f);
+    CHECK_THROWS_WITH(load_model(tmp.file("fewer.bin")),
+                      Catch::Contains("is not a parameter of this") &&
+                          Catch::Contains("encoder/layer_1"));
+    // One more: a parameter has no stored value.
+    f.set_config("enc_layers", "3");
+    save_model_file(tmp.file("more.bin"), f);
+    CHECK_THROWS_WITH(load_model(tmp.file("more.bin")),
+                      Catch::Contains("is missing from the model file"));
   }
 }

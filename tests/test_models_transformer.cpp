@@ -224,7 +224,7 @@ TEST_CASE("transformer loss gradients match finite differences", "[models][trans
   CHECK(bad == 0);
 }
 
-TEST_CASE("transformer dropout acts in training only; long inputs are refused",
+TEST_CASE("transformer dropout acts in training only, long inputs are refused",
           "[models][transformer]") {
   Transformer m(tiny_config(), 8);
   Batch batch = tiny_batch();
