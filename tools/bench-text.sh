@@ -8,6 +8,7 @@
 # /tmp/attnmt-spm8k.model (+ .vocab) for later benchmarks. Not a test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash tools/install-deps.sh build bench >/dev/null  # bc
 BUILD=${1:-build}
 CORPUS=${2:-../shared/corpora/small_parallel_enja}
 THREADS=2

@@ -1,28 +1,41 @@
 #!/usr/bin/env bash
-# Installs, with apt-get, exactly what attnmt's build, tests and tools need on Debian 12.
+# Installs, with apt-get, what attnmt needs on Debian 12, by purpose, so that each script
+# installs only what it uses:
+#   build   the compiler and the libraries attnmt is built on          (tools/build.sh)
+#   corpus  the public-domain Bible modules and their converter        (tools/make-bible-corpus.sh)
+#   test    what the tests use beyond the build (xmllint for the SVGs)  (tools/test.sh)
+#   bench   the yardstick of tools/bench: PyTorch with OpenBLAS, and bc (benchmark scripts only)
+# usage: tools/install-deps.sh [GROUP...]   (no group: build)
 # Idempotent: packages already present are left alone. Run as root (or with sudo).
 set -euo pipefail
 
-build=(build-essential cmake pkg-config libeigen3-dev libsentencepiece-dev sentencepiece
-       libboost-program-options-dev libfmt-dev catch2)
-# The Bible corpus (tools/make-bible-corpus.sh): public-domain SWORD modules and mod2imp.
-corpus=(sword-text-web sword-text-sparv libsword-utils)
-# Tests that parse the SVG heatmaps, and the benchmark yardstick (../shared/reference): without
-# OpenBLAS, Debian's torch multiplies matrices with the reference BLAS (~3 GFLOP/s, not ~85).
-tools=(libxml2-utils python3 python3-torch python3-sentencepiece libopenblas0-pthread bc)
+declare -A groups=(
+  [build]="build-essential cmake pkg-config libeigen3-dev libsentencepiece-dev sentencepiece
+           libboost-program-options-dev libfmt-dev catch2"
+  [corpus]="sword-text-web sword-text-sparv libsword-utils python3"
+  [test]="libxml2-utils"
+  # Without OpenBLAS, Debian's torch multiplies matrices with the reference BLAS (~3 GFLOP/s).
+  [bench]="python3 python3-torch python3-sentencepiece libopenblas0-pthread bc"
+)
 
-all=("${build[@]}" "${corpus[@]}" "${tools[@]}")
+[ $# -eq 0 ] && set -- build
+wanted=()
+for g in "$@"; do
+  [ -n "${groups[$g]+x}" ] || { echo "install-deps: unknown group '$g' (build, corpus, test, bench)" >&2; exit 2; }
+  read -r -a pkgs <<< "$(echo ${groups[$g]})"
+  wanted+=("${pkgs[@]}")
+done
 missing=()
-for p in "${all[@]}"; do
+for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#all[@]} packages present"
+  echo "install-deps ($*): all ${#wanted[@]} packages present"
   exit 0
 fi
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-echo "install-deps: installing ${missing[*]}"
+echo "install-deps ($*): installing ${missing[*]}"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"

@@ -6,7 +6,7 @@
 # it is there for the README's quickstart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/install-deps.sh
+bash tools/install-deps.sh build corpus
 bash tools/build.sh
 bash tools/make-bible-corpus.sh
 bash tools/demo.sh
