@@ -78,11 +78,12 @@ Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, f
                               int pad_id, bool consume_logits = false);
 
 // ---- recurrent and attention blocks (ops_rnn.cpp, ops_attention.cpp)
-// One LSTM step's pointwise part: gates [B, 4H] (pre-activation, order i f g o), c_prev [B, H]
-// -> [2, B, H]: h then c (take them with narrow_rows on a [2B, H] reshape: no copies).
+// LSTM legend: Hd is the LSTM's width (H stays the number of attention heads, as everywhere).
+// One LSTM step's pointwise part: gates [B, 4Hd] (pre-activation, order i f g o), c_prev
+// [B, Hd] -> [2, B, Hd]: h then c (take them with narrow_rows on a [2B, Hd] reshape: no copies).
 Var lstm_cell(const Var& gates, const Var& c_prev);
 // A whole LSTM layer over time given the input projections of all steps (one GEMM done by the
-// caller): xproj [B, S, 4H] (input part + bias), w_hh [4H, H], lengths [B] -> [B, S + 2, H]:
+// caller): xproj [B, S, 4Hd] (input part + bias), w_hh [4Hd, Hd], lengths [B] -> [B, S + 2, Hd]:
 // rows [0, S) the outputs (0 at padding), row S the final h, row S + 1 the final c.
 // With `reverse` the layer reads each sequence from its last real position back to 0.
 Var lstm_sequence(const Var& xproj, const Var& w_hh, std::span<const int> lengths, bool reverse);

@@ -78,7 +78,8 @@ void gather_rows(const float* table, int64_t n_rows_table, int64_t cols, const i
 void scatter_add_rows(float* d_table, int64_t cols, const int* ids, int64_t n, const float* d_out);
 
 // Concatenation / slicing along one axis of a tensor viewed as [outer, axis, inner].
-// copy_block copies `axis_len * inner` floats per outer index between strided buffers.
+// copy_strided copies (or, with `accumulate`, adds) `len` floats per outer index, from rows
+// `src_stride` apart to rows `dst_stride` apart.
 void copy_strided(const float* src, int64_t src_stride, float* dst, int64_t dst_stride,
                   int64_t outer, int64_t len, bool accumulate);
 
