@@ -90,6 +90,25 @@ void write_tiny_corpus(const std::string& dir, int n) {
 
 namespace attnmt::testing {
 
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+
+Vocab train_test_vocab(const std::string& src, const std::string& tgt, int size,
+                       const std::string& prefix) {
+  VocabOptions vo;
+  vo.src = src;
+  vo.tgt = tgt;
+  vo.size = size;
+  vo.prefix = prefix;
+  vo.threads = 1;
+  train_vocab(vo);
+  return Vocab::load(prefix + ".model");
+}
+
 int count_memorised(const std::string& model_path, const std::string& dir, int64_t& n_pairs) {
   LoadedModel m = load_model(model_path);
   ParallelCorpus c = load_corpus(dir + "/train.en", dir + "/train.es", m.vocab, m.vocab);

@@ -5,6 +5,9 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "text/vocab.h"
 
 namespace attnmt::testing {
 
@@ -34,6 +37,8 @@ class TempDir {
 };
 
 std::string read_text(const std::string& path);
+// The lines of a text, without their '\n'.
+std::vector<std::string> split_lines(const std::string& text);
 void write_text(const std::string& path, const std::string& text);
 
 // ../shared/corpora/small_parallel_enja, or "" when this clone has no ../shared.
@@ -49,6 +54,11 @@ std::string shared_enja_dir();
 }  // namespace attnmt::testing
 
 namespace attnmt::testing {
+
+// Trains a SentencePiece vocabulary of `size` pieces on src/tgt into PREFIX.model (1 thread)
+// and loads it.
+Vocab train_test_vocab(const std::string& src, const std::string& tgt, int size,
+                       const std::string& prefix);
 
 // A tiny deterministic parallel corpus (English-like -> reversed Spanish-like word lists),
 // `n` distinct pairs of 2-5 words, written as dir/train.{en,es}. Used by the end-to-end tests.

@@ -73,13 +73,6 @@ std::string tiny_model(const TempDir& dir) {
   return path;
 }
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
-  return lines;
-}
-
 int n_words(const std::string& s) {
   std::istringstream in(s);
   int n = 0;

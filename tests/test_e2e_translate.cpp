@@ -11,13 +11,6 @@
 using namespace attnmt::testing;
 
 namespace {
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
-}
-
 const std::string kTinyLstm =
     " --emb-dim 32 --enc-hidden 32 --dec-hidden 64 --dropout 0 --label-smoothing 0"
     " --batch-tokens 500 --lr 0.01 --threads 1 -q";
@@ -41,7 +34,7 @@ TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][
   auto a = run_attnmt("align -m " + d + "/copy.attnmt --src " + d + "/train.en --tgt " + d +
                       "/copy.en --format pharaoh --alignment-level word --threads 1");
   REQUIRE(a.exit_code == 0);
-  std::vector<std::string> rows = lines_of(a.out), src = lines_of(read_text(d + "/train.en"));
+  std::vector<std::string> rows = split_lines(a.out), src = split_lines(read_text(d + "/train.en"));
   REQUIRE(rows.size() == 60);
   // A link is on the diagonal when it joins target word j to source word j, or to another
   // occurrence of the same word (a copy of "small small" may look at either).

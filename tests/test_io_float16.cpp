@@ -28,13 +28,6 @@ std::string save_error(const std::string& path, const ModelFile& f) {
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
-}
-
 // Magnitudes spread from 1e-4 to 6e4 (float16's normal range), both signs.
 Tensor spread_tensor(const Shape& shape, unsigned seed) {
   Tensor t = Tensor::uninitialized(shape);
@@ -290,7 +283,7 @@ TEST_CASE("attnmt convert to float16 halves a trained model that translates the 
         run_attnmt("translate -m " + d + "/m16.bin -i " + d + "/train.en --threads 1 " + search);
     REQUIRE(r32.exit_code == 0);
     REQUIRE(r16.exit_code == 0);
-    CHECK(lines_of(r16.out).size() == 50);
+    CHECK(split_lines(r16.out).size() == 50);
     CHECK(r16.out == r32.out);
     CHECK(r16.out == refs);  // and both still reproduce the memorised corpus
   }

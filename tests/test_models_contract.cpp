@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "helpers.h"
+#include "model_testing.h"
 #include "models/model_io.h"
 #include "models/registry.h"
 #include "text/vocab.h"
@@ -15,58 +16,6 @@ using namespace attnmt;
 using namespace attnmt::testing;
 
 namespace {
-
-IdMatrix ids(int rows, int cols, std::vector<int> v) {
-  IdMatrix m;
-  m.rows = rows;
-  m.cols = cols;
-  m.ids = std::move(v);
-  return m;
-}
-
-// B 2, S 5, T 4: row 1 is padded on both sides. Ids below 15.
-Batch tiny_batch() {
-  Batch b;
-  b.src = ids(2, 5, {5, 6, 7, 8, kEosId, 9, 10, kEosId, kPadId, kPadId});
-  b.tgt_in = ids(2, 4, {kBosId, 11, 12, 13, kBosId, 14, kPadId, kPadId});
-  b.tgt_out = ids(2, 4, {11, 12, 13, kEosId, 14, kEosId, kPadId, kPadId});
-  b.src_len = {5, 3};
-  b.tgt_len = {4, 2};
-  b.n_tgt_tokens = 6;
-  return b;
-}
-
-// Teacher-forced incremental decoding of `batch`: log-probs [B, T, V] and attention [B, T, S].
-std::pair<Tensor, Tensor> run_steps(Seq2Seq& m, const Batch& batch) {
-  NoGradGuard ng;
-  const int B = batch.size(), T = batch.tgt_in.cols, S = batch.src.cols;
-  const int V = m.config().vocab_size;
-  auto st = m.encode(batch.src, batch.src_len);
-  Tensor logp = Tensor::zeros(Shape{B, T, V}), att = Tensor::zeros(Shape{B, T, S});
-  for (int t = 0; t < T; ++t) {
-    std::vector<int> tok;
-    for (int b = 0; b < B; ++b) tok.push_back(batch.tgt_in.at(b, t));
-    Step s = m.step(*st, tok);
-    REQUIRE(s.logprobs.shape() == Shape{B, V});
-    REQUIRE(s.attention.shape() == Shape{B, S});
-    for (int b = 0; b < B; ++b) {
-      for (int v = 0; v < V; ++v) logp.at({b, t, v}) = s.logprobs.at({b, v});
-      for (int j = 0; j < S; ++j) att.at({b, t, j}) = s.attention.at({b, j});
-    }
-  }
-  return {logp, att};
-}
-
-// The largest difference over the real (unpadded) target positions.
-double max_diff_real(const Tensor& a, const Tensor& b, const Batch& batch) {
-  double m = 0;
-  const int64_t C = a.dim(2);
-  for (int b_ = 0; b_ < batch.size(); ++b_)
-    for (int t = 0; t < batch.tgt_len[b_]; ++t)
-      for (int64_t c = 0; c < C; ++c)
-        m = std::max<double>(m, std::abs(a.at({b_, t, c}) - b.at({b_, t, c})));
-  return m;
-}
 
 // Every example of every registered architecture.
 std::vector<std::pair<const Architecture*, ModelExample>> all_examples(int vocab_size) {
@@ -90,7 +39,7 @@ std::string as_options(const ModelConfig& c) {
 }  // namespace
 
 TEST_CASE("contract: every architecture is registered with examples", "[models][contract]") {
-  CHECK(architectures().size() == Choices<Arch>::all().size());
+  CHECK(architectures().size() == choices(Arch{}).names.size());
   for (const Architecture& a : architectures()) {
     INFO(a.name);
     CHECK(parse_choice<Arch>(a.name) == a.arch);
@@ -106,12 +55,11 @@ TEST_CASE("contract: every architecture is registered with examples", "[models][
   }
 }
 
-TEST_CASE("contract: incremental decoding equals the teacher-forced pass",
-          "[models][contract]") {
+TEST_CASE("contract: incremental decoding equals the teacher-forced pass", "[models][contract]") {
+  const Batch batch = tiny_batch();
   for (const auto& [arch, ex] : all_examples(23)) {
     INFO(arch->name << ": " << ex.name);
     auto m = make_model(ex.config, 5);
-    Batch batch = tiny_batch();
     Tensor att;
     Tensor logp;
     {
@@ -125,11 +73,11 @@ TEST_CASE("contract: incremental decoding equals the teacher-forced pass",
 }
 
 TEST_CASE("contract: select reorders and duplicates decoder rows", "[models][contract]") {
+  const Batch batch = tiny_batch();
+  NoGradGuard ng;
   for (const auto& [arch, ex] : all_examples(23)) {
     INFO(arch->name << ": " << ex.name);
     auto m = make_model(ex.config, 6);
-    Batch batch = tiny_batch();
-    NoGradGuard ng;
     // Two steps on rows {0, 1}, then select {1, 0, 1}, then two more steps.
     auto st = m->encode(batch.src, batch.src_len);
     m->step(*st, std::vector<int>{kBosId, kBosId});
@@ -144,9 +92,9 @@ TEST_CASE("contract: select reorders and duplicates decoder rows", "[models][con
         {kBosId, 14, 15, 17}, {kBosId, 11, 12, 13}, {kBosId, 14, 16, 18}};
     for (int i = 0; i < 3; ++i) {
       const int r = rows[i];
-      IdMatrix src = ids(1, 5,
-                         std::vector<int>(batch.src.ids.begin() + r * 5,
-                                          batch.src.ids.begin() + (r + 1) * 5));
+      IdMatrix src =
+          ids(1, 5,
+              std::vector<int>(batch.src.ids.begin() + r * 5, batch.src.ids.begin() + (r + 1) * 5));
       std::vector<int> len{batch.src_len[r]};
       auto one = m->encode(src, len);
       Step s;
@@ -177,14 +125,8 @@ TEST_CASE("contract: saved and loaded gives the same config and bit-identical ou
   }
   write_text(tmp.file("a.src"), src);
   write_text(tmp.file("a.tgt"), tgt);
-  VocabOptions vo;
-  vo.src = tmp.file("a.src");
-  vo.tgt = tmp.file("a.tgt");
-  vo.size = 24;  // the corpus allows at most 28 pieces
-  vo.prefix = tmp.file("v");
-  vo.threads = 1;
-  train_vocab(vo);
-  Vocab vocab = Vocab::load(tmp.file("v.model"));
+  // 24 pieces: the corpus allows at most 28.
+  const Vocab vocab = train_test_vocab(tmp.file("a.src"), tmp.file("a.tgt"), 24, tmp.file("v"));
   for (const auto& [arch, ex] : all_examples(vocab.size())) {
     INFO(arch->name << ": " << ex.name);
     auto m = make_model(ex.config, 9);
@@ -301,11 +243,7 @@ TEST_CASE("contract: attnmt train memorises the tiny corpus, greedy and beam 5 r
   TempDir dir("e2e-contract");
   const std::string d = dir.path().string();
   write_tiny_corpus(d);
-  std::vector<std::string> refs;
-  {
-    std::istringstream in(read_text(d + "/train.es"));
-    for (std::string l; std::getline(in, l);) refs.push_back(l);
-  }
+  const std::vector<std::string> refs = split_lines(read_text(d + "/train.es"));
   for (const Architecture& arch : architectures()) {
     const ModelExample ex = arch.examples(40).front();
     INFO(arch.name << ": " << ex.name);
@@ -320,14 +258,14 @@ TEST_CASE("contract: attnmt train memorises the tiny corpus, greedy and beam 5 r
     CHECK(n == 50);
     auto r = run_attnmt("translate -m " + model + " -i " + d + "/train.en --beam 5 --threads 1");
     REQUIRE(r.exit_code == 0);
-    std::vector<std::string> hyps;
-    std::istringstream in(r.out);
-    for (std::string l; std::getline(in, l);) hyps.push_back(l);
+    const std::vector<std::string> hyps = split_lines(r.out);
     REQUIRE(hyps.size() == refs.size());
     int exact = 0;
     for (size_t i = 0; i < refs.size(); ++i) {
-      if (hyps[i] == refs[i]) ++exact;
-      else UNSCOPED_INFO("line " << i << ": '" << hyps[i] << "' vs '" << refs[i] << "'");
+      if (hyps[i] == refs[i])
+        ++exact;
+      else
+        UNSCOPED_INFO("line " << i << ": '" << hyps[i] << "' vs '" << refs[i] << "'");
     }
     CHECK(exact == static_cast<int>(refs.size()));
     // `attnmt info` describes it as the registry does.
@@ -345,14 +283,8 @@ TEST_CASE("contract: a model file whose config no longer matches its tensors is 
           "[models][contract][io]") {
   TempDir tmp("contract_edit");
   write_tiny_corpus(tmp.path().string());
-  VocabOptions vo;
-  vo.src = tmp.file("train.en");
-  vo.tgt = tmp.file("train.es");
-  vo.size = 40;
-  vo.prefix = tmp.file("spm");
-  vo.threads = 1;
-  train_vocab(vo);
-  const Vocab vocab = Vocab::load(tmp.file("spm.model"));
+  const Vocab vocab =
+      train_test_vocab(tmp.file("train.en"), tmp.file("train.es"), 40, tmp.file("spm"));
   for (const Architecture& arch : architectures()) {
     ModelConfig c = arch.examples(vocab.size()).front().config;
     c.enc_layers = 2;
@@ -362,9 +294,9 @@ TEST_CASE("contract: a model file whose config no longer matches its tensors is 
     ModelFile f = load_model_file(tmp.file("m.bin"));
     f.set_config("enc_layers", "1");
     save_model_file(tmp.file("fewer.bin"), f);
-    CHECK_THROWS_WITH(load_model(tmp.file("fewer.bin")),
-                      Catch::Contains("is not a parameter of this") &&
-                          Catch::Contains("encoder/layer_1"));
+    CHECK_THROWS_WITH(
+        load_model(tmp.file("fewer.bin")),
+        Catch::Contains("is not a parameter of this") && Catch::Contains("encoder/layer_1"));
     // One more: a parameter has no stored value.
     f.set_config("enc_layers", "3");
     save_model_file(tmp.file("more.bin"), f);

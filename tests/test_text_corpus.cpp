@@ -156,14 +156,7 @@ TEST_CASE("load_corpus encodes kept pairs and skips over-long ones", "[text][cor
   auto [en, ja] = toy_lines(200);
   write_text(dir.file("toy.en"), en);
   write_text(dir.file("toy.ja"), ja);
-  VocabOptions vo;
-  vo.src = dir.file("toy.en");
-  vo.tgt = dir.file("toy.ja");
-  vo.size = 60;
-  vo.prefix = dir.file("toy");
-  vo.threads = 1;
-  train_vocab(vo);
-  Vocab v = Vocab::load(dir.file("toy.model"));
+  Vocab v = train_test_vocab(dir.file("toy.en"), dir.file("toy.ja"), 60, dir.file("toy"));
   // Extra pairs: an empty one and one much longer than the rest.
   std::string long_en = "the cat saw the dog";
   for (int i = 0; i < 20; ++i) long_en += " and the bird";

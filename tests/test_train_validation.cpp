@@ -15,14 +15,7 @@ TEST_CASE("validation's translations are attnmt translate --greedy's", "[train][
   TempDir dir("valid-greedy");
   const std::string d = dir.path().string();
   write_tiny_corpus(d);
-  VocabOptions vo;
-  vo.src = d + "/train.en";
-  vo.tgt = d + "/train.es";
-  vo.size = 40;
-  vo.prefix = d + "/spm";
-  vo.threads = 1;
-  train_vocab(vo);
-  const Vocab vocab = Vocab::load(d + "/spm.model");
+  const Vocab vocab = train_test_vocab(d + "/train.en", d + "/train.es", 40, d + "/spm");
   const ParallelCorpus dev = load_corpus(d + "/train.en", d + "/train.es", vocab, vocab);
   REQUIRE(dev.size() == 50);
   for (const Architecture& arch : architectures()) {
@@ -34,9 +27,7 @@ TEST_CASE("validation's translations are attnmt translate --greedy's", "[train][
     const std::vector<std::string> ours = validation_translations(*model, dev, vocab, 50);
     auto r = run_attnmt("translate --greedy --threads 1 -m " + path + " -i " + d + "/train.en");
     REQUIRE(r.exit_code == 0);
-    std::vector<std::string> theirs;
-    std::istringstream in(r.out);
-    for (std::string l; std::getline(in, l);) theirs.push_back(l);
+    const std::vector<std::string> theirs = split_lines(r.out);
     REQUIRE(theirs.size() == ours.size());
     int same = 0;
     for (size_t i = 0; i < ours.size(); ++i) same += ours[i] == theirs[i];

@@ -47,25 +47,22 @@ const CommandSpec kSpec{
     "rows average; piece keeps the pieces. The EOS row and column are left out unless --keep-eos.\n"
     "Example: attnmt align -m model.attnmt --src test.en --tgt test.ja --format svg -o svg/"};
 
-// Renamed in 0.2: the old names work for one more release.
-constexpr OptionAlias kAliases[] = {{"level", "alignment-level"},
-                                    {"max-length", "max-input-length"}};
-
 std::optional<AlignCliOptions> parse(int argc, char** argv) {
   AlignCliOptions o;
   AlignOptions& a = o.a;
+  // Renamed in 0.2: the old names work for one more release.
+  static constexpr OptionAlias kAliases[] = {{"level", "alignment-level"},
+                                             {"max-length", "max-input-length"}};
   po::options_description io("input and output");
   io.add_options()
-      ("model,m", po::value(&o.model_path)->required(), "the model file")
       ("src", po::value(&a.src_path)->required(), "source lines (- = stdin)")
       ("tgt", po::value(&a.tgt_path), "target lines, line-parallel (omit: align translations)")
       ("format", po::value(&a.format)->required(), with_choices<AlignFormat>("the output").c_str())
       ("output,o", value_of(&o.output), "output file (- = stdout); for svg a folder (required)")
       ("max-svg", value_of(&a.max_svg), "svg: at most N pictures")
-      ("keep-eos", po::bool_switch(&a.keep_eos), "keep the </s> row and column")
-      ("threads", value_of(&o.threads), "threads (0 = all cores)");
+      ("keep-eos", po::bool_switch(&a.keep_eos), "keep the </s> row and column");
   po::options_description desc;
-  desc.add(io).add(alignment_level_option(a.t)).add(search_options(a.t)).add(batch_options(a.t));
+  desc.add(model_options(o.model_path, o.threads)).add(io).add(alignment_level_option(a.t)).add(search_options(a.t)).add(batch_options(a.t));
   auto vm = parse_options(kSpec, desc, argc, argv, {.aliases = kAliases});
   if (!vm) return std::nullopt;
   check_usage(kSpec, desc, [&] {

@@ -57,7 +57,6 @@ std::optional<TranslateCliOptions> parse(int argc, char** argv) {
   TranslateOptions& t = o.t;
   po::options_description io("input and output");
   io.add_options()
-      ("model,m", po::value(&o.model_path)->required(), "the model file")
       ("input,i", value_of(&o.input), "input file (- = stdin)")
       ("output,o", value_of(&o.output), "output file (- = stdout)")
       ("n-best", value_of(&t.search.n_best),
@@ -65,11 +64,10 @@ std::optional<TranslateCliOptions> parse(int argc, char** argv) {
       ("alignment", value_of(&t.alignment),
        with_choices<AlignmentOutput>("append the alignment: hard (Pharaoh) or soft").c_str())
       ("window", value_of(&t.window), "lines read, length-sorted and translated together")
-      ("threads", value_of(&o.threads), "threads (0 = all cores)")
       ("progress", po::bool_switch(&t.progress),
        "lines/s on stderr (always on when stderr is a terminal)");
   po::options_description desc;
-  desc.add(io).add(search_options(t)).add(batch_options(t)).add(alignment_level_option(t));
+  desc.add(model_options(o.model_path, o.threads)).add(io).add(search_options(t)).add(batch_options(t)).add(alignment_level_option(t));
   auto vm = parse_options(kSpec, desc, argc, argv, {.aliases = kAliases});
   if (!vm) return std::nullopt;
   check_usage(kSpec, desc, [&] { t.validate(); });

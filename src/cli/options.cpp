@@ -44,7 +44,8 @@ std::vector<std::string> rename_args(const CommandSpec& spec, int argc, char** a
 std::string read_config(const CommandSpec& spec, const std::string& path,
                         std::span<const OptionAlias> aliases) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) fail("config file '{}' does not exist: check the path", path);
+  if (!std::filesystem::exists(path, ec))
+    fail("config file '{}' does not exist: check the path", path);
   if (!std::filesystem::is_regular_file(path, ec))
     fail("config file '{}' is not a regular file (a directory?): name an INI file", path);
   std::ifstream in(path);
@@ -75,8 +76,8 @@ std::string usage_text(const CommandSpec& spec, const po::options_description& d
 }
 
 std::optional<po::variables_map> parse_options(const CommandSpec& spec,
-                                               po::options_description& desc, int argc,
-                                               char** argv, const ParseExtras& extras) {
+                                               po::options_description& desc, int argc, char** argv,
+                                               const ParseExtras& extras) {
   desc.add_options()("help,h", "show this help and exit");
   po::variables_map vm;
   const po::positional_options_description none;
@@ -102,9 +103,10 @@ std::optional<po::variables_map> parse_options(const CommandSpec& spec,
     }
     po::notify(vm);
   } catch (const po::too_many_positional_options_error&) {
-    throw UsageError("unexpected argument without an option name (an input file is named with "
-                     "its option, e.g. -i FILE)",
-                     usage_text(spec, desc));
+    throw UsageError(
+        "unexpected argument without an option name (an input file is named with "
+        "its option, e.g. -i FILE)",
+        usage_text(spec, desc));
   } catch (const po::error& e) {
     throw UsageError(e.what(), usage_text(spec, desc));
   }

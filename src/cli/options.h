@@ -54,8 +54,8 @@ struct ParseExtras {
 // --help was printed (the command exits 0). A value that is out of range for the command is
 // the caller's to refuse with usage_error().
 std::optional<po::variables_map> parse_options(const CommandSpec& spec,
-                                               po::options_description& desc, int argc,
-                                               char** argv, const ParseExtras& extras = {});
+                                               po::options_description& desc, int argc, char** argv,
+                                               const ParseExtras& extras = {});
 
 std::string usage_text(const CommandSpec& spec, const po::options_description& desc);
 
@@ -108,8 +108,8 @@ void validate(boost::any& v, const std::vector<std::string>& values, E*, int) {
     v = boost::any(parse_choice<E>(s));
   } catch (const Error&) {
     throw po::error_with_option_name(
-        fmt::format("unknown {} '{}' for option '%canonical_option%': choose {}",
-                    Choices<E>::what, s, choice_list<E>()));
+        fmt::format("unknown {} '{}' for option '%canonical_option%': choose {}", choice_what<E>(),
+                    s, choice_list<E>()));
   }
 }
 }  // namespace attnmt

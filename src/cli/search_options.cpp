@@ -2,6 +2,14 @@
 
 namespace attnmt::cli {
 
+po::options_description model_options(std::string& model_path, int& threads) {
+  po::options_description d("model");
+  d.add_options()
+      ("model,m", po::value(&model_path)->required(), "the model file")
+      ("threads", value_of(&threads), "threads (0 = all cores)");
+  return d;
+}
+
 po::options_description search_options(TranslateOptions& t) {
   SearchOptions& s = t.search;
   po::options_description d("search");

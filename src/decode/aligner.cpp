@@ -23,22 +23,24 @@ bool read_window(LineReader& src_in, LineReader* tgt_in, const AlignOptions& o,
     src_lines.push_back(line);
     if (!tgt_in) continue;
     if (!tgt_in->next(line))
-      fail("source file '{}' has more lines than target file '{}' ({}): the files must be "
-           "line-parallel",
-           o.src_path, o.tgt_path, tgt_in->line_no());
+      fail(
+          "source file '{}' has more lines than target file '{}' ({}): the files must be "
+          "line-parallel",
+          o.src_path, o.tgt_path, tgt_in->line_no());
     tgt_lines.push_back(line);
   }
   if (src_lines.empty() && tgt_in && tgt_in->next(line))
-    fail("target file '{}' has more lines than source file '{}' ({}): the files must be "
-         "line-parallel",
-         o.tgt_path, o.src_path, src_in.line_no());
+    fail(
+        "target file '{}' has more lines than source file '{}' ({}): the files must be "
+        "line-parallel",
+        o.tgt_path, o.src_path, src_in.line_no());
   return !src_lines.empty();
 }
 
 }  // namespace
 
-AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o,
-                       std::ostream* out, const std::string& svg_dir,
+AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o, std::ostream* out,
+                       const std::string& svg_dir,
                        const std::function<void(const std::string&)>& on_svg) {
   const bool forced = !o.tgt_path.empty();
   const bool word_level = o.t.level == AlignmentLevel::kWord;
@@ -74,8 +76,8 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
       const int64_t line_no = stats.pairs + static_cast<int64_t>(i) + 1;
       Alignment a;
       if (!empty[i])
-        a = hypothesis_alignment(vocab, src.ids[i], best[i], word_level, o.keep_eos,
-                                 &src.labels[i], forced ? &tgt.labels[i] : nullptr);
+        a = hypothesis_alignment(vocab, src.ids[i], best[i], word_level, o.keep_eos, &src.labels[i],
+                                 forced ? &tgt.labels[i] : nullptr);
       if (o.format == AlignFormat::kSvg) {
         if (empty[i] || stats.svg >= o.max_svg) continue;
         const std::string path =

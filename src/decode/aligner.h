@@ -15,17 +15,10 @@
 namespace attnmt {
 
 enum class AlignFormat { kPharaoh, kSoft, kJson, kSvg };
-template <>
-struct Choices<AlignFormat> {
-  static constexpr std::string_view what = "format";
-  static std::span<const Choice<AlignFormat>> all() {
-    static constexpr Choice<AlignFormat> t[] = {{AlignFormat::kPharaoh, "pharaoh"},
-                                                {AlignFormat::kSoft, "soft"},
-                                                {AlignFormat::kJson, "json"},
-                                                {AlignFormat::kSvg, "svg"}};
-    return t;
-  }
-};
+constexpr ChoiceTable<AlignFormat, 4> choices(AlignFormat) {
+  using enum AlignFormat;
+  return {"format", {{kPharaoh, "pharaoh"}, {kSoft, "soft"}, {kJson, "json"}, {kSvg, "svg"}}};
+}
 
 struct AlignOptions {
   std::string src_path, tgt_path;  // "-" reads stdin; tgt_path "" aligns the translations

@@ -13,10 +13,19 @@
 #include <utility>
 #include <vector>
 
+#include "tensor/choice.h"
+
 namespace attnmt {
 
 inline constexpr const char* kEosToken = "</s>";
 inline constexpr const char* kWordBoundary = "\xE2\x96\x81";  // U+2581, SentencePiece's space mark
+
+// Between what an alignment links: the space-separated words of the lines, or the pieces.
+enum class AlignmentLevel { kWord, kPiece };
+constexpr ChoiceTable<AlignmentLevel, 2> choices(AlignmentLevel) {
+  using enum AlignmentLevel;
+  return {"alignment level", {{kWord, "word"}, {kPiece, "piece"}}};
+}
 
 struct Alignment {
   std::vector<std::string> src_tokens;      // [S] pieces (or words)

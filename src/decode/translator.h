@@ -30,38 +30,20 @@ namespace attnmt {
 
 // What `translate --alignment` appends to each line.
 enum class AlignmentOutput { kNone, kHard, kSoft };
-template <>
-struct Choices<AlignmentOutput> {
-  static constexpr std::string_view what = "alignment output";
-  static std::span<const Choice<AlignmentOutput>> all() {
-    static constexpr Choice<AlignmentOutput> t[] = {{AlignmentOutput::kNone, "none"},
-                                                    {AlignmentOutput::kHard, "hard"},
-                                                    {AlignmentOutput::kSoft, "soft"}};
-    return t;
-  }
-};
-
-// Between what an alignment links: the space-separated words of the lines, or the pieces.
-enum class AlignmentLevel { kWord, kPiece };
-template <>
-struct Choices<AlignmentLevel> {
-  static constexpr std::string_view what = "alignment level";
-  static std::span<const Choice<AlignmentLevel>> all() {
-    static constexpr Choice<AlignmentLevel> t[] = {{AlignmentLevel::kWord, "word"},
-                                                   {AlignmentLevel::kPiece, "piece"}};
-    return t;
-  }
-};
+constexpr ChoiceTable<AlignmentOutput, 3> choices(AlignmentOutput) {
+  using enum AlignmentOutput;
+  return {"alignment output", {{kNone, "none"}, {kHard, "hard"}, {kSoft, "soft"}}};
+}
 
 // How `translate`, `align` (and later `serve`) search and batch: one struct, one set of
 // options (cli/search_options.h), one check.
 struct TranslateOptions {
   SearchOptions search;
-  int batch_size = 64;          // sentences per batch
-  int64_t batch_tokens = 0;     // padded source positions x beam per batch (0 = no limit)
-  int window = 1000;            // lines read, sorted and translated together
-  int max_input_pieces = 250;   // longer inputs are cut (and counted)
-  bool n_best_format = false;   // "INDEX ||| hypothesis ||| score" lines, n_best per input
+  int batch_size = 64;         // sentences per batch
+  int64_t batch_tokens = 0;    // padded source positions x beam per batch (0 = no limit)
+  int window = 1000;           // lines read, sorted and translated together
+  int max_input_pieces = 250;  // longer inputs are cut (and counted)
+  bool n_best_format = false;  // "INDEX ||| hypothesis ||| score" lines, n_best per input
   AlignmentOutput alignment = AlignmentOutput::kNone;
   AlignmentLevel level = AlignmentLevel::kWord;
   bool progress = false;  // a lines/s line on stderr
@@ -109,7 +91,7 @@ TranslateStats translate_file(Seq2Seq& model, const Vocab& vocab, const std::str
 // Encodes a window of lines (in parallel), cutting each at max_pieces (0 = no cut).
 // Exposed for `attnmt align`, which walks its inputs the same way.
 struct EncodedWindow {
-  std::vector<std::vector<int>> ids;  // [n][len] pieces, cut to max_input_pieces
+  std::vector<std::vector<int>> ids;             // [n][len] pieces, cut to max_input_pieces
   std::vector<std::vector<std::string>> labels;  // [n][len] what to show for each piece
   int64_t truncated = 0;
 };

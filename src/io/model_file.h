@@ -34,27 +34,22 @@
 
 namespace attnmt {
 
-inline constexpr uint32_t kModelFormatVersion = 2;  // written; versions 1 and 2 are read
+inline constexpr uint32_t kModelFormatVersion = 2;       // written; versions 1 and 2 are read
 inline constexpr size_t kModelFileMaxNameLength = 4096;  // keys, blob and tensor names
 
 // How a tensor is stored in the file (the byte value is the file's dtype byte).
 enum class TensorDtype : uint8_t { kFloat32 = 0, kFloat16 = 1 };
-template <>
-struct Choices<TensorDtype> {
-  static constexpr std::string_view what = "dtype";
-  static std::span<const Choice<TensorDtype>> all() {
-    static constexpr Choice<TensorDtype> t[] = {{TensorDtype::kFloat32, "float32"},
-                                                {TensorDtype::kFloat16, "float16"}};
-    return t;
-  }
-};
+constexpr ChoiceTable<TensorDtype, 2> choices(TensorDtype) {
+  using enum TensorDtype;
+  return {"dtype", {{kFloat32, "float32"}, {kFloat16, "float16"}}};
+}
 // The largest magnitude float16 holds; saving a larger value as float16 is refused.
 inline constexpr float kFloat16Max = 65504.0f;
 
 struct ModelFile {
-  std::vector<std::pair<std::string, std::string>> config;   // ordered key -> value
-  std::vector<std::pair<std::string, std::string>> blobs;    // e.g. {"vocab", spm proto bytes}
-  std::vector<std::pair<std::string, Tensor>> tensors;       // parameter path -> tensor
+  std::vector<std::pair<std::string, std::string>> config;  // ordered key -> value
+  std::vector<std::pair<std::string, std::string>> blobs;   // e.g. {"vocab", spm proto bytes}
+  std::vector<std::pair<std::string, Tensor>> tensors;      // parameter path -> tensor
   std::string source;  // the path it was loaded from ("" when built in memory), for messages
   // Storage dtype by tensor name; a tensor not named here is stored as float32. Loading fills
   // it for the float16 tensors read; saving follows it.

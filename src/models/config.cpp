@@ -39,9 +39,12 @@ void from_text(const std::string& key, const std::string& s, float& out) {
   }
 }
 void from_text(const std::string& key, const std::string& s, bool& out) {
-  if (s == "true" || s == "1") out = true;
-  else if (s == "false" || s == "0") out = false;
-  else fail("model setting '{}' must be true or false, got '{}'", key, s);
+  if (s == "true" || s == "1")
+    out = true;
+  else if (s == "false" || s == "0")
+    out = false;
+  else
+    fail("model setting '{}' must be true or false, got '{}'", key, s);
 }
 template <HasChoices E>
 void from_text(const std::string& key, const std::string& s, E& out) {

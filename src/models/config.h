@@ -17,11 +17,7 @@ namespace attnmt {
 
 // The architectures; their names, factories and checks are the registry's (models/registry.h).
 enum class Arch { kLstm, kTransformer };
-template <>
-struct Choices<Arch> {
-  static constexpr std::string_view what = "architecture";
-  static std::span<const Choice<Arch>> all();  // from the registry
-};
+ChoiceSpan<Arch> choices(Arch);  // the registry's names
 
 struct ModelConfig {
   Arch arch = Arch::kLstm;

@@ -18,8 +18,14 @@ std::unique_ptr<Seq2Seq> make(const ModelConfig& config, uint64_t seed,
 
 template <typename Model>
 constexpr Architecture entry(Arch arch, std::string_view name, std::string_view summary) {
-  return {arch,          name,        summary, make<Model>, Model::validate, Model::describe,
-          Model::examples, Model::kTinyRecipe};
+  return {arch,
+          name,
+          summary,
+          make<Model>,
+          Model::validate,
+          Model::describe,
+          Model::examples,
+          Model::kTinyRecipe};
 }
 
 const Architecture kArchitectures[] = {
@@ -38,13 +44,13 @@ const Architecture& architecture(Arch arch) {
   fail("architecture #{} is not registered (models/registry.cpp)", static_cast<int>(arch));
 }
 
-std::span<const Choice<Arch>> Choices<Arch>::all() {
+ChoiceSpan<Arch> choices(Arch) {
   static const auto table = [] {
     std::array<Choice<Arch>, std::size(kArchitectures)> t{};
     for (size_t i = 0; i < t.size(); ++i) t[i] = {kArchitectures[i].arch, kArchitectures[i].name};
     return t;
   }();
-  return table;
+  return {"architecture", table};
 }
 
 std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed,

@@ -25,7 +25,7 @@ struct Architecture {
   std::string_view summary;  // for --help
   std::unique_ptr<Seq2Seq> (*make)(const ModelConfig& config, uint64_t seed,
                                    const ParameterSource* from);
-  void (*validate)(const ModelConfig& config);      // its own settings; throws Error
+  void (*validate)(const ModelConfig& config);         // its own settings; throws Error
   std::string (*describe)(const ModelConfig& config);  // one line for `attnmt info`
   // Small configurations covering its variants; the first one memorises a tiny corpus with
   // `tiny_recipe` (training options). The contract tests run on all of them.

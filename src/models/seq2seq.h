@@ -60,6 +60,14 @@ struct ModelExample {
   std::string name;
   ModelConfig config;
 };
+// The start of every example: the architecture, the vocabulary, no dropout.
+inline ModelConfig small_config(Arch arch, int vocab_size) {
+  ModelConfig c;
+  c.arch = arch;
+  c.vocab_size = vocab_size;
+  c.dropout = 0.0f;
+  return c;
+}
 
 class Seq2Seq {
  public:

@@ -9,27 +9,16 @@ namespace attnmt {
 
 // The LSTM decoder's score function (nn/attention.h): dot, Luong general, Bahdanau additive.
 enum class AttentionType { kDot, kGeneral, kAdditive };
-template <>
-struct Choices<AttentionType> {
-  static constexpr std::string_view what = "attention";
-  static std::span<const Choice<AttentionType>> all() {
-    static constexpr Choice<AttentionType> t[] = {{AttentionType::kDot, "dot"},
-                                                  {AttentionType::kGeneral, "general"},
-                                                  {AttentionType::kAdditive, "additive"}};
-    return t;
-  }
-};
+constexpr ChoiceTable<AttentionType, 3> choices(AttentionType) {
+  using enum AttentionType;
+  return {"attention", {{kDot, "dot"}, {kGeneral, "general"}, {kAdditive, "additive"}}};
+}
 
 // The Transformer feed-forward activation (nn/transformer_blocks.h).
 enum class Activation { kRelu, kGelu };
-template <>
-struct Choices<Activation> {
-  static constexpr std::string_view what = "activation";
-  static std::span<const Choice<Activation>> all() {
-    static constexpr Choice<Activation> t[] = {{Activation::kRelu, "relu"},
-                                               {Activation::kGelu, "gelu"}};
-    return t;
-  }
-};
+constexpr ChoiceTable<Activation, 2> choices(Activation) {
+  using enum Activation;
+  return {"activation", {{kRelu, "relu"}, {kGelu, "gelu"}}};
+}
 
 }  // namespace attnmt

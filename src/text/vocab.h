@@ -69,15 +69,10 @@ class Vocab {
 
 // SentencePiece's segmentation models (the names are SentencePiece's own).
 enum class PieceModel { kUnigram, kBpe };
-template <>
-struct Choices<PieceModel> {
-  static constexpr std::string_view what = "model type";
-  static std::span<const Choice<PieceModel>> all() {
-    static constexpr Choice<PieceModel> t[] = {{PieceModel::kUnigram, "unigram"},
-                                               {PieceModel::kBpe, "bpe"}};
-    return t;
-  }
-};
+constexpr ChoiceTable<PieceModel, 2> choices(PieceModel) {
+  using enum PieceModel;
+  return {"model type", {{kUnigram, "unigram"}, {kBpe, "bpe"}}};
+}
 
 struct VocabOptions {
   std::string src, tgt;  // parallel training files

@@ -40,16 +40,11 @@ class Adam {
 double clip_grad_norm(ParameterStore& params, double max_norm);
 
 enum class ScheduleKind { kConstant, kInverseSqrt, kPlateau };
-template <>
-struct Choices<ScheduleKind> {
-  static constexpr std::string_view what = "schedule";
-  static std::span<const Choice<ScheduleKind>> all() {
-    static constexpr Choice<ScheduleKind> t[] = {{ScheduleKind::kConstant, "constant"},
-                                                 {ScheduleKind::kInverseSqrt, "inverse-sqrt"},
-                                                 {ScheduleKind::kPlateau, "plateau"}};
-    return t;
-  }
-};
+constexpr ChoiceTable<ScheduleKind, 3> choices(ScheduleKind) {
+  using enum ScheduleKind;
+  return {"schedule",
+          {{kConstant, "constant"}, {kInverseSqrt, "inverse-sqrt"}, {kPlateau, "plateau"}}};
+}
 
 struct Schedule {
   ScheduleKind kind = ScheduleKind::kConstant;

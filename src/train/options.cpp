@@ -25,9 +25,9 @@ void TrainOptions::validate() const {
                "--clip-norm must be >= 0 (0 = off), got {}", clip_norm);
   ATTNMT_CHECK(label_smoothing >= 0 && label_smoothing < 1,
                "--label-smoothing must be in [0, 1), got {}", label_smoothing);
-  ATTNMT_CHECK(max_steps >= 0 && max_epochs >= 0 && std::isfinite(max_time_minutes) &&
-                   max_time_minutes >= 0,
-               "--max-steps, --max-epochs and --max-time must not be negative");
+  ATTNMT_CHECK(
+      max_steps >= 0 && max_epochs >= 0 && std::isfinite(max_time_minutes) && max_time_minutes >= 0,
+      "--max-steps, --max-epochs and --max-time must not be negative");
   ATTNMT_CHECK(patience >= 0, "--patience must not be negative");
   ATTNMT_CHECK(threads >= 0, "--threads must not be negative (0 = all cores)");
   ATTNMT_CHECK(save_every >= 0 && valid_every >= 0 && log_every >= 0,

@@ -14,12 +14,12 @@ namespace attnmt {
 
 struct TrainOptions {
   // Data
-  std::string src, tgt;              // training pairs
-  std::string valid_src, valid_tgt;  // optional validation pairs
-  std::string output;                // the model file (best on validation, else last)
+  std::string src, tgt;                            // training pairs
+  std::string valid_src, valid_tgt;                // optional validation pairs
+  std::string output;                              // the model file (best on validation, else last)
   TensorDtype save_dtype = TensorDtype::kFloat32;  // storage of `output`; checkpoints: float32
-  std::string vocab;                 // an existing SentencePiece model (PREFIX or PREFIX.model)
-  int vocab_size = 8000;             // when training the vocabulary here
+  std::string vocab;      // an existing SentencePiece model (PREFIX or PREFIX.model)
+  int vocab_size = 8000;  // when training the vocabulary here
   PieceModel vocab_model_type = PieceModel::kUnigram;
   double character_coverage = 0.9995;
   int max_length = 100;  // --max-train-length: skip training pairs with a side over N pieces

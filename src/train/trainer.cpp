@@ -57,8 +57,10 @@ class Reporter {
     if (log_.is_open()) log_ << s << '\n' << std::flush;
   }
   void progress(const std::string& s, bool also_log) {
-    if (live_) fmt::print(stderr, "\r\033[K{}", s);
-    else if (also_log && !quiet_) fmt::print(stderr, "{}\n", s);
+    if (live_)
+      fmt::print(stderr, "\r\033[K{}", s);
+    else if (also_log && !quiet_)
+      fmt::print(stderr, "{}\n", s);
     if (also_log && log_.is_open()) log_ << s << '\n' << std::flush;
   }
   ~Reporter() {
@@ -100,18 +102,19 @@ Vocab obtain_vocab(const TrainOptions& o, Reporter& rep) {
 }
 
 KeyValues training_info(const TrainOptions& o, const TrainState& s) {
-  return {{"train.src", o.src},
-          {"train.tgt", o.tgt},
-          {"train.steps", std::to_string(s.step)},
-          {"train.epochs", std::to_string(s.epoch)},
-          {"train.seconds", fmt::format("{:.0f}", s.seconds)},
-          {"train.target_tokens", std::to_string(s.tokens)},
-          {"train.batch_tokens", std::to_string(o.batch_tokens)},
-          {"train.lr", fmt::format("{}", o.lr)},
-          {"train.schedule", std::string(name_of(o.schedule))},
-          {"train.label_smoothing", fmt::format("{}", o.label_smoothing)},
-          {"train.seed", std::to_string(o.seed)},
-          {"train.best_valid", s.best_score > -1e29 ? fmt::format("{:.4f}", s.best_score) : "none"}};
+  return {
+      {"train.src", o.src},
+      {"train.tgt", o.tgt},
+      {"train.steps", std::to_string(s.step)},
+      {"train.epochs", std::to_string(s.epoch)},
+      {"train.seconds", fmt::format("{:.0f}", s.seconds)},
+      {"train.target_tokens", std::to_string(s.tokens)},
+      {"train.batch_tokens", std::to_string(o.batch_tokens)},
+      {"train.lr", fmt::format("{}", o.lr)},
+      {"train.schedule", std::string(name_of(o.schedule))},
+      {"train.label_smoothing", fmt::format("{}", o.label_smoothing)},
+      {"train.seed", std::to_string(o.seed)},
+      {"train.best_valid", s.best_score > -1e29 ? fmt::format("{:.4f}", s.best_score) : "none"}};
 }
 
 using Clock = std::chrono::steady_clock;
@@ -155,8 +158,8 @@ void prepare(Run& r) {
     r.st = ckpt->state;
     r.vocab = ckpt->loaded.vocab;
     r.model = std::move(ckpt->loaded.model);
-    r.rep.line(fmt::format("resuming from {} at step {} (epoch {}, batch {})",
-                           o.checkpoint_path(), r.st.step, r.st.epoch + 1, r.st.batch_in_epoch));
+    r.rep.line(fmt::format("resuming from {} at step {} (epoch {}, batch {})", o.checkpoint_path(),
+                           r.st.step, r.st.epoch + 1, r.st.batch_in_epoch));
   } else {
     r.vocab = obtain_vocab(o, r.rep);
     ModelConfig mc = o.model;
@@ -223,11 +226,13 @@ void report_progress(Run& r, float lr, int64_t batches_per_epoch) {
   const double per_step =
       (now - r.seconds_before) / std::max<int64_t>(1, r.st.step - r.steps_before);
   double eta = -1;
-  if (o.max_steps) eta = (o.max_steps - r.st.step) * per_step;
-  else if (o.max_time_minutes) eta = o.max_time_minutes * 60 - now;
+  if (o.max_steps)
+    eta = (o.max_steps - r.st.step) * per_step;
+  else if (o.max_time_minutes)
+    eta = o.max_time_minutes * 60 - now;
   else if (r.max_epochs)
-    eta = ((r.max_epochs - r.st.epoch) * double(batches_per_epoch) - r.st.batch_in_epoch) *
-          per_step;
+    eta =
+        ((r.max_epochs - r.st.epoch) * double(batches_per_epoch) - r.st.batch_in_epoch) * per_step;
   const double loss = r.window_loss / std::max(1.0, r.window_tokens);
   r.rep.progress(fmt::format("epoch {} step {} loss {:.4f} tok/s {:.0f} lr {:.3g} eta {}",
                              r.st.epoch + 1, r.st.step, loss,
@@ -292,19 +297,20 @@ std::string after_step(Run& r) {
 void finish(Run& r) {
   const TrainOptions& o = r.o;
   if (r.window_tokens > 0) r.sum.last_loss = r.window_loss / r.window_tokens;
-  if (!r.sum.interrupted && r.dev.size() > 0 && !(o.valid_every > 0 && r.st.step % o.valid_every == 0))
+  if (!r.sum.interrupted && r.dev.size() > 0 &&
+      !(o.valid_every > 0 && r.st.step % o.valid_every == 0))
     run_validation(r);
   checkpoint(r);
-  if (r.dev.size() == 0) save_model(o.output, *r.model, r.vocab, training_info(o, r.st), o.save_dtype);
+  if (r.dev.size() == 0)
+    save_model(o.output, *r.model, r.vocab, training_info(o, r.st), o.save_dtype);
   r.sum.steps = r.st.step;
   r.sum.epochs_done = r.st.epoch;
   r.sum.seconds = r.elapsed();
   r.sum.tokens_per_second =
       (r.st.tokens - r.tokens_before) / std::max(1e-9, r.sum.seconds - r.seconds_before);
   r.rep.line(fmt::format("{} after step {} ({}): {:.0f} target tokens/s; model {}, checkpoint {}",
-                         r.sum.interrupted ? "interrupted" : "done", r.st.step,
-                         r.sum.stop_reason, r.sum.tokens_per_second, o.output,
-                         o.checkpoint_path()));
+                         r.sum.interrupted ? "interrupted" : "done", r.st.step, r.sum.stop_reason,
+                         r.sum.tokens_per_second, o.output, o.checkpoint_path()));
   if (r.sum.interrupted) r.rep.line("continue with the same command and --resume");
 }
 

@@ -34,27 +34,15 @@ std::string LstmAttention::describe(const ModelConfig& c) {
 }
 
 std::vector<ModelExample> LstmAttention::examples(int vocab_size) {
-  ModelConfig c;
-  c.arch = Arch::kLstm;
-  c.vocab_size = vocab_size;
-  c.dropout = 0.0f;
-  c.emb_dim = 32;
-  c.enc_hidden = 32;
-  c.dec_hidden = 64;
+  ModelConfig c = small_config(Arch::kLstm, vocab_size);
+  c.emb_dim = 32, c.enc_hidden = 32, c.dec_hidden = 64;
   std::vector<ModelExample> out{{"general attention, input feeding", c}};
-  c.emb_dim = 16;
-  c.enc_hidden = 8;
-  c.dec_hidden = 12;  // a bridge from the encoder's 16
-  c.enc_layers = c.dec_layers = 2;
-  c.attention = AttentionType::kAdditive;
+  c.emb_dim = 16, c.enc_hidden = 8, c.dec_hidden = 12;  // a bridge from the encoder's 16
+  c.enc_layers = c.dec_layers = 2, c.attention = AttentionType::kAdditive;
   out.push_back({"additive attention, 2 + 2 layers", c});
-  c.enc_layers = c.dec_layers = 1;
-  c.bidirectional = false;
-  c.enc_hidden = c.dec_hidden = 12;
-  c.attention = AttentionType::kDot;
-  c.input_feeding = false;
-  c.tie_embeddings = false;
-  c.output_bias = true;
+  c.enc_layers = c.dec_layers = 1, c.bidirectional = false, c.enc_hidden = c.dec_hidden = 12;
+  c.attention = AttentionType::kDot, c.input_feeding = false;
+  c.tie_embeddings = false, c.output_bias = true;
   out.push_back({"dot attention, unidirectional, no input feeding, untied", c});
   return out;
 }

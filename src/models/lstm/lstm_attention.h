@@ -22,7 +22,7 @@ class LstmAttention : public Seq2Seq {
   static void validate(const ModelConfig& config);
   static std::string describe(const ModelConfig& config);
   static std::vector<ModelExample> examples(int vocab_size);
-  static constexpr std::string_view kTinyRecipe = 
+  static constexpr std::string_view kTinyRecipe =
       "--label-smoothing 0 --batch-tokens 500 --lr 0.01 --max-steps 150";
 
   Var logits(const Batch& batch, Mode mode, Tensor* attention = nullptr) override;
@@ -31,7 +31,7 @@ class LstmAttention : public Seq2Seq {
   void select(DecoderState& state, std::span<const int> rows) override;
 
  private:
-  struct Recurrent {       // the decoder's state between steps
+  struct Recurrent {        // the decoder's state between steps
     std::vector<Var> h, c;  // per layer [N, Hd]
     Var feed;               // [N, Hd] attentional hidden state fed to the next step
   };
@@ -52,13 +52,13 @@ class LstmAttention : public Seq2Seq {
   LstmEncoder encoder_;
   Linear bridge_h_, bridge_c_;  // only when encoder and decoder widths differ
   bool use_bridge_ = false;
-  Linear w_y_;                  // [4Hd, E] embedding part of layer 0's input weights
-  Linear w_f_;                  // [4Hd, Hd] input-feeding part (when enabled)
-  std::vector<Linear> w_x_;     // layers > 0: [4Hd, Hd] input weights
+  Linear w_y_;               // [4Hd, E] embedding part of layer 0's input weights
+  Linear w_f_;               // [4Hd, Hd] input-feeding part (when enabled)
+  std::vector<Linear> w_x_;  // layers > 0: [4Hd, Hd] input weights
   std::vector<LstmCell> cells_;
   SoftAttention attention_;
-  Linear w_c_;                  // [Hd, M + Hd]
-  Linear w_o_;                  // [E, Hd] down to the embedding width
+  Linear w_c_;  // [Hd, M + Hd]
+  Linear w_o_;  // [E, Hd] down to the embedding width
   OutputLayer output_;
 };
 

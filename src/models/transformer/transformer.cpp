@@ -41,32 +41,16 @@ std::string Transformer::describe(const ModelConfig& c) {
 }
 
 std::vector<ModelExample> Transformer::examples(int vocab_size) {
-  ModelConfig c;
-  c.arch = Arch::kTransformer;
-  c.vocab_size = vocab_size;
-  c.dropout = 0.0f;
-  c.emb_dim = 32;
-  c.heads = 2;
-  c.ffn_dim = 64;
-  c.enc_layers = c.dec_layers = 2;
+  ModelConfig c = small_config(Arch::kTransformer, vocab_size);
+  c.emb_dim = 32, c.heads = 2, c.ffn_dim = 64, c.enc_layers = c.dec_layers = 2;
   c.max_positions = 64;
   std::vector<ModelExample> out{{"pre-norm, relu, sinusoidal", c}};
-  c.emb_dim = 8;
-  c.ffn_dim = 16;
-  c.pre_norm = false;
-  c.activation = Activation::kGelu;
-  c.learned_positions = true;
-  c.align_layer = 0;
-  c.align_head = 1;
-  c.tie_embeddings = false;
-  c.output_bias = true;
+  c.emb_dim = 8, c.ffn_dim = 16, c.pre_norm = false, c.activation = Activation::kGelu;
+  c.learned_positions = true, c.align_layer = 0, c.align_head = 1;
+  c.tie_embeddings = false, c.output_bias = true;
   out.push_back({"post-norm, gelu, learned positions, align layer 0 head 1, untied", c});
-  c.pre_norm = true;
-  c.activation = Activation::kRelu;
-  c.learned_positions = false;
-  c.align_head = 0;
-  c.tie_embeddings = true;
-  c.output_bias = false;
+  c.pre_norm = true, c.activation = Activation::kRelu, c.learned_positions = false;
+  c.align_head = 0, c.tie_embeddings = true, c.output_bias = false;
   out.push_back({"pre-norm, align layer 0 head 0", c});
   return out;
 }

@@ -24,7 +24,7 @@ class Transformer : public Seq2Seq {
   static void validate(const ModelConfig& config);
   static std::string describe(const ModelConfig& config);
   static std::vector<ModelExample> examples(int vocab_size);
-  static constexpr std::string_view kTinyRecipe = 
+  static constexpr std::string_view kTinyRecipe =
       "--label-smoothing 0 --batch-tokens 500 --lr 0.003 --warmup 20 --schedule inverse-sqrt "
       "--max-steps 400";
 
