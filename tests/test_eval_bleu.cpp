@@ -148,7 +148,7 @@ TEST_CASE("sentence BLEU with each smoothing, tokenizer and lowercasing", "[eval
     o.lowercase = k.lowercase;
     o.tokenize = k.tok;
     o.effective_order = true;
-    INFO(smoothing_name(k.smooth) << " " << k.value << " " << tokenizer_name(k.tok));
+    INFO(smoothing_name(k.smooth) << " " << k.value << " " << attnmt::name_of(k.tok));
     CHECK_THAT(sentence_bleu(sys, {ref}, o).score, WithinAbs(k.expected, 1e-3));
   }
   // [t_sent] test_cases_zero_bleu (issue #141): no match is 0 whatever the smoothing

@@ -56,11 +56,11 @@ TEST_CASE("the char tokenizer separates every code point, none keeps the line", 
 }
 
 TEST_CASE("tokenizer names parse and an unknown one is refused with the choices", "[eval]") {
-  CHECK(parse_tokenizer("13a") == Tokenizer::k13a);
-  CHECK(parse_tokenizer("none") == Tokenizer::kNone);
-  CHECK(parse_tokenizer("char") == Tokenizer::kChar);
-  CHECK(std::string(tokenizer_name(Tokenizer::kChar)) == "char");
-  CHECK_THROWS_WITH(parse_tokenizer("intl"), Catch::Contains("13a, none, char"));
+  CHECK(attnmt::parse_choice<Tokenizer>("13a") == Tokenizer::k13a);
+  CHECK(attnmt::parse_choice<Tokenizer>("none") == Tokenizer::kNone);
+  CHECK(attnmt::parse_choice<Tokenizer>("char") == Tokenizer::kChar);
+  CHECK(attnmt::name_of(Tokenizer::kChar) == "char");
+  CHECK_THROWS_WITH(attnmt::parse_choice<Tokenizer>("intl"), Catch::Contains("13a, none or char"));
 }
 
 TEST_CASE("Python-compatible whitespace split, rstrip and lower", "[eval]") {

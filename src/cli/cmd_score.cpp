@@ -23,10 +23,15 @@ namespace attnmt::cli {
 
 namespace {
 
+enum class Metric { kBleu, kChrf };
+constexpr ChoiceTable<Metric, 2> choices(Metric) {
+  return {"metric", {{Metric::kBleu, "bleu"}, {Metric::kChrf, "chrf"}}};
+}
+
 struct ScoreOptions {
   std::string hyp_path;
   std::vector<std::string> ref_paths;
-  std::vector<std::string> metrics;  // "bleu", "chrf", in the order given
+  std::vector<Metric> metrics;  // in the order given
   eval::Tokenizer tokenize = eval::Tokenizer::k13a;
   bool lowercase = false;
   int chrf_word_order = 0;
@@ -50,7 +55,6 @@ const CommandSpec kSpec{
 std::optional<ScoreOptions> parse(int argc, char** argv) {
   ScoreOptions o;
   std::vector<std::string> metric_args;
-  std::string tokenize;
   po::options_description desc("options");
   desc.add_options()("hyp,i", po::value(&o.hyp_path)->required(),
                      "the translations (hypotheses), one a line")(
@@ -58,12 +62,14 @@ std::optional<ScoreOptions> parse(int argc, char** argv) {
       "reference file(s), line-parallel with --hyp")(
       "metric,m", po::value(&metric_args)->multitoken()->composing(),
       "metrics, comma- or space-separated: bleu, chrf (default: bleu,chrf)")(
-      "tokenize,t", po::value(&tokenize)->default_value("13a"),
-      "BLEU tokenizer: 13a, none or char (use char for Japanese or Chinese without a segmenter)")(
+      "tokenize,t", value_of(&o.tokenize),
+      with_choices<eval::Tokenizer>(
+          "BLEU tokenizer (char for Japanese or Chinese without a segmenter)")
+          .c_str())(
       "lowercase", po::bool_switch(&o.lowercase), "case-insensitive scores")(
-      "chrf-word-order", po::value(&o.chrf_word_order)->default_value(0),
+      "chrf-word-order", value_of(&o.chrf_word_order),
       "word n-gram order of chrF (2 gives chrF++)")(
-      "width,w", po::value(&o.width)->default_value(2), "decimals of the printed scores")(
+      "width,w", value_of(&o.width), "decimals of the printed scores")(
       "json", po::bool_switch(&o.json), "print a JSON array, one object per metric");
   auto vm = parse_options(kSpec, desc, argc, argv);
   if (!vm) return std::nullopt;
@@ -76,18 +82,13 @@ std::optional<ScoreOptions> parse(int argc, char** argv) {
     std::stringstream parts(arg);
     for (std::string name; std::getline(parts, name, ',');) {
       if (name.empty()) continue;
-      if (name != "bleu" && name != "chrf")
-        usage_error(fmt::format("unknown metric '{}': choose bleu or chrf", name));
-      if (std::find(o.metrics.begin(), o.metrics.end(), name) == o.metrics.end())
-        o.metrics.push_back(name);
+      Metric m{};
+      check_usage(kSpec, desc, [&] { m = parse_choice<Metric>(name); });
+      if (std::find(o.metrics.begin(), o.metrics.end(), m) == o.metrics.end())
+        o.metrics.push_back(m);
     }
   }
   if (o.metrics.empty()) usage_error("--metric names no metric: choose bleu, chrf or both");
-  try {
-    o.tokenize = eval::parse_tokenizer(tokenize);
-  } catch (const Error& e) {
-    usage_error(e.what());
-  }
   if (o.width < 0 || o.width > 10) usage_error("--width must be between 0 and 10");
   if (o.chrf_word_order < 0 || o.chrf_word_order > 10)
     usage_error("--chrf-word-order must be between 0 and 10");
@@ -137,7 +138,7 @@ int run_score(int argc, char** argv) {
   std::string case_sig = o.lowercase ? "lc" : "mixed";
   std::vector<std::string> lines, objects;
   for (const auto& metric : o.metrics) {
-    if (metric == "bleu") {
+    if (metric == Metric::kBleu) {
       eval::BleuOptions bo;
       bo.tokenize = o.tokenize;
       bo.lowercase = o.lowercase;
@@ -154,7 +155,7 @@ int run_score(int argc, char** argv) {
           "\"ref_len\": {}}}",
           s.score, o.width,
           json_string(fmt::format("nrefs:{}|case:{}|eff:no|tok:{}|smooth:exp", nrefs, case_sig,
-                                  eval::tokenizer_name(o.tokenize))),
+                                  name_of(o.tokenize))),
           json_string(verbose), precisions, s.bp, s.ratio, s.hyp_len, s.ref_len));
     } else {
       eval::ChrfOptions co;

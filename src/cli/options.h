@@ -113,3 +113,7 @@ void validate(boost::any& v, const std::vector<std::string>& values, E*, int) {
   }
 }
 }  // namespace attnmt
+
+namespace attnmt::eval {
+using attnmt::validate;  // for the metrics' enums (argument-dependent lookup looks here)
+}  // namespace attnmt::eval

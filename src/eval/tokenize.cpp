@@ -38,27 +38,6 @@ bool is_period_or_comma(char c) { return c == '.' || c == ','; }
 
 }  // namespace
 
-Tokenizer parse_tokenizer(std::string_view name) {
-  if (name == "13a") return Tokenizer::k13a;
-  if (name == "none") return Tokenizer::kNone;
-  if (name == "char") return Tokenizer::kChar;
-  fail("unknown tokenizer '{}': choose one of {}", name, tokenizer_choices());
-}
-
-const char* tokenizer_name(Tokenizer tokenizer) {
-  switch (tokenizer) {
-    case Tokenizer::k13a:
-      return "13a";
-    case Tokenizer::kNone:
-      return "none";
-    case Tokenizer::kChar:
-      return "char";
-  }
-  return "?";
-}
-
-const char* tokenizer_choices() { return "13a, none, char"; }
-
 std::string tokenize_13a(std::string_view line) {
   // Language-independent part: the mteval unescaping, in mteval's order.
   std::string s(line);

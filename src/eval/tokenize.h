@@ -8,15 +8,15 @@
 #include <string>
 #include <string_view>
 
+#include "tensor/choice.h"
+
 namespace attnmt::eval {
 
 enum class Tokenizer { k13a, kNone, kChar };
-
-// "13a", "none", "char" -> Tokenizer; throws attnmt::Error naming the valid choices.
-Tokenizer parse_tokenizer(std::string_view name);
-const char* tokenizer_name(Tokenizer tokenizer);
-// The valid names, for usage messages: "13a, none, char".
-const char* tokenizer_choices();
+constexpr ChoiceTable<Tokenizer, 3> choices(Tokenizer) {
+  using enum Tokenizer;
+  return {"tokenizer", {{k13a, "13a"}, {kNone, "none"}, {kChar, "char"}}};
+}
 
 // mteval-v13a: unescapes &quot; &amp; &lt; &gt;, drops <skipped> and line breaks, splits off
 // punctuation (keeping , and . inside numbers, and ' and - inside words), single-spaces.
