@@ -95,3 +95,28 @@ TEST_CASE("attnmt train reports bad input and options clearly", "[e2e][train]") 
   auto missing_opt = run_attnmt("train --src " + d + "/train.en");
   CHECK(missing_opt.exit_code == 2);
 }
+
+TEST_CASE("attnmt train refuses nonsensical values before any work", "[e2e][train]") {
+  TempDir dir("e2e-bad-values");
+  const std::string d = dir.path().string();
+  write_tiny_corpus(d);
+  const std::string base =
+      "train --src " + d + "/train.en --tgt " + d + "/train.es -o " + d + "/m.bin ";
+  for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
+           {"--lr 0", "--lr must be a positive number"},
+           {"--lr nan", "--lr must be a positive number"},
+           {"--adam-beta1 1", "--adam-beta1 must be in [0, 1)"},
+           {"--adam-beta2 -0.5", "--adam-beta2 must be in [0, 1)"},
+           {"--clip-norm -1", "--clip-norm must be >= 0"},
+           {"--warmup -5", "--warmup must not be negative"},
+           {"--max-steps -1", "must not be negative"},
+           {"--threads -2", "--threads must not be negative"},
+           {"--arch transformer --emb-dim 30 --heads 4", "not divisible by 4 heads"},
+           {"--config " + d, "is not a regular file"}}) {
+    INFO(args);
+    auto r = run_attnmt(base + args);
+    CHECK(r.exit_code == (args.starts_with("--config") ? 1 : 2));  // a file problem, or usage
+    CHECK(r.err.find(says) != std::string::npos);
+    CHECK_FALSE(fs::exists(d + "/m.bin.spm.model"));  // refused before the vocabulary
+  }
+}
