@@ -12,7 +12,8 @@ namespace attnmt::testing {
 RunResult run_shell(const std::string& command) {
   TempDir tmp("run");
   std::string out = tmp.file("out"), err = tmp.file("err");
-  std::string full = command + " >" + out + " 2>" + err + " </dev/null";
+  // In braces: the redirections apply to the whole command line, lists and pipes included.
+  std::string full = "{ " + command + "\n} >" + out + " 2>" + err + " </dev/null";
   int status = std::system(full.c_str());
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return {code, read_text(out), read_text(err)};

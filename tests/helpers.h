@@ -21,7 +21,8 @@ struct RunResult {
 
 // Runs `attnmt <args>` through the shell (args are pasted as written: quote them yourself).
 RunResult run_attnmt(const std::string& args);
-// Runs a shell command line, capturing stdout and stderr.
+// Runs a shell command line (a list or a pipeline too), capturing stdout and stderr, with
+// stdin from /dev/null unless the command redirects it.
 RunResult run_shell(const std::string& command);
 
 // A fresh empty folder under the system temp dir, removed when the object dies.

@@ -134,14 +134,24 @@ TEST_CASE("a missing file or a file that is not a model is refused", "[io]") {
   CHECK(contains(load_error(dir.path().string()), dir.path().string()));  // a folder
 }
 
-TEST_CASE("a file from a newer format version is refused saying so", "[io]") {
+TEST_CASE("a file from a newer format version is refused saying so, a damaged version byte as "
+          "damage",
+          "[io]") {
   TempDir dir;
   save_model_file(dir.file("m.bin"), sample_file());
   std::string bytes = read_bytes(dir.file("m.bin"));
   uint32_t v = kModelFormatVersion + 1;
   std::memcpy(&bytes[8], &v, 4);
+  // Flipped alone, the version byte is damage: the checksum no longer matches.
   write_bytes(dir.file("m.bin"), bytes);
   std::string msg = load_error(dir.file("m.bin"));
+  CHECK(contains(msg, "checksum mismatch: the file is damaged"));
+  CHECK_FALSE(contains(msg, "upgrade"));
+  // Written so by a newer attnmt (the checksum covers the new version): upgrade.
+  const uint32_t crc = crc32_update(0, bytes.data(), bytes.size() - 4);
+  std::memcpy(&bytes[bytes.size() - 4], &crc, 4);
+  write_bytes(dir.file("m.bin"), bytes);
+  msg = load_error(dir.file("m.bin"));
   CHECK(contains(msg, fmt::format("written by a newer attnmt (format version {}, this build reads {})",
                                   v, kModelFormatVersion)));
 }
@@ -185,7 +195,10 @@ TEST_CASE("a flipped byte anywhere is refused", "[io]") {
       REQUIRE_FALSE(msg.empty());
       CHECK(contains(msg, dir.file("flip.bin")));
       if (pos < 8) CHECK(contains(msg, "not an attnmt model file"));
-      else if (pos < 12) CHECK(contains(msg, "format version"));
+      else if (pos < 12) {
+        CHECK(contains(msg, "damaged"));
+        CHECK_FALSE(contains(msg, "upgrade"));
+      }
       else if (pos < 20) CHECK((contains(msg, "truncated") || contains(msg, "damaged")));
       else CHECK(contains(msg, "checksum mismatch: the file is damaged; re-download or re-train"));
     }

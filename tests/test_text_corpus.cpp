@@ -213,15 +213,20 @@ TEST_CASE("attnmt vocab reports input errors with file, line and exit code 1",
 
   auto skipped = vocab("toy.en", "bad.ja", "--skip-bad-lines");
   CHECK(skipped.exit_code == 0);
-  CHECK(has(skipped.err, "1 with invalid UTF-8"));
+  CHECK(has(skipped.err, "1 not UTF-8 text"));
   CHECK(has(skipped.out, dir.file("out.model")));
   CHECK(fs::exists(dir.file("out.model")));
   CHECK(fs::exists(dir.file("out.vocab")));
 
+  // Too many pieces: the unigram model takes the size as a limit (a warning); BPE cannot, and
+  // says how many fit.
   auto too_big = vocab("toy.en", "toy.ja", "--size 50000");
-  CHECK(too_big.exit_code == 1);
-  CHECK(has(too_big.err, "try a smaller --size"));
-  CHECK(has(too_big.err, dir.file("toy.ja")));
+  CHECK(too_big.exit_code == 0);
+  CHECK(has(too_big.err, "warning: this corpus gives only"));
+  auto too_big_bpe = vocab("toy.en", "toy.ja", "--size 50000 --model-type bpe");
+  CHECK(too_big_bpe.exit_code == 1);
+  CHECK(has(too_big_bpe.err, "ask for at most that many with --size"));
+  CHECK(has(too_big_bpe.err, dir.file("toy.ja")));
 
   CHECK(vocab("toy.en", "toy.ja", "--model-type word").exit_code == 2);  // a usage error
   auto no_folder =

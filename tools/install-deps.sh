@@ -4,6 +4,7 @@
 #   build   the compiler and the libraries attnmt is built on          (tools/build.sh)
 #   corpus  the public-domain Bible modules and their converter        (tools/make-bible-corpus.sh)
 #   test    what the tests use beyond the build (xmllint for the SVGs)  (tools/test.sh)
+#   fuzz    clang, its libFuzzer and sanitizer runtimes, and its OpenMP  (tools/fuzz.sh)
 #   bench   the yardstick of tools/bench: PyTorch with OpenBLAS, and bc (benchmark scripts only)
 # usage: tools/install-deps.sh [GROUP...]   (no group: build)
 # Idempotent: packages already present are left alone. Run as root (or with sudo).
@@ -14,6 +15,7 @@ declare -A groups=(
            libboost-program-options-dev libfmt-dev catch2"
   [corpus]="sword-text-web sword-text-sparv libsword-utils python3"
   [test]="libxml2-utils"
+  [fuzz]="clang libclang-rt-14-dev libomp-14-dev"
   # Without OpenBLAS, Debian's torch multiplies matrices with the reference BLAS (~3 GFLOP/s).
   [bench]="python3 python3-torch python3-sentencepiece libopenblas0-pthread bc"
 )
@@ -21,7 +23,7 @@ declare -A groups=(
 [ $# -eq 0 ] && set -- build
 wanted=()
 for g in "$@"; do
-  [ -n "${groups[$g]+x}" ] || { echo "install-deps: unknown group '$g' (build, corpus, test, bench)" >&2; exit 2; }
+  [ -n "${groups[$g]+x}" ] || { echo "install-deps: unknown group '$g' (build, corpus, test, fuzz, bench)" >&2; exit 2; }
   read -r -a pkgs <<< "$(echo ${groups[$g]})"
   wanted+=("${pkgs[@]}")
 done

@@ -80,27 +80,25 @@ int run_align(int argc, char** argv) {
   std::optional<AlignCliOptions> parsed = parse(argc, argv);
   if (!parsed) return 0;
   const AlignCliOptions& o = *parsed;
-  set_threads(o.threads);
-  LoadedModel lm = load_model(o.model_path);
-
-  std::unique_ptr<AtomicOutput> out;
-  if (o.a.format == AlignFormat::kSvg) {
+  const bool svg = o.a.format == AlignFormat::kSvg;
+  if (svg) {
     std::error_code ec;
     std::filesystem::create_directories(o.output, ec);
     if (ec || !std::filesystem::is_directory(o.output))
       fail("cannot make the folder '{}' for the SVG files: {}", o.output,
            ec ? ec.message() : "a file of that name exists");
   } else {
-    out = std::make_unique<AtomicOutput>(o.output);
+    check_outputs("align", {{"-o", o.output}},
+                  {{"--src", o.a.src_path}, {"--tgt", o.a.tgt_path}, {"-m", o.model_path}});
   }
+  set_threads(o.threads);
+  LoadedModel lm = load_model(o.model_path);
+  std::unique_ptr<AtomicOutput> out;
+  if (!svg) out = std::make_unique<AtomicOutput>(o.output);
   AlignStats stats = align_files(*lm.model, lm.vocab, o.a, out ? &out->stream() : nullptr,
                                  o.output, [](const std::string& path) { fmt::print("{}\n", path); });
   if (out) out->commit();
-  if (stats.truncated)
-    fmt::print(stderr,
-               "attnmt align: warning: {} line(s) longer than {} pieces were cut (raise "
-               "--max-input-length)\n",
-               stats.truncated, o.a.t.max_input_pieces);
+  warn_cut("align", stats.truncated, *lm.model, o.a.t.max_input_pieces);
   if (o.a.format == AlignFormat::kSvg)
     fmt::print(stderr, "attnmt align: wrote {} SVG file(s) for {} pair(s) in '{}'\n", stats.svg,
                stats.pairs, o.output);

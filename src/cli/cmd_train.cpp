@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/options.h"
@@ -34,7 +35,7 @@ po::options_description model_options(ModelConfig& m) {
 
 }  // namespace
 
-int run_train(int argc, char** argv) {
+std::optional<TrainOptions> parse_train_options(int argc, char** argv) {
   TrainOptions o;
   std::string config;
   po::options_description data("data"), optim("optimisation"), run("run");
@@ -52,7 +53,7 @@ int run_train(int argc, char** argv) {
       ("vocab-model-type", value_of(&o.vocab_model_type), with_choices<PieceModel>("SentencePiece model").c_str())
       ("character-coverage", value_of(&o.character_coverage), "SentencePiece character coverage")
       ("max-train-length", value_of(&o.max_length), "skip training pairs with a side over N pieces (0 = no limit)")
-      ("skip-bad-lines", po::bool_switch(&o.skip_bad_lines), "skip (and count) pairs with invalid UTF-8 instead of failing")
+      ("skip-bad-lines", po::bool_switch(&o.skip_bad_lines), "skip (and count) pairs that are not UTF-8 text instead of failing")
       ("config", po::value(&config), "an INI file of these options (e.g. models/lstm-attention.ini); "
                                      "the command line wins");
   optim.add_options()
@@ -89,9 +90,15 @@ int run_train(int argc, char** argv) {
                    "vocabulary and embeds it in\nthe model. Checkpoints go to MODEL.ckpt; --resume "
                    "continues from there. Presets: models/*.ini.\nArchitectures (--arch):" + archs};
   if (!parse_options(spec, all, argc, argv, {.config_option = "config", .aliases = kAliases}))
-    return 0;
+    return std::nullopt;
   check_usage(spec, all, [&] { o.validate(); });
-  TrainSummary s = train(o);
+  return o;
+}
+
+int run_train(int argc, char** argv) {
+  std::optional<TrainOptions> o = parse_train_options(argc, argv);
+  if (!o) return 0;
+  TrainSummary s = train(*o);
   return s.interrupted ? 130 : 0;
 }
 

@@ -83,16 +83,13 @@ int run_translate(int argc, char** argv) {
   std::optional<TranslateCliOptions> parsed = parse(argc, argv);
   if (!parsed) return 0;
   TranslateCliOptions& o = *parsed;
+  check_outputs("translate", {{"-o", o.output}}, {{"-i", o.input}, {"-m", o.model_path}});
   set_threads(o.threads);
   LoadedModel lm = load_model(o.model_path);
   AtomicOutput out(o.output);
   TranslateStats stats = translate_file(*lm.model, lm.vocab, o.input, out.stream(), o.t);
   out.commit();
-  if (stats.truncated)
-    fmt::print(stderr,
-               "attnmt translate: warning: {} input line(s) longer than {} pieces were cut "
-               "(raise --max-input-length)\n",
-               stats.truncated, o.t.max_input_pieces);
+  warn_cut("translate", stats.truncated, *lm.model, o.t.max_input_pieces);
   if (o.t.progress)
     fmt::print(stderr,
                "attnmt translate: {} lines ({} empty) in {:.2f} s: {:.1f} lines/s, {:.0f} target "

@@ -30,7 +30,7 @@ int run_vocab(int argc, char** argv) {
       ("max-lines", value_of(&o.max_lines), "train on a random sample of at most N pairs (0 = all)")
       ("max-words", value_of(&o.reader.max_words), "skip pairs with a side over N words (0 = no limit)")
       ("skip-bad-lines", po::bool_switch(&o.reader.skip_bad_lines),
-       "skip pairs with invalid UTF-8 instead of failing")
+       "skip pairs that are not UTF-8 text (invalid bytes, NUL) instead of failing")
       ("seed", value_of(&o.seed), "seed for the sample")
       ("threads", value_of(&o.threads), "threads (0 = all cores)");
   // Renamed in 0.2: the old name works for one more release.
@@ -41,8 +41,11 @@ int run_vocab(int argc, char** argv) {
 
   VocabResult r = train_vocab(o);
   fmt::print(stderr, "attnmt vocab: {}\n", describe(r.stats));
-  fmt::print("trained a {}-piece {} vocabulary on {} sentence pairs\n", o.size, name_of(o.model_type),
-             r.sentences);
+  if (r.pieces < o.size)
+    fmt::print(stderr, "attnmt vocab: warning: this corpus gives only {} pieces, not the {} asked "
+               "for (--size is an upper limit)\n", r.pieces, o.size);
+  fmt::print("trained a {}-piece {} vocabulary on {} sentence pairs\n", r.pieces,
+             name_of(o.model_type), r.sentences);
   for (const auto& path : r.written) fmt::print("wrote {}\n", path);
   return 0;
 }

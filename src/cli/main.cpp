@@ -3,6 +3,8 @@
 // 2 a usage error (unknown command or option).
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -13,19 +15,29 @@
 #include "cli/options.h"
 #include "tensor/error.h"
 #include "cli/process.h"
+#include "io/temp_files.h"
 
 using namespace attnmt::cli;
 
 namespace {
 
 const Command kCommands[] = {
-    {"vocab", "train a SentencePiece vocabulary on parallel files", run_vocab},
-    {"train", "train an LSTM-attention or Transformer model", run_train},
-    {"translate", "translate a text file with beam search", run_translate},
-    {"align", "export source-target alignments (Pharaoh, soft, JSON, SVG heatmaps)", run_align},
-    {"score", "score translations with BLEU and chrF (sacreBLEU-compatible)", run_score},
-    {"info", "describe a model file", run_info},
-    {"convert", "rewrite a model file storing its tensors as float16 or float32", run_convert},
+    {"vocab", "train a SentencePiece vocabulary on parallel files", run_vocab,
+     "train on a sample of the pairs with --max-lines N"},
+    {"train", "train an LSTM-attention or Transformer model", run_train,
+     "a batch or a sentence pair was too big: lower --batch-tokens, skip long pairs with "
+     "--max-train-length N (0 turns that off), or choose a smaller model"},
+    {"translate", "translate a text file with beam search", run_translate,
+     "a batch was too big: lower --batch-tokens or --batch-size, cut long lines with "
+     "--max-input-length N, or use a smaller --beam"},
+    {"align", "export source-target alignments (Pharaoh, soft, JSON, SVG heatmaps)", run_align,
+     "a batch was too big: lower --batch-tokens or --batch-size, or cut long lines with "
+     "--max-input-length N"},
+    {"score", "score translations with BLEU and chrF (sacreBLEU-compatible)", run_score,
+     "both files are read whole: score them in parts"},
+    {"info", "describe a model file", run_info, "the model file is read whole into memory"},
+    {"convert", "rewrite a model file storing its tensors as float16 or float32", run_convert,
+     "the model file is read whole into memory"},
 };
 
 std::string main_usage() {
@@ -40,10 +52,36 @@ std::string main_usage() {
   return s;
 }
 
+const Command* g_running = nullptr;  // for the terminate handler's message
+
+// An exception that escapes where it cannot be caught (an OpenMP worker, a noexcept function)
+// ends in std::terminate: say what it was, as main() would have, instead of aborting with a
+// core dump. Out of memory is the usual case (a batch or a sentence far too big).
+[[noreturn]] void on_terminate() {
+  const char* name = g_running ? g_running->name : "";
+  if (std::exception_ptr e = std::current_exception()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::bad_alloc&) {
+      fmt::print(stderr, "attnmt {}: error: out of memory: {}\n", name,
+                 g_running ? g_running->out_of_memory : "");
+    } catch (const std::exception& ex) {
+      fmt::print(stderr, "attnmt {}: error: {}\n", name, ex.what());
+    } catch (...) {
+      fmt::print(stderr, "attnmt {}: error: unknown exception\n", name);
+    }
+    std::fflush(stderr);
+    attnmt::remove_registered_temp_files();
+    std::_Exit(1);
+  }
+  std::abort();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   attnmt::setup_process(argv);
+  std::set_terminate(on_terminate);
   if (argc < 2) {
     std::cerr << main_usage();
     return 2;
@@ -59,8 +97,15 @@ int main(int argc, char** argv) {
   }
   for (const auto& c : kCommands) {
     if (first != c.name) continue;
+    g_running = &c;
     try {
-      return c.run(argc - 1, argv + 1);
+      const int code = c.run(argc - 1, argv + 1);
+      // What the command printed may still sit in a buffer: a full disk or a closed pipe shows
+      // only now, and must not end in exit 0.
+      std::cout.flush();
+      if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout)
+        attnmt::fail("cannot write to standard output: {}", std::strerror(errno));
+      return code;
     } catch (const UsageError& e) {
       fmt::print(stderr, "attnmt {}: {}\n\n{}", c.name, e.what(), e.usage());
       return 2;
@@ -68,8 +113,7 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "attnmt {}: error: {}\n", c.name, e.what());
       return 1;
     } catch (const std::bad_alloc&) {
-      fmt::print(stderr, "attnmt {}: error: out of memory (try a smaller --batch-tokens)\n",
-                 c.name);
+      fmt::print(stderr, "attnmt {}: error: out of memory: {}\n", c.name, c.out_of_memory);
       return 1;
     } catch (const std::exception& e) {
       fmt::print(stderr, "attnmt {}: error: {}\n", c.name, e.what());

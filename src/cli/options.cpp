@@ -113,4 +113,12 @@ std::optional<po::variables_map> parse_options(const CommandSpec& spec,
   return vm;
 }
 
+void check_outputs(std::string_view command, std::initializer_list<NamedPath> outputs,
+                   std::initializer_list<NamedPath> inputs) {
+  for (const NamedPath& out : outputs)
+    for (const std::string& path : check_output(out, inputs))
+      fmt::print(stderr, "attnmt {}: removed '{}', left by a process that no longer runs\n",
+                 command, path);
+}
+
 }  // namespace attnmt::cli

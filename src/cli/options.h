@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "io/output_path.h"
 #include "tensor/choice.h"
 
 namespace attnmt::cli {
@@ -69,6 +70,12 @@ void check_usage(const CommandSpec& spec, const po::options_description& desc, F
     throw UsageError(e.what(), usage_text(spec, desc));
   }
 }
+
+// Checks every output before any work (io/output_path.h): the command fails at once on a path
+// it could not write or on an output that is one of its inputs. Says on stderr which temp
+// files of dead processes it removed.
+void check_outputs(std::string_view command, std::initializer_list<NamedPath> outputs,
+                   std::initializer_list<NamedPath> inputs);
 
 // The text --help shows for a default.
 template <typename T>

@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 
+#include "io/temp_files.h"
+
 namespace attnmt {
 
 void setup_process(char** argv) {
@@ -14,6 +16,7 @@ void setup_process(char** argv) {
   }
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  install_temp_file_cleanup();
 }
 
 }  // namespace attnmt

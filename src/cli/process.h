@@ -13,6 +13,8 @@ namespace attnmt {
 //    needed (or it failed, which is harmless).
 // 2. Large buffers. Logits and gradients are freed and allocated again every step; glibc serves
 //    blocks over 32 MB with a fresh mmap each time, paying a page fault per 4 KB: keep them.
+// 3. Signals. SIGINT, SIGTERM and SIGHUP remove the temp files of atomic writes in progress
+//    before the process dies (io/temp_files.h).
 void setup_process(char** argv);
 
 }  // namespace attnmt

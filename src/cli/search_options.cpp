@@ -43,4 +43,14 @@ po::options_description alignment_level_option(TranslateOptions& t) {
   return d;
 }
 
+void warn_cut(const char* command, int64_t n, const Seq2Seq& model, int max_input_pieces) {
+  if (n == 0) return;
+  const int cut = input_cut(model, max_input_pieces);
+  fmt::print(stderr, "attnmt {}: warning: {} line(s) longer than {} pieces were cut ({})\n",
+             command, n, cut,
+             cut < max_input_pieces
+                 ? fmt::format("the model holds {} positions, EOS included", model.max_positions())
+                 : std::string("raise --max-input-length"));
+}
+
 }  // namespace attnmt::cli

@@ -17,4 +17,8 @@ po::options_description batch_options(TranslateOptions& t);
 // --alignment-level
 po::options_description alignment_level_option(TranslateOptions& t);
 
+// The warning after a run that cut `n` (> 0) input lines: where, and which limit did it
+// (--max-input-length, or the model's max_positions).
+void warn_cut(const char* command, int64_t n, const Seq2Seq& model, int max_input_pieces);
+
 }  // namespace attnmt::cli

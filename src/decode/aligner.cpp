@@ -44,20 +44,31 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
                        const std::function<void(const std::string&)>& on_svg) {
   const bool forced = !o.tgt_path.empty();
   const bool word_level = o.t.level == AlignmentLevel::kWord;
+  // Two files: their line counts are compared before anything is written (stdin cannot be
+  // read twice: with it a mismatch shows where it is met).
+  if (forced && o.src_path != "-" && o.tgt_path != "-") {
+    const int64_t src_lines = count_lines(o.src_path, "source");
+    const int64_t tgt_lines = count_lines(o.tgt_path, "target");
+    if (src_lines != tgt_lines)
+      fail("source file '{}' has {} lines but target file '{}' has {}: the files must be "
+           "line-parallel",
+           o.src_path, src_lines, o.tgt_path, tgt_lines);
+  }
   LineReader src_in(o.src_path, "source");
   std::unique_ptr<LineReader> tgt_in;
   if (forced) tgt_in = std::make_unique<LineReader>(o.tgt_path, "target");
   AlignStats stats;
+  const int cut = input_cut(model, o.t.max_input_pieces);
   std::vector<std::string> src_lines, tgt_lines;
   while (read_window(src_in, tgt_in.get(), o, src_lines, tgt_lines)) {
-    EncodedWindow src = encode_window(vocab, src_lines, o.t.max_input_pieces);
+    EncodedWindow src = encode_window(vocab, src_lines, cut);
     stats.truncated += src.truncated;
     // The target side of each pair: given (forced), or the best translation.
     std::vector<Hypothesis> best(src_lines.size());
     std::vector<char> empty(src_lines.size(), 0);
     EncodedWindow tgt;
     if (forced) {
-      tgt = encode_window(vocab, tgt_lines, o.t.max_input_pieces);
+      tgt = encode_window(vocab, tgt_lines, cut);
       stats.truncated += tgt.truncated;
       std::vector<Matrix> att = forced_attention(model, src.ids, tgt.ids, o.t.batch_size);
       for (size_t i = 0; i < best.size(); ++i) {

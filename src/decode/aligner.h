@@ -31,7 +31,7 @@ struct AlignOptions {
 struct AlignStats {
   int64_t pairs = 0;      // line pairs read
   int64_t svg = 0;        // SVG files written
-  int64_t truncated = 0;  // lines cut at t.max_input_pieces (either side)
+  int64_t truncated = 0;  // lines cut at input_cut(model, t.max_input_pieces) (either side)
 };
 
 // Aligns every pair. Text formats go to `out`, one line per pair (empty for an empty pair);

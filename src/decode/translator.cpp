@@ -47,6 +47,12 @@ EncodedWindow encode_window(const Vocab& vocab, const std::vector<std::string>& 
   return w;
 }
 
+int input_cut(const Seq2Seq& model, int max_input_pieces) {
+  const int positions = model.max_positions();
+  if (positions <= 0) return max_input_pieces;
+  return max_input_pieces > 0 ? std::min(max_input_pieces, positions - 1) : positions - 1;
+}
+
 // ---- Search in batches ----
 
 std::vector<std::vector<Hypothesis>> translate_ids(Seq2Seq& model,
@@ -66,6 +72,11 @@ std::vector<std::vector<Hypothesis>> translate_ids(Seq2Seq& model,
       options.search.greedy ? 1 : std::max(options.search.beam, options.search.n_best);
   const int max_sentences = std::max(1, options.batch_size);
   int64_t done = n - static_cast<int64_t>(order.size());
+  // The decoder reads BOS + the output so far: the output may not outgrow the model's positions
+  // (the search's last step, which forces EOS, takes one more).
+  SearchOptions search = options.search;
+  if (model.max_positions() > 1)
+    search.max_length = std::min(search.max_length, model.max_positions() - 1);
   for (size_t begin = 0; begin < order.size();) {
     const int S = static_cast<int>(src[order[begin]].size()) + 1;  // longest, with EOS
     size_t end = begin + 1;
@@ -84,7 +95,7 @@ std::vector<std::vector<Hypothesis>> translate_ids(Seq2Seq& model,
       ids.at(r, static_cast<int>(s.size())) = kEosId;
       len[r] = static_cast<int>(s.size()) + 1;
     }
-    auto hyps = beam_search(model, ids, len, options.search);
+    auto hyps = beam_search(model, ids, len, search);
     for (int r = 0; r < ids.rows; ++r) results[order[begin + r]] = std::move(hyps[r]);
     done += ids.rows;
     if (on_batch) on_batch(done);
@@ -208,7 +219,7 @@ TranslateStats translate_file(Seq2Seq& model, const Vocab& vocab, const std::str
     lines.clear();
     while (static_cast<int>(lines.size()) < window && in.next(line)) lines.push_back(line);
     if (lines.empty()) break;
-    EncodedWindow w = encode_window(vocab, lines, options.max_input_pieces);
+    EncodedWindow w = encode_window(vocab, lines, input_cut(model, options.max_input_pieces));
     const int64_t base = stats.lines;
     auto hyps = translate_ids(model, w.ids, options,
                               [&](int64_t done) { progress.update(base + done, false); });

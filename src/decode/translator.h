@@ -55,7 +55,7 @@ struct TranslateOptions {
 struct TranslateStats {
   int64_t lines = 0;       // input lines (= output lines without n-best)
   int64_t empty = 0;       // empty (or whitespace-only) lines, passed through as empty
-  int64_t truncated = 0;   // sources cut at max_input_pieces
+  int64_t truncated = 0;   // sources cut at input_cut(model, max_input_pieces)
   int64_t src_pieces = 0;  // after cutting, EOS excluded
   int64_t tgt_pieces = 0;  // of the best hypotheses, EOS excluded
   double seconds = 0;      // reading, search and writing (model loading excluded)
@@ -87,6 +87,10 @@ std::string format_translation(const Vocab& vocab, int64_t index, const std::vec
 // file:line on invalid UTF-8. Progress (if on) goes to stderr.
 TranslateStats translate_file(Seq2Seq& model, const Vocab& vocab, const std::string& input_path,
                               std::ostream& out, const TranslateOptions& options);
+
+// Where inputs are cut: --max-input-length, or lower where the model holds fewer positions (an
+// input takes its pieces + EOS, a forced target BOS + its pieces). 0 = no cut.
+int input_cut(const Seq2Seq& model, int max_input_pieces);
 
 // Encodes a window of lines (in parallel), cutting each at max_pieces (0 = no cut).
 // Exposed for `attnmt align`, which walks its inputs the same way.

@@ -15,6 +15,8 @@
 #include <streambuf>
 #include <vector>
 
+#include "io/output_path.h"
+#include "io/temp_files.h"
 #include "tensor/error.h"
 
 namespace attnmt {
@@ -86,24 +88,41 @@ void fsync_parent_dir(const std::string& path) {
 }  // namespace
 
 struct AtomicOutput::Impl {
-  std::string tmp;
+  std::string target;  // the file written (symbolic links followed)
+  std::string tmp;     // empty when writing through (a device, FIFO or descriptor)
   int fd = -1;
   FdBuf buf;
   std::ostream os;
-  Impl(std::string tmp_path, int descriptor)
-      : tmp(std::move(tmp_path)), fd(descriptor), buf(descriptor), os(&buf) {}
+  std::unique_ptr<TempFileGuard> guard;  // removes `tmp` if a signal ends the process
+  Impl(std::string target_path, std::string tmp_path, int descriptor)
+      : target(std::move(target_path)), tmp(std::move(tmp_path)), fd(descriptor),
+        buf(descriptor), os(&buf) {}
 
   // Closes and deletes the temp file; never throws (used on error paths and in destructors).
   void discard() noexcept {
     if (fd >= 0) ::close(fd);
     fd = -1;
-    ::unlink(tmp.c_str());
+    if (!tmp.empty()) ::unlink(tmp.c_str());
+    guard.reset();
   }
 };
 
 AtomicOutput::AtomicOutput(const std::string& path) : path_(path) {
-  if (is_stdout_path(path)) return;
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const OutputTarget target = resolve_output(path);
+  if (target.kind == OutputTarget::Kind::kStdout) return;
+  if (target.kind == OutputTarget::Kind::kStream) {
+    // A device, FIFO or descriptor cannot be replaced: write straight to it (a FIFO waits here
+    // for its reader, as any writer would).
+    int fd = ::open(target.path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      fail("cannot write '{}': {}", path, errno_text(err));
+    }
+    impl_ = std::make_unique<Impl>(target.path, std::string(), fd);
+    return;
+  }
+  std::string tmp = temp_path_for(target.path);
+  auto guard = std::make_unique<TempFileGuard>(tmp);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) {
     int err = errno;
@@ -113,8 +132,10 @@ AtomicOutput::AtomicOutput(const std::string& path) : path_(path) {
   }
   // Replacing a file keeps its permission bits (a private checkpoint stays private).
   struct stat old {};
-  if (::stat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode)) ::fchmod(fd, old.st_mode & 07777);
-  impl_ = std::make_unique<Impl>(tmp, fd);
+  if (::stat(target.path.c_str(), &old) == 0 && S_ISREG(old.st_mode))
+    ::fchmod(fd, old.st_mode & 07777);
+  impl_ = std::make_unique<Impl>(target.path, tmp, fd);
+  impl_->guard = std::move(guard);
 }
 
 AtomicOutput::~AtomicOutput() {
@@ -132,27 +153,30 @@ void AtomicOutput::commit() {
     return;
   }
   Impl& im = *impl_;
+  const bool through = im.tmp.empty();
   // Each step records why it failed; the first failure wins.
   std::string reason;
   im.os.flush();
   if (!im.buf.drain() || !im.os) {
     reason = im.buf.error() ? errno_text(im.buf.error()) : "the output stream failed";
-  } else if (::fsync(im.fd) != 0) {
+  } else if (!through && ::fsync(im.fd) != 0) {
     reason = "fsync failed: " + errno_text(errno);
   } else {
     int fd = im.fd;
     im.fd = -1;
     if (::close(fd) != 0) reason = "close failed: " + errno_text(errno);
-    else if (::rename(im.tmp.c_str(), path_.c_str()) != 0)
+    else if (!through && ::rename(im.tmp.c_str(), im.target.c_str()) != 0)
       reason = "cannot rename '" + im.tmp + "' over it: " + errno_text(errno);
   }
   if (!reason.empty()) {
     im.discard();
     committed_ = true;  // nothing left to clean up in the destructor
-    fail("cannot write '{}': {}; the previous content (if any) is unchanged", path_, reason);
+    fail("cannot write '{}': {}{}", path_, reason,
+         through ? "" : "; the previous content (if any) is unchanged");
   }
+  im.guard.reset();
   committed_ = true;
-  fsync_parent_dir(path_);
+  if (!through) fsync_parent_dir(im.target);
 }
 
 void write_file_atomic(const std::string& path,

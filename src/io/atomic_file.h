@@ -2,7 +2,10 @@
 // never half of it. Data goes to `<path>.tmp.<pid>` in the same folder, is flushed and fsynced,
 // then renamed over `<path>` (rename is atomic within one file system). On any error the temp
 // file is removed and attnmt::Error names the path and the reason ("No space left on device").
-// The path "-" (or "") means stdout, written directly: there is nothing to rename.
+// The path "-" (or "", or /dev/stdout) means stdout, written directly: there is nothing to
+// rename. A symbolic link is followed: its target is replaced and the link stays. A device,
+// FIFO or socket (/dev/null, a named pipe) is written straight through, never replaced.
+// A signal that ends the process removes the temp file (temp_files.h).
 // Not here: what is written (the model file format is in model_file.h).
 #pragma once
 

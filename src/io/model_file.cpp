@@ -225,26 +225,9 @@ std::string read_whole_file(const std::string& path) {
        path, at_least ? "at least " : "", need - have, have);
 }
 
-// Magic, version, size and checksum: everything that can be checked before parsing.
-// Returns the format version.
-uint32_t check_envelope(const std::string& path, const std::string& data) {
+// Size and checksum: a damaged or truncated file is refused here.
+void check_size_and_checksum(const std::string& path, const std::string& data) {
   const size_t n = data.size();
-  const size_t magic_have = std::min(n, sizeof kMagic);
-  if (std::memcmp(data.data(), kMagic, magic_have) != 0)
-    fail("'{}' is not an attnmt model file (it does not start with the ATTNMT magic bytes); pass "
-         "a model or checkpoint written by `attnmt train`",
-         path);
-  if (n < 12) truncated(path, n, kMinFileBytes, true);
-  uint32_t version;
-  std::memcpy(&version, data.data() + 8, 4);
-  if (version > kModelFormatVersion)
-    fail("'{}' was written by a newer attnmt (format version {}, this build reads {}); upgrade "
-         "attnmt to load it",
-         path, version, kModelFormatVersion);
-  if (version < kOldestReadableVersion)
-    fail("'{}' has an unknown format version {} (this build reads {} to {}): the file is "
-         "damaged; re-download or re-train",
-         path, version, kOldestReadableVersion, kModelFormatVersion);
   if (n < kHeaderBytes) truncated(path, n, kMinFileBytes, true);
   uint64_t declared;
   std::memcpy(&declared, data.data() + 12, 8);
@@ -261,6 +244,38 @@ uint32_t check_envelope(const std::string& path, const std::string& data) {
   std::memcpy(&stored, data.data() + n - kChecksumBytes, 4);
   if (crc32_update(0, data.data(), n - kChecksumBytes) != stored)
     fail("'{}': checksum mismatch: the file is damaged; re-download or re-train", path);
+}
+
+// Magic, size, checksum and version: everything that can be checked before parsing. The version
+// is judged after the checksum, so that a damaged version byte reads as damage, not as a newer
+// attnmt. Returns the format version.
+uint32_t check_envelope(const std::string& path, const std::string& data) {
+  const size_t n = data.size();
+  const size_t magic_have = std::min(n, sizeof kMagic);
+  if (std::memcmp(data.data(), kMagic, magic_have) != 0)
+    fail("'{}' is not an attnmt model file (it does not start with the ATTNMT magic bytes); pass "
+         "a model or checkpoint written by `attnmt train`",
+         path);
+  if (n < 12) truncated(path, n, kMinFileBytes, true);
+  uint32_t version;
+  std::memcpy(&version, data.data() + 8, 4);
+  const bool known = version >= kOldestReadableVersion && version <= kModelFormatVersion;
+  try {
+    check_size_and_checksum(path, data);
+  } catch (const Error& e) {
+    if (known) throw;
+    fail("{} (its format version reads {}, which this build does not know: most likely that is "
+         "damaged too)",
+         e.what(), version);
+  }
+  if (version > kModelFormatVersion)
+    fail("'{}' was written by a newer attnmt (format version {}, this build reads {}); upgrade "
+         "attnmt to load it",
+         path, version, kModelFormatVersion);
+  if (!known)
+    fail("'{}' has an unknown format version {} (this build reads {} to {}); re-download or "
+         "re-train",
+         path, version, kOldestReadableVersion, kModelFormatVersion);
   return version;
 }
 
@@ -324,7 +339,10 @@ void save_model_file(const std::string& path, const ModelFile& file) {
 }
 
 ModelFile load_model_file(const std::string& path) {
-  const std::string data = read_whole_file(path);
+  return parse_model_file(read_whole_file(path), path);
+}
+
+ModelFile parse_model_file(const std::string& data, const std::string& path) {
   const uint32_t version = check_envelope(path, data);
 
   Source in(path, data.data(), data.size() - kChecksumBytes);

@@ -80,6 +80,8 @@ void save_model_file(const std::string& path, const ModelFile& file);
 // Reads and validates the whole file (format version 1 or 2); float16 tensors come back as
 // float32. Never returns a half-loaded model.
 ModelFile load_model_file(const std::string& path);
+// The same from the bytes of a file; `path` names it in messages (the fuzz target's entry).
+ModelFile parse_model_file(const std::string& bytes, const std::string& path);
 
 // CRC-32 (IEEE 802.3 polynomial, same values as zlib's crc32). Pass the previous value to
 // continue a running checksum; start from 0.

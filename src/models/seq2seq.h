@@ -90,6 +90,10 @@ class Seq2Seq {
   // Keep, reorder or duplicate rows after a beam step: new row i = old row rows[i].
   virtual void select(DecoderState& state, std::span<const int> rows) = 0;
 
+  // The most positions a side can take, BOS/EOS included (the Transformer's max_positions), or
+  // 0 for no limit (the LSTM). Callers cut or skip longer sequences; the model refuses them.
+  virtual int max_positions() const { return 0; }
+
   const ModelConfig& config() const { return config_; }
   ParameterStore& params() { return params_; }
   const ParameterStore& params() const { return params_; }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -58,7 +59,7 @@ std::string describe(const ReaderStats& s) {
   std::string out = fmt::format("read {} pairs, kept {}", s.read, s.kept);
   std::vector<std::string> parts;
   if (s.skipped_empty) parts.push_back(fmt::format("{} with an empty side", s.skipped_empty));
-  if (s.skipped_bad_utf8) parts.push_back(fmt::format("{} with invalid UTF-8", s.skipped_bad_utf8));
+  if (s.skipped_bad_utf8) parts.push_back(fmt::format("{} not UTF-8 text", s.skipped_bad_utf8));
   if (s.skipped_too_long) parts.push_back(fmt::format("{} too long", s.skipped_too_long));
   if (parts.empty()) return out + "; skipped none";
   out += "; skipped ";
@@ -92,13 +93,11 @@ bool ParallelReader::next(SentencePair& pair) {
     bool bad = false;
     for (int side = 0; side < 2 && !bad; ++side) {
       const std::string& text = side == 0 ? pair.src : pair.tgt;
-      size_t at = find_invalid_utf8(text);
-      if (at == std::string::npos) continue;
+      const std::string problem = find_text_problem(text);
+      if (problem.empty()) continue;
       if (!options_.skip_bad_lines)
-        fail(
-            "{}:{}: invalid UTF-8 at byte {}; convert the file to UTF-8 (e.g. with iconv) or "
-            "pass --skip-bad-lines to skip such lines",
-            side == 0 ? src_path_ : tgt_path_, line_no, at + 1);
+        fail("{}:{}: {} (or pass --skip-bad-lines to skip such pairs)",
+             side == 0 ? src_path_ : tgt_path_, line_no, problem);
       bad = true;
     }
     if (bad) {
@@ -133,11 +132,26 @@ LineReader::LineReader(std::string path, std::string role) {
 bool LineReader::next(std::string& line) {
   if (!read_line(*in_, line, name_, line_no_ + 1)) return false;
   ++line_no_;
-  size_t at = find_invalid_utf8(line);
-  if (at != std::string::npos)
-    fail("{}:{}: invalid UTF-8 at byte {}; convert the file to UTF-8 (e.g. with iconv)", name_,
-         line_no_, at + 1);
+  const std::string problem = find_text_problem(line);
+  if (!problem.empty()) fail("{}:{}: {}", name_, line_no_, problem);
   return true;
+}
+
+int64_t count_lines(const std::string& path, const std::string& role) {
+  std::ifstream in;
+  open_or_fail(in, path, role.c_str());
+  std::vector<char> block(1 << 20);
+  int64_t lines = 0;
+  char last = '\n';
+  while (in) {
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    const std::streamsize got = in.gcount();
+    if (got <= 0) break;
+    lines += std::count(block.data(), block.data() + got, '\n');
+    last = block[static_cast<size_t>(got) - 1];
+  }
+  if (in.bad()) fail("{} file '{}': read error: {}", role, path, std::strerror(errno));
+  return lines + (last != '\n');
 }
 
 std::vector<std::string> read_lines(const std::string& path, const std::string& role) {

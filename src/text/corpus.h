@@ -14,7 +14,7 @@ namespace attnmt {
 class Vocab;
 
 struct ReaderOptions {
-  bool skip_bad_lines = false;  // invalid UTF-8: skip and count the pair instead of failing
+  bool skip_bad_lines = false;  // not UTF-8 text: skip and count the pair instead of failing
   int max_words = 0;            // ParallelReader: skip pairs with a side over N words (0 = off)
   int max_length = 0;           // load_corpus: skip pairs with a side over N pieces (0 = off)
 };
@@ -23,7 +23,7 @@ struct ReaderStats {
   int64_t read = 0;              // pairs (lines) read
   int64_t kept = 0;              // pairs handed on
   int64_t skipped_empty = 0;     // either side empty or only whitespace
-  int64_t skipped_bad_utf8 = 0;  // either side invalid UTF-8 (only with skip_bad_lines)
+  int64_t skipped_bad_utf8 = 0;  // either side invalid UTF-8 or NUL (only with skip_bad_lines)
   int64_t skipped_too_long = 0;  // either side over max_words / max_length
 };
 
@@ -41,7 +41,8 @@ class ParallelReader {
  public:
   ParallelReader(std::string src_path, std::string tgt_path, ReaderOptions options = {});
   // The next kept pair; false at the end of both files. Throws attnmt::Error on a line-count
-  // mismatch, a read error, or invalid UTF-8 (unless skip_bad_lines).
+  // mismatch, a read error, or a line that is not UTF-8 text (invalid UTF-8, NUL bytes: see
+  // find_text_problem), unless skip_bad_lines.
   bool next(SentencePair& pair);
   const ReaderStats& stats() const { return stats_; }
 
@@ -56,7 +57,8 @@ class ParallelReader {
 // Streams one file of lines, or standard input for "-" (named "<stdin>" in messages): the one
 // line reader of the project (translation input, alignment input, scoring). Empty lines are
 // returned, not skipped, so that output lines stay aligned with input lines; a trailing '\r'
-// and a leading byte-order mark are stripped; invalid UTF-8 is an error naming file:line.
+// and a leading byte-order mark are stripped; invalid UTF-8 or a NUL byte is an error naming
+// file:line.
 class LineReader {
  public:
   // `role` names the file in messages ("input", "hypothesis", ...).
@@ -76,6 +78,10 @@ class LineReader {
   std::istream* in_ = nullptr;
   int64_t line_no_ = 0;
 };
+
+// The number of lines of a file as LineReader counts them (a last line without '\n' counts).
+// Throws attnmt::Error naming the file (`role`) when it cannot be read.
+int64_t count_lines(const std::string& path, const std::string& role = "input");
 
 // Every line of a file (or "-" for stdin), read with LineReader.
 std::vector<std::string> read_lines(const std::string& path, const std::string& role = "input");

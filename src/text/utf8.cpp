@@ -3,6 +3,8 @@
 // range of the second byte. The decoder uses the same rule, one sequence at a time.
 #include "text/utf8.h"
 
+#include <algorithm>
+
 #include <cstdint>
 
 namespace attnmt {
@@ -69,6 +71,26 @@ size_t decode_utf8_at(std::string_view text, size_t i, char32_t* cp, InvalidUtf8
   if (len > 0) return len;
   *cp = invalid == InvalidUtf8::kEscape ? kEscapeBase + p[i] : U'\uFFFD';
   return 1;
+}
+
+std::string find_text_problem(std::string_view line) {
+  constexpr const char* kFromUtf16 = "convert it with iconv -f UTF-16 -t UTF-8";
+  if (line.starts_with("\xFF\xFE") || line.starts_with("\xFE\xFF"))
+    return std::string("a UTF-16 byte-order mark: the file is UTF-16 text; ") + kFromUtf16;
+  const size_t nul = line.find('\0');
+  if (nul != std::string_view::npos) {
+    const auto nuls = static_cast<size_t>(std::count(line.begin(), line.end(), '\0'));
+    // UTF-16 of mostly ASCII text: every other byte is NUL (the newline splits it oddly).
+    if (nuls * 3 >= line.size())
+      return "NUL bytes (the first at byte " + std::to_string(nul + 1) +
+             "): the file looks like UTF-16 text; " + kFromUtf16;
+    return "a NUL byte at byte " + std::to_string(nul + 1) +
+           ": this is not a text file (or it is damaged)";
+  }
+  const size_t bad = find_invalid_utf8(line);
+  if (bad == std::string_view::npos) return {};
+  return "invalid UTF-8 at byte " + std::to_string(bad + 1) +
+         "; convert the file to UTF-8 (e.g. with iconv)";
 }
 
 std::u32string decode_utf8(std::string_view text, InvalidUtf8 invalid) {

@@ -21,6 +21,11 @@ inline bool is_valid_utf8(std::string_view s) {
   return find_invalid_utf8(s) == std::string_view::npos;
 }
 
+// Why `line` (one line of a text file) is not UTF-8 text, or "" when it is: invalid UTF-8 or a
+// NUL byte (UTF-8 allows U+0000, text files do not), with the remedy, and a hint when the bytes
+// look like UTF-16 (a UTF-16 byte-order mark, or NUL in every other byte).
+std::string find_text_problem(std::string_view line);
+
 // What decoding does with each byte that does not start a valid sequence.
 enum class InvalidUtf8 {
   kReplace,  // U+FFFD (for display: JSON, SVG)

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <unordered_map>
 
@@ -182,6 +183,30 @@ std::vector<std::string> Vocab::words(const std::vector<std::string>& pieces) {
   return out;
 }
 
+namespace {
+
+// SentencePiece's own words for a size that does not fit, turned into which sizes do.
+std::string explain_trainer_error(const std::string& text, const VocabOptions& o) {
+  std::smatch m;
+  // "Vocabulary size is smaller than required_chars. 5 vs 30."
+  if (std::regex_search(text, m, std::regex(R"(smaller than required_chars\. (\d+) vs (\d+))"))) {
+    return fmt::format(
+        "{} pieces are too few: this text needs at least {} (a piece for every character kept at "
+        "--character-coverage {}, and the special pieces); ask for at least {} with {}, or lower "
+        "--character-coverage",
+        o.size, m[2].str(), o.character_coverage, m[2].str(), o.size_option);
+  }
+  // "Vocabulary size too high (40). Please set it to a value <= 37."
+  if (std::regex_search(text, m, std::regex(R"(Vocabulary size too high.*<= (\d+))")))
+    return fmt::format("this corpus gives at most {} pieces of this type; ask for at most that "
+                       "many with {} (or use the unigram model, which takes the size as a limit)",
+                       m[1].str(), o.size_option);
+  return text + fmt::format("; if the corpus is too small for that many pieces, try a smaller {}",
+                            o.size_option);
+}
+
+}  // namespace
+
 VocabResult train_vocab(const VocabOptions& o) {
   if (o.size < 5) fail("vocabulary size {} is too small: it must be at least 5", o.size);
   if (o.character_coverage <= 0 || o.character_coverage > 1)
@@ -249,6 +274,9 @@ VocabResult train_vocab(const VocabOptions& o) {
         {"input_sentence_size", "0"},      // we sampled already
         {"max_sentence_length", "65536"},  // bytes; the default would drop long lines silently
         {"minloglevel", "1"},              // keep SentencePiece's progress log quiet
+        // Unigram: the size is an upper limit, so a small corpus gives a smaller vocabulary
+        // instead of an error. (The other types do not support it.)
+        {"hard_vocab_limit", o.model_type == PieceModel::kUnigram ? "false" : "true"},
     };
     VectorIterator it(sentences);
     std::string proto;
@@ -257,12 +285,12 @@ VocabResult train_vocab(const VocabOptions& o) {
       std::string files = job.use_src && job.use_tgt ? fmt::format("'{}' + '{}'", o.src, o.tgt)
                           : job.use_src              ? fmt::format("'{}'", o.src)
                                                      : fmt::format("'{}'", o.tgt);
-      fail(
-          "training a {}-piece {} vocabulary on {} ({} sentences) failed: {}; if the corpus "
-          "is too small for that many pieces, try a smaller --size",
-          o.size, name_of(o.model_type), files, sentences.size(), status.ToString());
+      fail("training a {}-piece {} vocabulary on {} ({} sentences) failed: {}", o.size,
+           name_of(o.model_type), files, sentences.size(),
+           explain_trainer_error(status.ToString(), o));
     }
     Vocab vocab = Vocab::from_serialized(proto, job.prefix + ".model");
+    if (!result.pieces) result.pieces = vocab.size();
     sentencepiece::SentencePieceProcessor sp;
     (void)sp.LoadFromSerializedProto(proto);
     outputs.emplace_back(job.prefix + ".model", proto);

@@ -85,16 +85,22 @@ struct VocabOptions {
   uint64_t seed = 1;            // for that sample
   int threads = 0;              // SentencePiece trainer threads (<= 0: all cores)
   ReaderOptions reader;         // skip_bad_lines, max_words
+  // For messages: how the command that calls train_vocab names `size` and the coverage.
+  const char* size_option = "--size";
 };
 
 struct VocabResult {
   std::vector<std::string> written;  // the files written, .model first
   ReaderStats stats;                 // what the reader kept and skipped
   int64_t sentences = 0;             // pairs the trainer saw (after sampling)
+  int pieces = 0;  // of the (first) model: may be below `size` when the corpus is small
 };
 
 // Trains through sentencepiece::SentencePieceTrainer with pad=0 unk=1 bos=2 eos=3 on the
-// validated (and sampled) sentence pairs. Files appear only when training succeeded.
+// validated (and sampled) sentence pairs. Files appear only when training succeeded. `size` is
+// an upper limit for the unigram model (SentencePiece's soft limit): a small corpus gives fewer
+// pieces, which result.pieces says; a size too small for the corpus's characters, or too large
+// for the other model types, fails saying which sizes fit.
 VocabResult train_vocab(const VocabOptions& options);
 
 }  // namespace attnmt

@@ -53,4 +53,44 @@ void restore_optimizer(const LoadedCheckpoint& ckpt, Adam& adam) {
   adam.set_steps(std::stoll(ckpt.loaded.file.config_at("checkpoint.adam_steps")));
 }
 
+std::vector<std::string> check_resume(const LoadedCheckpoint& ckpt, const TrainOptions& o,
+                                      const Vocab* given_vocab) {
+  const std::string& path = ckpt.loaded.file.source;
+  const ModelConfig& stored = ckpt.loaded.model->config();
+  if (stored.arch != o.model.arch)
+    fail("--resume: the checkpoint '{}' holds a model of architecture {} but --arch is {}: resume with the "
+         "options it was trained with, or train anew without --resume",
+         path, name_of(stored.arch), name_of(o.model.arch));
+  if (given_vocab && given_vocab->serialized() != ckpt.loaded.vocab.serialized())
+    fail("--resume: --vocab '{}' is not the vocabulary the checkpoint '{}' was trained with: "
+         "leave --vocab out (the checkpoint holds its own) or train anew",
+         o.vocab, path);
+  if (!ckpt.loaded.file.dtypes.empty())
+    fail("--resume: the checkpoint '{}' stores float16 tensors (was it converted?): Adam's "
+         "moments lose their small values in float16, so training would not continue where it "
+         "stopped; resume from a float32 checkpoint or train anew",
+         path);
+  std::vector<std::string> notes;
+  const auto given = o.model.to_pairs(), kept = stored.to_pairs();
+  for (const auto& [key, value] : kept) {
+    if (key == "vocab_size") continue;
+    for (const auto& [gkey, gvalue] : given)
+      if (gkey == key && gvalue != value)
+        notes.push_back(fmt::format("{} {} (given: {})", key, value, gvalue));
+  }
+  return notes;
+}
+
+std::string budget_met(const TrainOptions& o, const TrainState& s, int64_t max_epochs) {
+  if (o.max_steps && s.step >= o.max_steps)
+    return fmt::format("the checkpoint is at step {} and --max-steps is {}", s.step, o.max_steps);
+  if (max_epochs && s.epoch >= max_epochs)
+    return fmt::format("the checkpoint has done {} epochs and the limit is {} (--max-epochs)",
+                       s.epoch, max_epochs);
+  if (o.max_time_minutes && s.seconds >= o.max_time_minutes * 60)
+    return fmt::format("the checkpoint has trained {:.1f} minutes and --max-time is {}",
+                       s.seconds / 60, o.max_time_minutes);
+  return {};
+}
+
 }  // namespace attnmt

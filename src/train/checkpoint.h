@@ -6,6 +6,7 @@
 #include <string>
 
 #include "models/model_io.h"
+#include "train/options.h"
 #include "train/optimizer.h"
 
 namespace attnmt {
@@ -32,5 +33,16 @@ struct LoadedCheckpoint {
 // state; refuses a file that is not a checkpoint with a clear message.
 LoadedCheckpoint load_checkpoint(const std::string& path);
 void restore_optimizer(const LoadedCheckpoint& ckpt, Adam& adam);
+
+// --resume with options that disagree with the checkpoint. Throws attnmt::Error when the
+// architecture differs, --vocab names another vocabulary, or the checkpoint stores float16
+// tensors (Adam's small second moments would have been lost). Returns a note for every other
+// model setting the checkpoint keeps over the command line ("emb_dim 16 (given: 32)").
+std::vector<std::string> check_resume(const LoadedCheckpoint& ckpt, const TrainOptions& options,
+                                      const Vocab* given_vocab);
+
+// Why training cannot go on (the steps, epochs or minutes allowed are used up by `state`), or
+// "". `max_epochs` is the limit in force (10 when no limit was given).
+std::string budget_met(const TrainOptions& options, const TrainState& state, int64_t max_epochs);
 
 }  // namespace attnmt

@@ -4,6 +4,8 @@
 #include "train/trainer.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,8 +13,11 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "autograd/ops.h"
+#include "io/output_path.h"
+#include "io/temp_files.h"
 #include "tensor/error.h"
 #include "tensor/threads.h"
 #include "text/batch.h"
@@ -25,20 +30,34 @@ namespace attnmt {
 
 namespace {
 
+// The first SIGINT/SIGTERM stops training after the current step, with a checkpoint; a second
+// one (the step is taking too long, or the user insists) ends the process at once, removing
+// the temp file of a checkpoint being written.
 volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop_signal) remove_temp_files_and_die(sig);
+  g_stop_signal = sig;
+  static const char kNote[] =
+      "\nattnmt train: stopping after this step, with a checkpoint (a second signal stops at "
+      "once)\n";
+  [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, kNote, sizeof kNote - 1);
+}
 
-struct SignalScope {  // installs the handlers for the run, restores the old ones after
-  using Handler = void (*)(int);
-  Handler old_int, old_term;
+// Installs the handlers for the run (a signal stops training after the current step, with a
+// checkpoint), and puts the old ones back after.
+struct SignalScope {
+  struct sigaction old_int {}, old_term {};
   SignalScope() {
     g_stop_signal = 0;
-    old_int = std::signal(SIGINT, on_stop_signal);
-    old_term = std::signal(SIGTERM, on_stop_signal);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
   }
   ~SignalScope() {
-    std::signal(SIGINT, old_int);
-    std::signal(SIGTERM, old_term);
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
   }
 };
 
@@ -79,13 +98,15 @@ std::string format_duration(double s) {
                    : fmt::format("{}m{:02}s", t / 60, t % 60);
 }
 
+// --vocab PREFIX or PREFIX.model: the file to read.
+std::string vocab_model_path(const std::string& vocab) {
+  if (!std::filesystem::exists(vocab) && std::filesystem::exists(vocab + ".model"))
+    return vocab + ".model";
+  return vocab;
+}
+
 Vocab obtain_vocab(const TrainOptions& o, Reporter& rep) {
-  if (!o.vocab.empty()) {
-    std::string path = o.vocab;
-    if (!std::filesystem::exists(path) && std::filesystem::exists(path + ".model"))
-      path += ".model";
-    return Vocab::load(path);
-  }
+  if (!o.vocab.empty()) return Vocab::load(vocab_model_path(o.vocab));
   VocabOptions vo;
   vo.src = o.src;
   vo.tgt = o.tgt;
@@ -96,8 +117,13 @@ Vocab obtain_vocab(const TrainOptions& o, Reporter& rep) {
   vo.seed = o.seed;
   vo.threads = o.threads;
   vo.reader.skip_bad_lines = o.skip_bad_lines;
+  vo.size_option = "--vocab-size";
   VocabResult vr = train_vocab(vo);
-  rep.line(fmt::format("vocabulary: trained {} pieces -> {}", o.vocab_size, vr.written.at(0)));
+  rep.line(fmt::format("vocabulary: trained {} pieces -> {}", vr.pieces, vr.written.at(0)));
+  if (vr.pieces < o.vocab_size)
+    rep.line(fmt::format("warning: this corpus gives only {} pieces, not the {} asked for "
+                         "(--vocab-size is an upper limit)",
+                         vr.pieces, o.vocab_size));
   return Vocab::load(vr.written.at(0));
 }
 
@@ -115,6 +141,27 @@ KeyValues training_info(const TrainOptions& o, const TrainState& s) {
       {"train.label_smoothing", fmt::format("{}", o.label_smoothing)},
       {"train.seed", std::to_string(o.seed)},
       {"train.best_valid", s.best_score > -1e29 ? fmt::format("{:.4f}", s.best_score) : "none"}};
+}
+
+// Every file training will write, checked before any work (the folder exists and is writable,
+// it is not a folder, it is not one of the inputs); returns stale temp files it removed.
+std::vector<std::string> check_outputs(const TrainOptions& o) {
+  std::vector<NamedPath> inputs = {{"--src", o.src}, {"--tgt", o.tgt}};
+  if (!o.valid_src.empty()) {
+    inputs.push_back({"--valid-src", o.valid_src});
+    inputs.push_back({"--valid-tgt", o.valid_tgt});
+  }
+  if (!o.vocab.empty()) inputs.push_back({"--vocab", vocab_model_path(o.vocab)});
+  std::vector<NamedPath> outputs = {{"-o", o.output}, {"the checkpoint", o.checkpoint_path()}};
+  if (o.vocab.empty() && !o.resume) {
+    outputs.push_back({"the vocabulary", o.output + ".spm.model"});
+    outputs.push_back({"the vocabulary", o.output + ".spm.vocab"});
+  }
+  if (!o.log_file.empty()) outputs.push_back({"--log", o.log_file});
+  std::vector<std::string> removed;
+  for (const NamedPath& out : outputs)
+    for (std::string& path : check_output(out, inputs)) removed.push_back(std::move(path));
+  return removed;
 }
 
 using Clock = std::chrono::steady_clock;
@@ -138,6 +185,7 @@ struct Run {
   double seconds_before = 0;
   int64_t tokens_before = 0, steps_before = 0;
   double window_loss = 0, window_tokens = 0;  // since the last logged line
+  int non_finite_in_a_row = 0;                // updates skipped for a NaN/Inf loss or gradient
 
   double elapsed() const {
     return seconds_before + std::chrono::duration<double>(Clock::now() - start).count();
@@ -149,17 +197,32 @@ struct Run {
 void prepare(Run& r) {
   const TrainOptions& o = r.o;
   r.threads = set_threads(o.threads);
+  r.max_epochs = (o.max_steps || o.max_epochs || o.max_time_minutes) ? o.max_epochs : 10;
+  const unsigned cores = std::thread::hardware_concurrency();
+  if (cores && o.threads > 4 * static_cast<int>(cores))
+    r.rep.line(fmt::format("warning: --threads {} is more than 4 times this machine's {} cores: "
+                           "expect it to be slower than --threads 0 (all cores)",
+                           o.threads, cores));
   std::unique_ptr<LoadedCheckpoint> ckpt;
   if (o.resume) {
     ATTNMT_CHECK(std::filesystem::exists(o.checkpoint_path()),
                  "--resume: no checkpoint '{}' (it is written next to -o MODEL during training)",
                  o.checkpoint_path());
     ckpt = std::make_unique<LoadedCheckpoint>(load_checkpoint(o.checkpoint_path()));
+    std::unique_ptr<Vocab> given;
+    if (!o.vocab.empty()) given = std::make_unique<Vocab>(Vocab::load(vocab_model_path(o.vocab)));
+    std::vector<std::string> kept = check_resume(*ckpt, o, given.get());
     r.st = ckpt->state;
+    r.sum.stop_reason = budget_met(o, r.st, r.max_epochs);
+    if (!r.sum.stop_reason.empty()) return;  // nothing to do: nothing is loaded or written
     r.vocab = ckpt->loaded.vocab;
     r.model = std::move(ckpt->loaded.model);
     r.rep.line(fmt::format("resuming from {} at step {} (epoch {}, batch {})", o.checkpoint_path(),
                            r.st.step, r.st.epoch + 1, r.st.batch_in_epoch));
+    if (!kept.empty())
+      r.rep.line(fmt::format("resuming: the checkpoint's model settings are kept over the "
+                             "options: {}",
+                             fmt::join(kept, ", ")));
   } else {
     r.vocab = obtain_vocab(o, r.rep);
     ModelConfig mc = o.model;
@@ -170,9 +233,15 @@ void prepare(Run& r) {
   if (ckpt) restore_optimizer(*ckpt, *r.adam);
   ckpt.reset();
 
+  // A side takes its pieces + BOS or EOS: pairs the model cannot hold are skipped like long ones.
+  const int fits = r.model->max_positions() > 0 ? r.model->max_positions() - 1 : 0;
   ReaderOptions ro;
   ro.skip_bad_lines = o.skip_bad_lines;
-  ro.max_length = o.max_length;
+  ro.max_length = fits > 0 && (o.max_length <= 0 || o.max_length > fits) ? fits : o.max_length;
+  if (ro.max_length != o.max_length)
+    r.rep.line(fmt::format("pairs with a side over {} pieces are skipped: the model holds {} "
+                           "positions (--max-positions)",
+                           fits, r.model->max_positions()));
   r.corpus = load_corpus(o.src, o.tgt, r.vocab, r.vocab, ro);
   ATTNMT_CHECK(r.corpus.size() > 0, "no usable training pairs in {} / {} ({})", o.src, o.tgt,
                describe(r.corpus.stats));
@@ -180,22 +249,43 @@ void prepare(Run& r) {
   if (!o.valid_src.empty()) {
     ReaderOptions vro;
     vro.skip_bad_lines = o.skip_bad_lines;
+    vro.max_length = fits;
     r.dev = load_corpus(o.valid_src, o.valid_tgt, r.vocab, r.vocab, vro);
   }
   r.rep.line(fmt::format("{}: {} parameters, vocabulary {}, {} threads",
                          name_of(r.model->config().arch), r.model->params().n_scalars(),
                          r.vocab.size(), r.threads));
   r.sched = Schedule{o.schedule, o.lr, o.warmup};
-  r.max_epochs = (o.max_steps || o.max_epochs || o.max_time_minutes) ? o.max_epochs : 10;
   r.start = r.window_start = Clock::now();
   r.seconds_before = r.st.seconds;
   r.tokens_before = r.st.tokens;
   r.steps_before = r.st.step;
 }
 
+// A NaN or Inf loss or gradient norm: the update is skipped (counted, reported); several in a row
+// end training with an error, before anything is saved.
+constexpr int kMaxNonFiniteInARow = 5;
+
+void skip_update(Run& r, double loss, double norm) {
+  r.model->params().zero_grad();
+  ++r.sum.skipped_updates;
+  ++r.non_finite_in_a_row;
+  r.rep.line(fmt::format("step {}: the {} is {}; update skipped ({} in a row, {} in all)",
+                         r.st.step + 1, std::isfinite(loss) ? "gradient norm" : "loss",
+                         std::isfinite(loss) ? norm : loss, r.non_finite_in_a_row,
+                         r.sum.skipped_updates));
+  if (r.non_finite_in_a_row >= kMaxNonFiniteInARow)
+    fail("training diverged at step {}: {} updates in a row had a non-finite loss or gradient. "
+         "Nothing was saved over '{}' or its checkpoint. Lower --lr (now {}), warm up longer "
+         "(--warmup) or clip harder (--clip-norm), then train again or --resume from the last "
+         "checkpoint",
+         r.st.step + 1, kMaxNonFiniteInARow, r.o.output, r.o.lr);
+}
+
 // Stage 2: one update. Teacher-forced forward, label-smoothed cross-entropy summed over the
-// real target tokens, backward with 1/tokens, clip, Adam. Returns the learning rate used.
-float train_step(Run& r, const Batch& b) {
+// real target tokens, backward with 1/tokens, clip, Adam. Returns false when the update was
+// skipped (a non-finite loss or gradient).
+bool train_step(Run& r, const Batch& b, float& lr) {
   Var logits = r.model->logits(b, Mode::kTrain);  // [B, T, V]
   const int64_t V = logits->value.shape().last();
   Var flat = reshape(logits, Shape{static_cast<int64_t>(b.tgt_out.ids.size()), V});
@@ -204,15 +294,33 @@ float train_step(Run& r, const Batch& b) {
                                        /*consume_logits=*/true);
   const double ntok = static_cast<double>(b.n_tgt_tokens);
   backward(loss, Tensor::full(Shape{1}, static_cast<float>(1.0 / ntok)));
-  clip_grad_norm(r.model->params(), r.o.clip_norm);
-  const float lr = r.sched.at(r.st.step + 1, r.st.plateau_scale);
+  const double norm = clip_grad_norm(r.model->params(), r.o.clip_norm);
+  lr = r.sched.at(r.st.step + 1, r.st.plateau_scale);
+  if (!std::isfinite(loss->value[0]) || !std::isfinite(norm)) {
+    skip_update(r, loss->value[0], norm);
+    return false;
+  }
+  r.non_finite_in_a_row = 0;
   r.adam->step(lr);
   r.model->params().zero_grad();
   ++r.st.step;
   r.st.tokens += b.n_tgt_tokens;
   r.window_loss += loss->value[0];
   r.window_tokens += ntok;
-  return lr;
+  return true;
+}
+
+// Never writes a model with a NaN or Inf parameter: it would translate nothing but garbage.
+void require_finite_parameters(const Run& r) {
+  for (const auto& [name, p] : r.model->params().all()) {
+    const float* v = p->value.data();
+    for (int64_t i = 0, n = p->value.numel(); i < n; ++i)
+      if (!std::isfinite(v[i]))
+        fail("parameter '{}' is not finite at step {}: not saving it over '{}' or its "
+             "checkpoint; lower --lr (now {}) and train again, or --resume from the last "
+             "checkpoint",
+             name, r.st.step, r.o.output, r.o.lr);
+  }
 }
 
 // Progress: epoch, step, loss, target tokens/s, learning rate, ETA (every 10 steps on the live
@@ -260,6 +368,7 @@ void run_validation(Run& r) {
     r.st.best_score = score;
     r.st.bad_validations = 0;
     r.sum.best_valid_bleu = v.bleu;
+    require_finite_parameters(r);
     save_model(o.output, *r.model, r.vocab, training_info(o, r.st), o.save_dtype);
   } else {
     ++r.st.bad_validations;
@@ -269,6 +378,7 @@ void run_validation(Run& r) {
 
 // Stage 4: the checkpoint (atomic), with everything --resume needs.
 void checkpoint(Run& r) {
+  require_finite_parameters(r);
   r.st.seconds = r.elapsed();
   save_checkpoint(r.o.checkpoint_path(), *r.model, r.vocab, *r.adam, r.st, r.model->rng(),
                   training_info(r.o, r.st));
@@ -308,6 +418,9 @@ void finish(Run& r) {
   r.sum.seconds = r.elapsed();
   r.sum.tokens_per_second =
       (r.st.tokens - r.tokens_before) / std::max(1e-9, r.sum.seconds - r.seconds_before);
+  if (r.sum.skipped_updates)
+    r.rep.line(fmt::format("{} update(s) skipped for a non-finite loss or gradient",
+                           r.sum.skipped_updates));
   r.rep.line(fmt::format("{} after step {} ({}): {:.0f} target tokens/s; model {}, checkpoint {}",
                          r.sum.interrupted ? "interrupted" : "done", r.st.step, r.sum.stop_reason,
                          r.sum.tokens_per_second, o.output, o.checkpoint_path()));
@@ -319,8 +432,18 @@ void finish(Run& r) {
 TrainSummary train(const TrainOptions& o) {
   ATTNMT_CHECK(!o.output.empty(), "no output model: give -o/--output MODEL");
   o.validate();
+  const std::vector<std::string> stale = check_outputs(o);
+  FileLock lock(o.output + ".lock", fmt::format("the model '{}'", o.output));
   Run r(o);
+  for (const std::string& path : stale)
+    r.rep.line(fmt::format("removed '{}', left by a process that no longer runs", path));
   prepare(r);
+  if (!r.sum.stop_reason.empty()) {  // --resume with the budget already used up
+    r.rep.line(fmt::format("nothing to do: {}; raise the limit to train further",
+                           r.sum.stop_reason));
+    r.sum.steps = r.st.step;
+    return r.sum;
+  }
   SignalScope signals;
   BatchOptions bo;
   bo.batch_tokens = o.batch_tokens;
@@ -332,8 +455,10 @@ TrainSummary train(const TrainOptions& o) {
     const std::vector<Batch> batches = make_epoch_batches(r.corpus, bo, o.seed, r.st.epoch);
     const auto n = static_cast<int64_t>(batches.size());
     for (int64_t i = r.st.batch_in_epoch; i < n && r.sum.stop_reason.empty(); ++i) {
-      const float lr = train_step(r, batches[i]);
+      float lr = 0;
+      const bool updated = train_step(r, batches[i], lr);
       r.st.batch_in_epoch = i + 1;
+      if (!updated) continue;
       report_progress(r, lr, n);
       r.sum.stop_reason = after_step(r);
     }

@@ -19,6 +19,7 @@ struct TrainSummary {
   double last_valid_ce = -1;
   double seconds = 0;
   bool interrupted = false;   // stopped by SIGINT/SIGTERM (a checkpoint was written)
+  int64_t skipped_updates = 0;  // for a NaN/Inf loss or gradient
   std::string stop_reason;
 };
 

@@ -32,6 +32,7 @@ class Transformer : public Seq2Seq {
   std::unique_ptr<DecoderState> encode(const IdMatrix& src, std::span<const int> src_len) override;
   Step step(DecoderState& state, std::span<const int> last_tokens) override;
   void select(DecoderState& state, std::span<const int> rows) override;
+  int max_positions() const override { return config().max_positions; }
 
  private:
   struct EncoderLayer {
