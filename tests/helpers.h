@@ -9,6 +9,19 @@
 
 #include "text/vocab.h"
 
+// True in a build with AddressSanitizer (tools/test-sanitized.sh): its shadow memory needs an
+// address space that `ulimit -v` takes away, so tests that limit memory skip there.
+#if defined(__SANITIZE_ADDRESS__)
+#define ATTNMT_TESTING_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ATTNMT_TESTING_ASAN 1
+#endif
+#endif
+#ifndef ATTNMT_TESTING_ASAN
+#define ATTNMT_TESTING_ASAN 0
+#endif
+
 namespace attnmt::testing {
 
 namespace fs = std::filesystem;

@@ -4,6 +4,8 @@
 // failures that must come before any work or any output. Each case failed before its fix.
 #include <fmt/format.h>
 
+#include <thread>
+
 #include "helpers.h"
 #include "io/model_file.h"
 
@@ -299,6 +301,10 @@ TEST_CASE("align refuses files of different lengths before printing anything", "
 }
 
 TEST_CASE("out of memory is an error that names what bounds it, not an abort", "[hardening]") {
+  if (ATTNMT_TESTING_ASAN) {
+    WARN("skipped under AddressSanitizer: it cannot run with a 4 GB address space");
+    return;
+  }
   TempDir dir("hard-oom");
   const std::string d = dir.path().string();
   write_tiny_corpus(d, 20);
@@ -317,4 +323,27 @@ TEST_CASE("out of memory is an error that names what bounds it, not an abort", "
   CHECK(has(r.err, "attnmt train: error: out of memory"));
   CHECK(has(r.err, "--max-train-length"));
   CHECK_FALSE(fs::exists(d + "/m.bin"));
+}
+
+TEST_CASE("more threads than 4x the cores is a warning", "[hardening]") {
+  TempDir dir("hard-threads");
+  const std::string d = dir.path().string();
+  write_tiny_corpus(d, 20);
+  const unsigned cores = std::thread::hardware_concurrency();
+  if (cores == 0) {
+    WARN("skipped: the number of cores is unknown here");
+    return;
+  }
+  auto many = run_attnmt(fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {0}/m.bin "
+                                     "--vocab-size 30 --emb-dim 16 --enc-hidden 16 --dec-hidden 32 "
+                                     "--max-steps 1 --threads {1}",
+                                     d, 4 * cores + 1));
+  CHECK(many.exit_code == 0);
+  CHECK(has(many.err, fmt::format("warning: --threads {} is more than 4 times", 4 * cores + 1)));
+  auto fine = run_attnmt(fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {0}/m2.bin "
+                                     "--vocab-size 30 --emb-dim 16 --enc-hidden 16 --dec-hidden 32 "
+                                     "--max-steps 1 --threads {1}",
+                                     d, cores));
+  CHECK(fine.exit_code == 0);
+  CHECK_FALSE(has(fine.err, "warning: --threads"));
 }

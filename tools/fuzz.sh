@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of tests/fuzz with clang, AddressSanitizer and UBSan in
 # ./build-fuzz, and runs each on its seed corpus for SECONDS (default 30) with 1 worker.
-# New inputs that reach new code go to build-fuzz/corpus/<target>/ (not committed); a crash
-# leaves build-fuzz/crash-* and fails the script.
+# New inputs that reach new code go to build-fuzz/corpus/<target>/ (not committed); a finding
+# leaves its input in build-fuzz/artifacts/<target>/ and fails the script.
 # usage: tools/fuzz.sh [SECONDS] [TARGET...]   (docs/RELIABILITY.md has the long runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,13 +19,15 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export OMP_NUM_THREADS=1
 for t in "${targets[@]}"; do
   mkdir -p "build-fuzz/corpus/$t"
+  rm -rf "build-fuzz/artifacts/$t"; mkdir -p "build-fuzz/artifacts/$t"
   echo "== $t: ${seconds} s"
   (cd build-fuzz && "./tests/fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 \
-     -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 "corpus/$t" "../tests/fuzz/seeds/$t" \
-     2>&1 | grep -E "^(INFO: Seed|#[0-9]+ *DONE|stat::|==|SUMMARY|Done|property broken)|ERROR|Test unit written" || true)
-  # libFuzzer exits non-zero on a finding: the pipeline hides that, the crash file shows it.
-  if ls build-fuzz/crash-* build-fuzz/oom-* build-fuzz/timeout-* >/dev/null 2>&1; then
-    echo "fuzz: $t found a failing input:" build-fuzz/crash-* build-fuzz/oom-* build-fuzz/timeout-* 2>/dev/null
+     -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 -artifact_prefix="artifacts/$t/" \
+     "corpus/$t" "../tests/fuzz/seeds/$t" >"artifacts/$t.log" 2>&1) || true
+  grep -E "^#[0-9]+ *DONE|^stat::(number_of_executed_units|peak_rss)|INFO: Seed|SUMMARY|property broken" \
+    "build-fuzz/artifacts/$t.log" || true
+  if [ -n "$(ls -A "build-fuzz/artifacts/$t")" ]; then
+    echo "fuzz: $t found failing inputs: build-fuzz/artifacts/$t/ (log: build-fuzz/artifacts/$t.log)"
     exit 1
   fi
 done

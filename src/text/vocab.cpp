@@ -100,14 +100,24 @@ Vocab Vocab::load(const std::string& model_path) {
   if (!std::filesystem::is_regular_file(model_path, ec))
     fail("vocabulary '{}' does not exist or is not a file: check the path", model_path);
   auto sp = std::make_shared<sentencepiece::SentencePieceProcessor>();
-  auto status = sp->Load(model_path);
+  sentencepiece::util::Status status;
+  try {
+    status = sp->Load(model_path);
+  } catch (const std::exception& e) {  // SentencePiece's trie builder throws on damaged pieces
+    fail("cannot load SentencePiece model '{}': its pieces are damaged ({})", model_path, e.what());
+  }
   if (!status.ok()) fail("cannot load SentencePiece model '{}': {}", model_path, status.ToString());
   return checked(std::move(sp), model_path);
 }
 
 Vocab Vocab::from_serialized(const std::string& bytes, const std::string& origin) {
   auto sp = std::make_shared<sentencepiece::SentencePieceProcessor>();
-  auto status = sp->LoadFromSerializedProto(bytes);
+  sentencepiece::util::Status status;
+  try {
+    status = sp->LoadFromSerializedProto(bytes);
+  } catch (const std::exception& e) {  // found by fuzz_model_file: a damaged piece list
+    fail("{}: a damaged SentencePiece model ({})", origin, e.what());
+  }
   if (!status.ok()) fail("{}: not a SentencePiece model: {}", origin, status.ToString());
   return checked(std::move(sp), origin);
 }

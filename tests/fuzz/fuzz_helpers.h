@@ -8,10 +8,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
+
+#include "io/model_file.h"
 
 #define FUZZ_REQUIRE(cond)                                                        \
   do {                                                                            \
@@ -43,6 +46,16 @@ inline std::string write_temp(const std::string& name, std::string_view bytes) {
   const std::string path = (dir / name).string();
   std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return path;
+}
+
+// Gives model-file bytes a valid size field and checksum, so that the parser behind them is
+// reached (fuzz_model_file's mode bit 0, and the regression test of its findings).
+inline void seal_model_bytes(std::string& bytes) {
+  if (bytes.size() < 24) return;
+  const uint64_t size = bytes.size();
+  std::memcpy(&bytes[12], &size, 8);
+  const uint32_t crc = crc32_update(0, bytes.data(), bytes.size() - 4);
+  std::memcpy(&bytes[bytes.size() - 4], &crc, 4);
 }
 
 }  // namespace attnmt::fuzz

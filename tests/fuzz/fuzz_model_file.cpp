@@ -2,29 +2,15 @@
 // (models/model_io.h). The first input byte chooses: bit 0 seals the rest with a valid size
 // field and checksum (without it nearly every input stops at the checksum and the parser behind
 // it is never reached); bit 1 also builds the model (config, vocabulary, every tensor).
-#include <cstring>
-
 #include "fuzz_helpers.h"
 #include "io/model_file.h"
 #include "models/model_io.h"
 #include "tensor/error.h"
 
-namespace {
-
-void seal(std::string& bytes) {
-  if (bytes.size() < 24) return;
-  const uint64_t size = bytes.size();
-  std::memcpy(&bytes[12], &size, 8);
-  const uint32_t crc = attnmt::crc32_update(0, bytes.data(), bytes.size() - 4);
-  std::memcpy(&bytes[bytes.size() - 4], &crc, 4);
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   std::string bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  if (data[0] & 1) seal(bytes);
+  if (data[0] & 1) attnmt::fuzz::seal_model_bytes(bytes);
   try {
     attnmt::ModelFile file = attnmt::parse_model_file(bytes, "fuzz.attnmt");
     if (data[0] & 2) {
