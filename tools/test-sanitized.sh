@@ -4,7 +4,8 @@
 # (-DATTNMT_FUZZ=ON; -O1, the instrumented code need not be fast), runs ctest there and each
 # fuzz target for FUZZ_SECONDS (default 30) on its seed corpus, two at a time (new inputs go
 # to build-san/fuzz-corpus, never into tests/fuzz/seeds).
-# usage: tools/test-sanitized.sh   (tools/test.sh runs it after the Release tests)
+# usage: tools/test-sanitized.sh   (SANITIZE=1 tools/test.sh runs it after the Release tests;
+# about 24 minutes on a 2-core machine, docs/RELIABILITY.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh build test fuzz
@@ -24,7 +25,7 @@ run() {
   OMP_NUM_THREADS=1 "build-san/tests/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb=2048 \
     -malloc_limit_mb=1024 -timeout=10 -artifact_prefix="build-san/fuzz-artifacts/$t/" \
     "build-san/fuzz-corpus/$t" "tests/fuzz/seeds/$t" >"build-san/fuzz-artifacts/$t.log" 2>&1 \
-    && echo "fuzz smoke: $t: $(grep -o 'Done [0-9]* runs' "build-san/fuzz-artifacts/$t.log")" \
+    && echo "fuzz smoke: $t: $(grep -o -m1 'Done [0-9]* runs' "build-san/fuzz-artifacts/$t.log")" \
     || { echo "fuzz smoke: $t FAILED:"; grep -E "ERROR|SUMMARY|property broken|Test unit" \
            "build-san/fuzz-artifacts/$t.log"; return 1; }
 }
