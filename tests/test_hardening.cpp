@@ -18,20 +18,20 @@ const std::string kTiny =
     " --vocab-size 30 --emb-dim 16 --enc-hidden 16 --dec-hidden 32 --dropout 0"
     " --batch-tokens 100 --threads 1 -q";
 
+// `attnmt train` on dir/train.{en,es} into `out`, with `flags` (the tiny LSTM's by default).
+std::string train_args(const std::string& d, const std::string& out,
+                       const std::string& flags = kTiny) {
+  return fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {1} {2}", d, out, flags);
+}
+
 // dir/train.{en,es} and a model dir/m.bin trained for 3 steps (with m.bin.ckpt).
 std::string tiny_setup(const TempDir& dir) {
   const std::string d = dir.path().string();
   write_tiny_corpus(d, 20);
-  auto r = run_attnmt(fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {0}/m.bin "
-                                  "--max-steps 3{1}",
-                                  d, kTiny));
+  auto r = run_attnmt(train_args(d, d + "/m.bin") + " --max-steps 3");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   return d;
-}
-
-std::string train_args(const std::string& d, const std::string& out) {
-  return fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {1}{2}", d, out, kTiny);
 }
 
 bool has(const std::string& text, const std::string& part) {
@@ -120,9 +120,7 @@ TEST_CASE("resuming refuses another architecture, vocabulary or a float16 checkp
   auto done = run_attnmt(train_args(d, d + "/m.bin") + " --resume --max-steps 3");
   CHECK(done.exit_code == 0);
   CHECK(read_text(d + "/m.bin.ckpt") == ckpt);  // no step was made
-  auto loud = run_attnmt(fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {0}/m.bin "
-                                     "--threads 1 --resume --max-steps 3",
-                                     d));
+  auto loud = run_attnmt(train_args(d, d + "/m.bin", "--threads 1 --resume --max-steps 3"));
   CHECK(has(loud.err, "nothing to do: the checkpoint is at step 3 and --max-steps is 3"));
 
   auto arch = run_attnmt(train_args(d, d + "/m.bin") + " --resume --max-steps 5 --arch transformer");
@@ -138,10 +136,9 @@ TEST_CASE("resuming refuses another architecture, vocabulary or a float16 checkp
   CHECK(vocab.exit_code == 1);
   CHECK(has(vocab.err, "is not the vocabulary the checkpoint"));
 
-  auto kept = run_attnmt(fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {0}/m.bin "
+  auto kept = run_attnmt(train_args(d, d + "/m.bin",
                                      "--vocab-size 30 --emb-dim 32 --enc-hidden 16 --dec-hidden 32 "
-                                     "--batch-tokens 100 --threads 1 --resume --max-steps 4",
-                                     d));
+                                     "--batch-tokens 100 --threads 1 --resume --max-steps 4"));
   CHECK(kept.exit_code == 0);
   CHECK(has(kept.err, "emb_dim 16 (given: 32)"));
 
@@ -244,10 +241,9 @@ TEST_CASE("sizes that do not fit say what does", "[hardening]") {
   CHECK(large.exit_code == 0);
   CHECK(has(large.err, "warning: this corpus gives only"));
   // A Transformer holding 12 positions: longer training pairs are skipped, longer inputs cut.
-  auto t = run_attnmt(fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {0}/t.bin "
+  auto t = run_attnmt(train_args(d, d + "/t.bin",
                                   "--arch transformer --emb-dim 16 --heads 2 --ffn-dim 32 "
-                                  "--max-positions 12 --vocab-size 30 --threads 1 --max-steps 2",
-                                  d));
+                                  "--max-positions 12 --vocab-size 30 --threads 1 --max-steps 2"));
   INFO(t.err);
   REQUIRE(t.exit_code == 0);
   CHECK(has(t.err, "the model holds 12 positions"));
@@ -334,16 +330,12 @@ TEST_CASE("more threads than 4x the cores is a warning", "[hardening]") {
     WARN("skipped: the number of cores is unknown here");
     return;
   }
-  auto many = run_attnmt(fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {0}/m.bin "
-                                     "--vocab-size 30 --emb-dim 16 --enc-hidden 16 --dec-hidden 32 "
-                                     "--max-steps 1 --threads {1}",
-                                     d, 4 * cores + 1));
+  const std::string small = "--vocab-size 30 --emb-dim 16 --enc-hidden 16 --dec-hidden 32 "
+                            "--max-steps 1 --threads ";
+  auto many = run_attnmt(train_args(d, d + "/m.bin", small + std::to_string(4 * cores + 1)));
   CHECK(many.exit_code == 0);
   CHECK(has(many.err, fmt::format("warning: --threads {} is more than 4 times", 4 * cores + 1)));
-  auto fine = run_attnmt(fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {0}/m2.bin "
-                                     "--vocab-size 30 --emb-dim 16 --enc-hidden 16 --dec-hidden 32 "
-                                     "--max-steps 1 --threads {1}",
-                                     d, cores));
+  auto fine = run_attnmt(train_args(d, d + "/m2.bin", small + std::to_string(cores)));
   CHECK(fine.exit_code == 0);
   CHECK_FALSE(has(fine.err, "warning: --threads"));
 }
