@@ -104,7 +104,9 @@ std::vector<std::string> remove_stale_temp_files(const std::string& target) {
     // ESRCH: no such process. EPERM means it runs under another user: leave its file alone.
     if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
     std::error_code rm;
-    if (fs::remove(it->path(), rm)) removed.push_back(it->path().string());
+    // Named as the user named the target: "out.txt.tmp.123", not "./out.txt.tmp.123".
+    const fs::path named = t.parent_path().empty() ? fs::path(name) : it->path();
+    if (fs::remove(it->path(), rm)) removed.push_back(named.string());
   }
   return removed;
 }
