@@ -12,7 +12,7 @@ set -euo pipefail
 
 declare -A groups=(
   [build]="build-essential cmake pkg-config libeigen3-dev libsentencepiece-dev sentencepiece
-           libboost-program-options-dev libfmt-dev catch2"
+           libboost-program-options-dev libfmt-dev catch2 libdnnl-dev"
   [corpus]="sword-text-web sword-text-sparv libsword-utils python3"
   [test]="libxml2-utils"
   [fuzz]="clang libclang-rt-14-dev libomp-14-dev"

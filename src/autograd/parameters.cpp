@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tensor/error.h"
+#include "tensor/gemm.h"
 
 namespace attnmt {
 
@@ -26,7 +27,14 @@ Var ParameterStore::add(const std::string& path, const Shape& shape, const Init&
   }
   Var v = parameter(std::move(value));
   params_.emplace_back(path, v);
+  if (v->value.rank() >= 2) register_weight(v->value);
+  weights_changed();
   return v;
+}
+
+ParameterStore::~ParameterStore() {
+  for (const auto& [name, v] : params_)
+    if (v->value.rank() >= 2) unregister_weight(v->value);
 }
 
 bool ParameterStore::has(const std::string& path) const {

@@ -28,11 +28,14 @@ class ParameterStore {
   using Init = std::function<Tensor()>;
   ParameterStore() = default;
   explicit ParameterStore(const ParameterSource* source) : source_(source) {}
+  ~ParameterStore();  // unregisters its tensors from the GEMM seam's weight cache
   ParameterStore(const ParameterStore&) = delete;
   ParameterStore& operator=(const ParameterStore&) = delete;
 
   // Registers a new trainable tensor of `shape`: init() when building, the source's tensor of
   // that path when loading (a missing or misshapen one throws naming the file and the path).
+  // Matrices are registered with the GEMM seam as weights (gemm.h: register_weight); whoever
+  // writes their values in place afterwards calls weights_changed().
   // A duplicate path is a programming error (throws).
   Var add(const std::string& path, const Shape& shape, const Init& init);
   // Registers `value` as it is (tests, benchmarks); layers use the form above.

@@ -25,6 +25,7 @@ namespace {
 struct AlignCliOptions {
   std::string model_path, output = "-";
   int threads = 0;
+  Precision precision = Precision::kAuto;
   AlignOptions a;
 };
 
@@ -62,7 +63,7 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
       ("max-svg", value_of(&a.max_svg), "svg: at most N pictures")
       ("keep-eos", po::bool_switch(&a.keep_eos), "keep the </s> row and column");
   po::options_description desc;
-  desc.add(model_options(o.model_path, o.threads)).add(io).add(alignment_level_option(a.t)).add(search_options(a.t)).add(batch_options(a.t));
+  desc.add(model_options(o.model_path, o.threads, o.precision)).add(io).add(alignment_level_option(a.t)).add(search_options(a.t)).add(batch_options(a.t));
   auto vm = parse_options(kSpec, desc, argc, argv, {.aliases = kAliases});
   if (!vm) return std::nullopt;
   check_usage(kSpec, desc, [&] {
@@ -92,6 +93,7 @@ int run_align(int argc, char** argv) {
                   {{"--src", o.a.src_path}, {"--tgt", o.a.tgt_path}, {"-m", o.model_path}});
   }
   set_threads(o.threads);
+  use_precision(o.precision);
   LoadedModel lm = load_model(o.model_path);
   std::unique_ptr<AtomicOutput> out;
   if (!svg) out = std::make_unique<AtomicOutput>(o.output);

@@ -9,6 +9,7 @@
 #include "cli/options.h"
 #include "models/model_io.h"
 #include "models/registry.h"
+#include "tensor/precision.h"
 
 namespace attnmt::cli {
 
@@ -48,6 +49,10 @@ int run_info(int argc, char** argv) {
   fmt::print("parameters   {}\n", m.model->params().n_scalars());
   fmt::print("vocabulary   {} pieces (joint SentencePiece, embeddings {})\n", m.vocab.size(),
              c.tie_embeddings ? "tied" : "untied");
+  const CpuFeatures cpu = cpu_features();
+  fmt::print("precision    on this CPU ({}): --precision auto gives {}; int8 {}\n", cpu.isa,
+             name_of(resolve_precision(Precision::kAuto, PrecisionUse::kTranslation, cpu).precision),
+             cpu.vnni ? "runs on VNNI" : "runs without VNNI (slow)");
   fmt::print("\n[model]\n");
   for (const auto& [k, v] : c.to_pairs()) fmt::print("{} = {}\n", k, v);
   bool header = false;

@@ -73,6 +73,8 @@ std::optional<TrainOptions> parse_train_options(int argc, char** argv) {
       ("patience", value_of(&o.patience), "early stopping: validations without improvement (0 = off)")
       ("seed", value_of(&o.seed), "random seed (initialisation, dropout, batch order)")
       ("threads", value_of(&o.threads), "threads (0 = all cores)")
+      ("precision", value_of(&o.precision), with_choices<Precision>("matrix products: auto = bf16 "
+                    "where the CPU has AMX-BF16 or AVX512-BF16, else fp32 (int8: translation only)").c_str())
       ("save-every", value_of(&o.save_every), "checkpoint every N steps")
       ("valid-every", value_of(&o.valid_every), "validate every N steps")
       ("valid-bleu-sentences", value_of(&o.valid_bleu_sentences), "dev sentences translated greedily for BLEU (0 = off)")

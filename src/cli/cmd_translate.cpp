@@ -24,6 +24,7 @@ namespace {
 struct TranslateCliOptions {
   std::string model_path, input = "-", output = "-";
   int threads = 0;
+  Precision precision = Precision::kAuto;
   TranslateOptions t;
 };
 
@@ -67,7 +68,7 @@ std::optional<TranslateCliOptions> parse(int argc, char** argv) {
       ("progress", po::bool_switch(&t.progress),
        "lines/s on stderr (always on when stderr is a terminal)");
   po::options_description desc;
-  desc.add(model_options(o.model_path, o.threads)).add(io).add(search_options(t)).add(batch_options(t)).add(alignment_level_option(t));
+  desc.add(model_options(o.model_path, o.threads, o.precision)).add(io).add(search_options(t)).add(batch_options(t)).add(alignment_level_option(t));
   auto vm = parse_options(kSpec, desc, argc, argv, {.aliases = kAliases});
   if (!vm) return std::nullopt;
   check_usage(kSpec, desc, [&] { t.validate(); });
@@ -85,6 +86,7 @@ int run_translate(int argc, char** argv) {
   TranslateCliOptions& o = *parsed;
   check_outputs("translate", {{"-o", o.output}}, {{"-i", o.input}, {"-m", o.model_path}});
   set_threads(o.threads);
+  const ResolvedPrecision precision = use_precision(o.precision);
   LoadedModel lm = load_model(o.model_path);
   AtomicOutput out(o.output);
   TranslateStats stats = translate_file(*lm.model, lm.vocab, o.input, out.stream(), o.t);
@@ -93,9 +95,9 @@ int run_translate(int argc, char** argv) {
   if (o.t.progress)
     fmt::print(stderr,
                "attnmt translate: {} lines ({} empty) in {:.2f} s: {:.1f} lines/s, {:.0f} target "
-               "pieces/s\n",
+               "pieces/s; products in {}\n",
                stats.lines, stats.empty, stats.seconds, stats.lines / std::max(1e-9, stats.seconds),
-               stats.tgt_pieces / std::max(1e-9, stats.seconds));
+               stats.tgt_pieces / std::max(1e-9, stats.seconds), precision.why);
   return 0;
 }
 

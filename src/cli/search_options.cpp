@@ -2,12 +2,23 @@
 
 namespace attnmt::cli {
 
-po::options_description model_options(std::string& model_path, int& threads) {
+po::options_description model_options(std::string& model_path, int& threads,
+                                      Precision& precision) {
   po::options_description d("model");
   d.add_options()
       ("model,m", po::value(&model_path)->required(), "the model file")
-      ("threads", value_of(&threads), "threads (0 = all cores)");
+      ("threads", value_of(&threads), "threads (0 = all cores)")
+      ("precision", value_of(&precision),
+       with_choices<Precision>("matrix products: auto = bf16 where the CPU has AMX-BF16 or "
+                               "AVX512-BF16, else fp32; int8 = quantised weights and "
+                               "activations (VNNI), results change slightly").c_str());
   return d;
+}
+
+ResolvedPrecision use_precision(Precision requested) {
+  ResolvedPrecision r = resolve_precision(requested, PrecisionUse::kTranslation, cpu_features());
+  set_precision(r.precision);
+  return r;
 }
 
 po::options_description search_options(TranslateOptions& t) {

@@ -5,11 +5,16 @@
 
 #include "cli/options.h"
 #include "decode/translator.h"
+#include "tensor/precision.h"
 
 namespace attnmt::cli {
 
-// --model (required) and --threads: what every command that runs a model takes.
-po::options_description model_options(std::string& model_path, int& threads);
+// --model (required), --threads and --precision: what every command that runs a model takes.
+po::options_description model_options(std::string& model_path, int& threads,
+                                      Precision& precision);
+// Resolves --precision for a command that translates, makes it the products' precision and
+// returns it with the reason ("bf16 (auto: the CPU has AVX512-BF16)").
+ResolvedPrecision use_precision(Precision requested);
 // --beam --greedy --length-penalty --max-output-length --max-output-ratio --max-output-extra
 po::options_description search_options(TranslateOptions& t);
 // --batch-size --batch-tokens --max-input-length

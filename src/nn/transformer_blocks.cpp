@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "tensor/error.h"
+#include "tensor/gemm.h"
 #include "tensor/kernels.h"
 
 namespace attnmt {
@@ -267,15 +268,14 @@ Tensor attend_cached(const float* q, int64_t q_stride, const KvCache& cache,
     for (int64_t g = g0; g < g1; ++g) {
       const int64_t n = g / H, h = g % H;
       const float* qg = q + n * q_stride + h * d;
-      ConstMatrixMap K(cache.k.data() + g * cap * d, L, d), V(cache.v.data() + g * cap * d, L, d);
-      Eigen::Map<const Eigen::VectorXf> qv(qg, d);
+      const float* K = cache.k.data() + g * cap * d;  // [L, d] of [cap, d]
+      const float* V = cache.v.data() + g * cap * d;
       float* p = P.data() + g * L;
-      Eigen::Map<Eigen::VectorXf>(p, L) = alpha * (K * qv);
+      gemm(false, true, 1, L, d, alpha, qg, K, 0.0f, p);  // p [1, L] = alpha q K^T
       int64_t klen = key_lengths.empty() ? L : std::min<int64_t>(L, key_lengths[n]);
       for (int64_t s = 0; s < L; ++s) mask[s] = s < klen ? 1.0f : 0.0f;
       kernels::softmax_rows(p, p, 1, L, mask.data());
-      Eigen::Map<Eigen::RowVectorXf>(out.data() + n * D + h * d, d) =
-          Eigen::Map<const Eigen::RowVectorXf>(p, L) * V;
+      gemm(false, false, 1, d, L, 1.0f, p, V, 0.0f, out.data() + n * D + h * d);  // [1, d] = p V
     }
   });
   if (probs) *probs = P;

@@ -1,11 +1,15 @@
-// Eigen backend of the GEMM interface. Eigen parallelises large products itself (OpenMP);
-// batched products of small matrices are parallelised over the batch instead.
+// The GEMM seam: the Eigen (float32) backend, and the choice between it and oneDNN's
+// (gemm_dnnl.h) per product. Large float32 products are cut into one block of C per thread,
+// each run by single-threaded Eigen (set_threads keeps Eigen's own threads at 1); batched
+// products of small matrices are parallelised over the batch instead.
 #include "tensor/gemm.h"
 
 #include <omp.h>
 
 #include "tensor/error.h"
+#include "tensor/gemm_dnnl.h"
 #include "tensor/kernels.h"
+#include "tensor/precision.h"
 
 namespace attnmt {
 
@@ -14,21 +18,6 @@ namespace {
 // more than it saves (and far more on a shared machine), so small products run on one thread.
 constexpr int64_t kGemmParallelMinMacs = int64_t(1) << 21;
 
-struct SerialEigen {  // single-threaded Eigen for one call (outside parallel regions)
-  int saved = 0;
-  explicit SerialEigen(bool active) {
-    if (active && !omp_in_parallel() && Eigen::nbThreads() > 1) {
-      saved = Eigen::nbThreads();
-      Eigen::setNbThreads(1);
-    }
-  }
-  ~SerialEigen() {
-    if (saved) Eigen::setNbThreads(saved);
-  }
-};
-}  // namespace
-
-namespace {
 // C[M,N] = (or +=, when accumulate) alpha op(A) op(B) on one thread, for the rows [r0, r1)
 // and columns [c0, c1) of C.
 void gemm_block(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
@@ -56,6 +45,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     else if (beta != 1.0f) c *= beta;
     return;
   }
+  // Low precision outside parallel regions (products inside one are small, one per thread).
+  const Precision p = precision();
+  if (p != Precision::kFp32 && !omp_in_parallel() &&
+      dnnl_backend::gemm(p, trans_a, trans_b, M, N, K, alpha, A, B, beta, C))
+    return;
   // beta = 0 is an assignment inside each thread's block (its zeroing runs in parallel, in
   // cache, instead of one serial pass over C first); other betas scale C, then accumulate.
   const bool accumulate = beta != 0.0f;
@@ -63,7 +57,6 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   // Large products are cut into one block of C per thread, each computed by single-threaded
   // Eigen. Eigen's own threading synchronises its threads with busy-waits inside every product,
   // which measured a third of training time on a shared 2-core machine.
-  SerialEigen serial(true);
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   if (threads == 1 || M * N * K < kGemmParallelMinMacs) {
     gemm_block(trans_a, trans_b, M, N, K, alpha, A, B, accumulate, C, 0, M, 0, N);
@@ -116,5 +109,9 @@ void batched_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b
   for (int64_t g = 0; g < G; ++g)
     gemm(trans_a, trans_b, M, N, K, alpha, A + g * sa, B + g * sb, beta, C + g * sc);
 }
+
+void register_weight(const Tensor& w) { dnnl_backend::register_weight(w); }
+void unregister_weight(const Tensor& w) { dnnl_backend::unregister_weight(w); }
+void weights_changed() { dnnl_backend::weights_changed(); }
 
 }  // namespace attnmt

@@ -1,5 +1,9 @@
 // The one matrix-product interface of attnmt. Every GEMM of the project goes through here, so
-// that the backend (Eigen's threaded GEMM today) can change without touching layers.
+// that the backend can change without touching layers. Two backends sit behind it:
+//   Eigen (float32), and oneDNN (bf16 or int8 inputs, float32 accumulation and outputs),
+// chosen per product by the process-wide precision (tensor/precision.h) and the product's size:
+// products too small to gain from a conversion, and products inside a parallel region, stay
+// float32. Layers never see oneDNN types.
 // Row-major throughout: C[M,N] = alpha * op(A) * op(B) + beta * C, op = identity or transpose.
 #pragma once
 
@@ -21,5 +25,15 @@ void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor
 // Small matrices are spread over the threads one batch item each.
 void batched_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
                     float alpha = 1.0f, float beta = 0.0f);
+
+// Weights: a tensor registered here is a constant operand. In bf16 it is converted once (and
+// packed into oneDNN's preferred layout), in int8 quantised once per output row; every product
+// that reads it reuses that copy until weights_changed() says its values moved. Registration
+// keeps the storage alive, so a registered address is never reused by another tensor.
+// ParameterStore registers every parameter; Adam::step and anything else that writes parameter
+// values in place must call weights_changed() (a missed call gives products of stale weights).
+void register_weight(const Tensor& w);
+void unregister_weight(const Tensor& w);
+void weights_changed();
 
 }  // namespace attnmt

@@ -8,7 +8,8 @@ namespace attnmt {
 int set_threads(int n) {
   if (n <= 0) n = omp_get_num_procs();
   omp_set_num_threads(n);
-  Eigen::setNbThreads(n);
+  // Eigen stays single-threaded: gemm() splits products over the threads itself (gemm.cpp).
+  Eigen::setNbThreads(1);
   return n;
 }
 

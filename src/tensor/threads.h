@@ -1,4 +1,5 @@
-// The thread count that every command honours (--threads): OpenMP loops and Eigen's GEMM.
+// The thread count that every command honours (--threads): one OpenMP pool for our loops, the
+// float32 GEMM (gemm.cpp) and oneDNN (built on the same OpenMP runtime).
 // Not here: process-wide settings (the OpenMP wait policy, malloc tuning): cli/process.h.
 #pragma once
 

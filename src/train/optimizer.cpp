@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "tensor/error.h"
+#include "tensor/gemm.h"
 #include "tensor/kernels.h"
 
 namespace attnmt {
@@ -37,6 +38,7 @@ void Adam::step(float lr) {
       ArrayMap(w + b, n) -= step_size * mk / (vk.sqrt() * inv_sqrt_c2 + eps);
     });
   }
+  weights_changed();  // the low-precision copies of the weights are stale now
 }
 
 std::vector<std::pair<std::string, Tensor>> Adam::state() const {

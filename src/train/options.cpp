@@ -13,6 +13,9 @@ void TrainOptions::validate() const {
   ATTNMT_CHECK(character_coverage > 0 && character_coverage <= 1,
                "--character-coverage must be in (0, 1], got {}", character_coverage);
   ATTNMT_CHECK(max_length >= 0, "--max-train-length must not be negative");
+  ATTNMT_CHECK(precision != Precision::kInt8,
+               "--precision int8 is for translate and align only (training needs float "
+               "gradients); use --precision bf16, fp32 or auto");
   ATTNMT_CHECK(batch_tokens > 0, "--batch-tokens must be positive, got {}", batch_tokens);
   ATTNMT_CHECK(std::isfinite(lr) && lr > 0, "--lr must be a positive number, got {}", lr);
   ATTNMT_CHECK(warmup >= 0, "--warmup must not be negative");

@@ -7,6 +7,7 @@
 
 #include "io/model_file.h"
 #include "models/config.h"
+#include "tensor/precision.h"
 #include "text/vocab.h"
 #include "train/optimizer.h"
 
@@ -45,6 +46,7 @@ struct TrainOptions {
   // Bookkeeping
   uint64_t seed = 1;
   int threads = 0;  // 0 = all cores
+  Precision precision = Precision::kAuto;  // of the matrix products (never int8)
   int64_t save_every = 1000;
   int64_t valid_every = 1000;
   int64_t log_every = 100;

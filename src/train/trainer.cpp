@@ -19,6 +19,7 @@
 #include "io/output_path.h"
 #include "io/temp_files.h"
 #include "tensor/error.h"
+#include "tensor/precision.h"
 #include "tensor/threads.h"
 #include "text/batch.h"
 #include "text/corpus.h"
@@ -140,6 +141,7 @@ KeyValues training_info(const TrainOptions& o, const TrainState& s) {
       {"train.schedule", std::string(name_of(o.schedule))},
       {"train.label_smoothing", fmt::format("{}", o.label_smoothing)},
       {"train.seed", std::to_string(o.seed)},
+      {"train.precision", std::string(name_of(precision()))},
       {"train.best_valid", s.best_score > -1e29 ? fmt::format("{:.4f}", s.best_score) : "none"}};
 }
 
@@ -197,6 +199,9 @@ struct Run {
 void prepare(Run& r) {
   const TrainOptions& o = r.o;
   r.threads = set_threads(o.threads);
+  const ResolvedPrecision precision =
+      resolve_precision(o.precision, PrecisionUse::kTraining, cpu_features());
+  set_precision(precision.precision);
   r.max_epochs = (o.max_steps || o.max_epochs || o.max_time_minutes) ? o.max_epochs : 10;
   const unsigned cores = std::thread::hardware_concurrency();
   if (cores && o.threads > 4 * static_cast<int>(cores))
@@ -252,9 +257,9 @@ void prepare(Run& r) {
     vro.max_length = fits;
     r.dev = load_corpus(o.valid_src, o.valid_tgt, r.vocab, r.vocab, vro);
   }
-  r.rep.line(fmt::format("{}: {} parameters, vocabulary {}, {} threads",
+  r.rep.line(fmt::format("{}: {} parameters, vocabulary {}, {} threads, products in {}",
                          name_of(r.model->config().arch), r.model->params().n_scalars(),
-                         r.vocab.size(), r.threads));
+                         r.vocab.size(), r.threads, precision.why));
   r.sched = Schedule{o.schedule, o.lr, o.warmup};
   r.start = r.window_start = Clock::now();
   r.seconds_before = r.st.seconds;

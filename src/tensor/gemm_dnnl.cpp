@@ -1,0 +1,334 @@
+// oneDNN backend: C[M,N] = alpha op(A) op(B) + beta C with bf16 or int8 inputs.
+//
+// Every product becomes one oneDNN matmul of a row-major A [M,K] and a B [K,N] in the layout
+// oneDNN prefers (format "any": packed blocks), so the transposes live only in the conversions:
+//   A: converted (bf16) or quantised per row (int8, shifted to u8) by the loops below, per call;
+//   B: a registered weight is converted/quantised and packed once per weights_changed() and
+//      kept; any other B is converted and packed per call by a oneDNN reorder.
+// Primitives are cached by shape. int8 products run u8 x s8 -> s32 (VNNI's instruction); the
+// +128 shift of A is taken back with the column sums of B, then C = alpha sa[m] sb[n] acc + beta C.
+#include "tensor/gemm_dnnl.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "tensor/error.h"
+#include "tensor/kernels.h"
+
+namespace attnmt::dnnl_backend {
+
+namespace {
+using dt = dnnl::memory::data_type;
+using Dims = dnnl::memory::dims;
+
+// Below this many multiply-adds a conversion costs more than the product saves.
+constexpr int64_t kMinMacs = 4096;
+constexpr size_t kMaxCachedPrimitives = 4096;
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+// A growable 64-byte aligned scratch buffer.
+class Scratch {
+ public:
+  void* get(size_t bytes) {
+    if (bytes > size_) {
+      data_.reset(static_cast<char*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+      if (!data_) throw std::bad_alloc();
+      size_ = bytes;
+    }
+    return data_.get();
+  }
+
+ private:
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  std::unique_ptr<char, Free> data_;
+  size_t size_ = 0;
+};
+
+// Logical [rows, cols] float32 matrix stored row-major as itself or (trans) as its transpose.
+dnnl::memory::desc f32_desc(int64_t rows, int64_t cols, bool trans) {
+  return dnnl::memory::desc({rows, cols}, dt::f32, trans ? Dims{1, rows} : Dims{cols, 1});
+}
+
+float at(const float* X, int64_t rows, int64_t cols, bool trans, int64_t r, int64_t c) {
+  return trans ? X[c * rows + r] : X[r * cols + c];
+}
+
+// Round to nearest even: the bf16 of x is the top half of its float32 bits.
+inline uint16_t to_bf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  u += 0x7FFFu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+// dst [M,K] bf16 row-major = op(A).
+void convert_bf16(const float* A, bool trans, int64_t M, int64_t K, uint16_t* dst) {
+  kernels::parallel_for(M, K, [&](int64_t m0, int64_t m1) {
+    for (int64_t m = m0; m < m1; ++m) {
+      uint16_t* d = dst + m * K;
+      if (!trans) {
+        const float* a = A + m * K;
+        for (int64_t k = 0; k < K; ++k) d[k] = to_bf16(a[k]);
+      } else {
+        for (int64_t k = 0; k < K; ++k) d[k] = to_bf16(A[k * M + m]);
+      }
+    }
+  });
+}
+
+// dst [M,K] u8 row-major = round(op(A)[m,:] / scale[m]) + 128, scale[m] = max |op(A)[m,:]| / 127.
+void quantise_rows_u8(const float* A, bool trans, int64_t M, int64_t K, uint8_t* dst,
+                      float* scale) {
+  kernels::parallel_for(M, K, [&](int64_t m0, int64_t m1) {
+    for (int64_t m = m0; m < m1; ++m) {
+      float amax = 0.0f;
+      for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(at(A, M, K, trans, m, k)));
+      const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+      scale[m] = amax > 0.0f ? amax / 127.0f : 0.0f;
+      uint8_t* d = dst + m * K;
+      for (int64_t k = 0; k < K; ++k)
+        d[k] = static_cast<uint8_t>(std::lrint(at(A, M, K, trans, m, k) * inv) + 128);
+    }
+  });
+}
+
+// A weight's low-precision copy for one use (precision, transpose, logical [K,N]).
+struct Packed {
+  dnnl::memory mem;            // bf16 or s8, in the layout of `mem.get_desc()`
+  std::vector<float> scale;    // int8: per column n of op(B)
+  std::vector<int32_t> colsum; // int8: sum over k of the quantised op(B)[:, n]
+};
+using PackKey = std::tuple<int, bool, int64_t, int64_t>;  // precision, trans, K, N
+
+struct WeightEntry {
+  Tensor keep;  // holds the storage, so the address stays this weight's
+  uint64_t epoch = 0;
+  std::map<PackKey, Packed> packed;
+};
+
+struct MatmulKey {
+  int precision;
+  int64_t M, N, K;
+  float alpha, beta;
+  auto operator<=>(const MatmulKey&) const = default;
+};
+
+class Backend {
+ public:
+  bool gemm(Precision p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+            const float* A, const float* B, float beta, float* C);
+  void add_weight(const Tensor& w) {
+    std::lock_guard lock(mutex_);
+    weights_[w.data()] = WeightEntry{w, epoch_.load(), {}};
+  }
+  void remove_weight(const Tensor& w) {
+    std::lock_guard lock(mutex_);
+    weights_.erase(w.data());
+  }
+  void changed() { ++epoch_; }
+
+ private:
+  WeightEntry* find_weight(const float* p, int64_t numel);
+  const dnnl::matmul::primitive_desc& matmul_pd(const MatmulKey& key);
+  dnnl::memory pack(const float* B, bool tb, int64_t K, int64_t N, const dnnl::memory::desc& want,
+                    void* where);
+  Packed quantise_weight(const float* B, bool tb, int64_t K, int64_t N,
+                         const dnnl::memory::desc& want);
+  void run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                const float* B, float beta, float* C, WeightEntry* w);
+  void run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                const float* B, float beta, float* C, WeightEntry& w);
+
+  std::mutex mutex_;
+  std::atomic<uint64_t> epoch_{1};
+  std::unordered_map<const float*, WeightEntry> weights_;
+  std::map<MatmulKey, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> matmuls_;
+  dnnl::stream stream_{engine()};
+  Scratch a_, b_, acc_;
+  std::vector<float> a_scale_;
+};
+
+WeightEntry* Backend::find_weight(const float* p, int64_t numel) {
+  auto it = weights_.find(p);
+  if (it == weights_.end() || it->second.keep.numel() != numel) return nullptr;
+  WeightEntry& w = it->second;
+  if (w.epoch != epoch_.load()) {  // its values moved: every copy is stale
+    w.packed.clear();
+    w.epoch = epoch_.load();
+  }
+  return &w;
+}
+
+const dnnl::matmul::primitive_desc& Backend::matmul_pd(const MatmulKey& key) {
+  auto it = matmuls_.find(key);
+  if (it != matmuls_.end()) return it->second.first;
+  if (matmuls_.size() >= kMaxCachedPrimitives) matmuls_.clear();
+  const bool int8 = key.precision == static_cast<int>(Precision::kInt8);
+  dnnl::memory::desc a({key.M, key.K}, int8 ? dt::u8 : dt::bf16, Dims{key.K, 1});
+  dnnl::memory::desc b({key.K, key.N}, int8 ? dt::s8 : dt::bf16, dnnl::memory::format_tag::any);
+  dnnl::memory::desc c({key.M, key.N}, int8 ? dt::s32 : dt::f32, Dims{key.N, 1});
+  dnnl::primitive_attr attr;
+  if (!int8) {
+    if (key.alpha != 1.0f) attr.set_output_scales(0, {key.alpha});
+    if (key.beta != 0.0f) {
+      dnnl::post_ops ops;
+      ops.append_sum(key.beta);
+      attr.set_post_ops(ops);
+    }
+  }
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), attr, engine());
+  auto [pos, added] = matmuls_.emplace(key, std::make_pair(pd, dnnl::matmul(pd)));
+  return pos->second.first;
+}
+
+// B (logical [K,N], float32) converted to bf16 in the layout `want`, at `where` (or in memory
+// oneDNN allocates when null).
+dnnl::memory Backend::pack(const float* B, bool tb, int64_t K, int64_t N,
+                           const dnnl::memory::desc& want, void* where) {
+  dnnl::memory src(f32_desc(K, N, tb), engine(), const_cast<float*>(B));
+  dnnl::memory dst = where ? dnnl::memory(want, engine(), where) : dnnl::memory(want, engine());
+  dnnl::reorder(src, dst).execute(stream_, src, dst);
+  return dst;
+}
+
+Packed Backend::quantise_weight(const float* B, bool tb, int64_t K, int64_t N,
+                                const dnnl::memory::desc& want) {
+  Packed p;
+  p.scale.assign(N, 0.0f);
+  p.colsum.assign(N, 0);
+  std::vector<int8_t> q(K * N);  // same layout as B
+  kernels::parallel_for(N, K, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) {
+      float amax = 0.0f;
+      for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(at(B, K, N, tb, k, n)));
+      const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+      p.scale[n] = amax > 0.0f ? amax / 127.0f : 0.0f;
+      int32_t sum = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const int v = static_cast<int>(std::lrint(at(B, K, N, tb, k, n) * inv));
+        q[tb ? n * K + k : k * N + n] = static_cast<int8_t>(v);
+        sum += v;
+      }
+      p.colsum[n] = sum;
+    }
+  });
+  dnnl::memory src({{K, N}, dt::s8, tb ? Dims{1, K} : Dims{N, 1}}, engine(), q.data());
+  p.mem = dnnl::memory(want, engine());
+  dnnl::reorder(src, p.mem).execute(stream_, src, p.mem);
+  stream_.wait();
+  return p;
+}
+
+void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float* A, const float* B, float beta, float* C, WeightEntry* w) {
+  const MatmulKey key{static_cast<int>(Precision::kBf16), M, N, K, alpha, beta};
+  const auto& pd = matmul_pd(key);
+  const dnnl::memory::desc want = pd.weights_desc();
+  auto* a16 = static_cast<uint16_t*>(a_.get(M * K * sizeof(uint16_t)));
+  convert_bf16(A, ta, M, K, a16);
+  dnnl::memory bmem;
+  if (w) {
+    auto it = w->packed.find({static_cast<int>(Precision::kBf16), tb, K, N});
+    if (it == w->packed.end() || it->second.mem.get_desc() != want) {
+      Packed p;
+      p.mem = pack(B, tb, K, N, want, nullptr);
+      it = w->packed.insert_or_assign({static_cast<int>(Precision::kBf16), tb, K, N}, p).first;
+    }
+    bmem = it->second.mem;
+  } else {
+    bmem = pack(B, tb, K, N, want, b_.get(want.get_size()));
+  }
+  dnnl::memory amem(pd.src_desc(), engine(), a16), cmem(pd.dst_desc(), engine(), C);
+  matmuls_.at(key).second.execute(
+      stream_, {{DNNL_ARG_SRC, amem}, {DNNL_ARG_WEIGHTS, bmem}, {DNNL_ARG_DST, cmem}});
+  stream_.wait();
+}
+
+void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float* A, const float* B, float beta, float* C, WeightEntry& w) {
+  const MatmulKey key{static_cast<int>(Precision::kInt8), M, N, K, 1.0f, 0.0f};
+  const auto& pd = matmul_pd(key);
+  const PackKey pkey{static_cast<int>(Precision::kInt8), tb, K, N};
+  auto it = w.packed.find(pkey);
+  if (it == w.packed.end() || it->second.mem.get_desc() != pd.weights_desc())
+    it = w.packed.insert_or_assign(pkey, quantise_weight(B, tb, K, N, pd.weights_desc())).first;
+  const Packed& wq = it->second;
+  auto* a8 = static_cast<uint8_t*>(a_.get(M * K));
+  a_scale_.resize(M);
+  quantise_rows_u8(A, ta, M, K, a8, a_scale_.data());
+  auto* acc = static_cast<int32_t*>(acc_.get(M * N * sizeof(int32_t)));
+  dnnl::memory amem(pd.src_desc(), engine(), a8), cmem(pd.dst_desc(), engine(), acc);
+  matmuls_.at(key).second.execute(
+      stream_, {{DNNL_ARG_SRC, amem}, {DNNL_ARG_WEIGHTS, wq.mem}, {DNNL_ARG_DST, cmem}});
+  stream_.wait();
+  // Take the shift back and dequantise: C = alpha sa[m] sb[n] (acc - 128 colsum[n]) + beta C.
+  kernels::parallel_for(M, N, [&](int64_t m0, int64_t m1) {
+    for (int64_t m = m0; m < m1; ++m) {
+      const float sa = alpha * a_scale_[m];
+      const int32_t* r = acc + m * N;
+      float* c = C + m * N;
+      for (int64_t n = 0; n < N; ++n) {
+        const float v = sa * wq.scale[n] * static_cast<float>(r[n] - 128 * wq.colsum[n]);
+        c[n] = beta == 0.0f ? v : v + beta * c[n];
+      }
+    }
+  });
+}
+
+bool Backend::gemm(Precision p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+                   const float* A, const float* B, float beta, float* C) {
+  if (M * N * K < kMinMacs) return false;
+  std::lock_guard lock(mutex_);
+  WeightEntry* w = find_weight(B, K * N);
+  try {
+    if (p == Precision::kInt8) {
+      if (!w) return false;  // products of two activations (attention) stay float32
+      run_int8(ta, tb, M, N, K, alpha, A, B, beta, C, *w);
+      return true;
+    }
+    // A matrix-vector product of activations gains nothing from a conversion of both.
+    if (!w && (M == 1 || N == 1)) return false;
+    run_bf16(ta, tb, M, N, K, alpha, A, B, beta, C, w);
+    return true;
+  } catch (const dnnl::error& e) {
+    fail("oneDNN could not run a {} product [{} x {}] x [{} x {}]: {} (use --precision fp32)",
+         name_of(p), M, K, K, N, e.what());
+  }
+}
+
+Backend& backend() {
+  static Backend* b = new Backend;  // never destroyed: weights may unregister at exit
+  return *b;
+}
+}  // namespace
+
+bool gemm(Precision p, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+          const float* A, const float* B, float beta, float* C) {
+  return backend().gemm(p, trans_a, trans_b, M, N, K, alpha, A, B, beta, C);
+}
+
+void register_weight(const Tensor& w) {
+  if (!w.empty()) backend().add_weight(w);
+}
+void unregister_weight(const Tensor& w) {
+  if (!w.empty()) backend().remove_weight(w);
+}
+void weights_changed() { backend().changed(); }
+
+}  // namespace attnmt::dnnl_backend

@@ -1,0 +1,22 @@
+// The oneDNN backend of the GEMM seam (gemm.h), for gemm.cpp only: bf16 and int8 products.
+// Not here: the choice of backend (gemm.cpp) and the precision setting (precision.h).
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/precision.h"
+#include "tensor/tensor.h"
+
+namespace attnmt::dnnl_backend {
+
+// C[M,N] = alpha op(A) op(B) + beta C in `p` (bf16 or int8), as gemm() in gemm.h. Returns false,
+// touching nothing, when the product is better left to float32: int8 needs B to be a registered
+// weight; both need a product large enough to pay for the conversion.
+bool gemm(Precision p, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+          const float* A, const float* B, float beta, float* C);
+
+void register_weight(const Tensor& w);
+void unregister_weight(const Tensor& w);
+void weights_changed();
+
+}  // namespace attnmt::dnnl_backend

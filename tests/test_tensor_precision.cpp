@@ -1,0 +1,233 @@
+// The low-precision GEMMs of the seam (gemm.h with tensor/precision.h): bf16 and int8 products
+// against float32 ones within bounds that the number format can meet and a broken kernel (a
+// wrong transpose, a lost scale, a stale weight) cannot; and the choice of precision.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <tuple>
+#include <vector>
+
+#include "tensor/gemm.h"
+#include "tensor/precision.h"
+#include "tensor/random.h"
+
+namespace attnmt {
+namespace {
+
+struct Product {
+  bool ta, tb;
+  int64_t M, N, K;
+};
+
+// Random [rows, cols] values in [-1, 1], plus an outlier per tenth row (what per-row scales
+// are for).
+Tensor random_matrix(int64_t rows, int64_t cols, uint64_t seed) {
+  Rng rng(seed);
+  Tensor t = Tensor::uninitialized(Shape{rows, cols});
+  for (int64_t i = 0; i < t.numel(); ++i) t[i] = rng.uniform(-1.0f, 1.0f);
+  for (int64_t r = 0; r < rows; r += 10) t[r * cols] = 8.0f;
+  return t;
+}
+
+// op(X)[r, c] of X stored row-major as itself or (trans) as its transpose.
+float op_at(const Tensor& X, bool trans, int64_t r, int64_t c) {
+  return trans ? X[c * X.dim(1) + r] : X[r * X.dim(1) + c];
+}
+
+// A stored as [M,K] or [K,M], B as [K,N] or [N,K].
+std::pair<Tensor, Tensor> operands(const Product& p, uint64_t seed) {
+  return {p.ta ? random_matrix(p.K, p.M, seed) : random_matrix(p.M, p.K, seed),
+          p.tb ? random_matrix(p.N, p.K, seed + 1) : random_matrix(p.K, p.N, seed + 1)};
+}
+
+Tensor product(const Product& p, const Tensor& A, const Tensor& B, float alpha, float beta,
+               const Tensor& C0) {
+  Tensor C = C0.clone();
+  gemm(p.ta, p.tb, p.M, p.N, p.K, alpha, A.data(), B.data(), beta, C.data());
+  return C;
+}
+
+const std::vector<Product> kOddShapes = {
+    {false, false, 37, 53, 29}, {true, false, 37, 53, 29},  {false, true, 37, 53, 29},
+    {true, true, 37, 53, 29},   {false, true, 1, 300, 70},  {false, false, 129, 17, 200},
+    {true, false, 5, 1000, 33}, {false, true, 200, 64, 512}};
+
+bool can_run_bf16() { return cpu_features().avx512_core; }
+
+}  // namespace
+
+TEST_CASE("precision: auto takes bf16 only where the CPU has bf16 instructions",
+          "[tensor][precision]") {
+  CpuFeatures none, bf16, amx;
+  none.avx512_core = bf16.avx512_core = amx.avx512_core = true;
+  none.vnni = bf16.vnni = amx.vnni = true;
+  bf16.avx512_bf16 = true;
+  amx.avx512_bf16 = amx.amx_bf16 = true;
+  for (auto use : {PrecisionUse::kTraining, PrecisionUse::kTranslation}) {
+    CHECK(resolve_precision(Precision::kAuto, use, none).precision == Precision::kFp32);
+    CHECK(resolve_precision(Precision::kAuto, use, bf16).precision == Precision::kBf16);
+    CHECK(resolve_precision(Precision::kAuto, use, amx).precision == Precision::kBf16);
+    CHECK(resolve_precision(Precision::kFp32, use, amx).precision == Precision::kFp32);
+  }
+  CHECK(resolve_precision(Precision::kAuto, PrecisionUse::kTraining, amx).why.find("AMX-BF16") !=
+        std::string::npos);
+  // Emulated bf16 runs when asked for, and says it is slow; without AVX-512 it is refused.
+  CHECK(resolve_precision(Precision::kBf16, PrecisionUse::kTraining, none).why.find("slower") !=
+        std::string::npos);
+  CpuFeatures old;
+  CHECK_THROWS_WITH(resolve_precision(Precision::kBf16, PrecisionUse::kTraining, old),
+                    Catch::Contains("--precision fp32"));
+  CHECK_THROWS_WITH(resolve_precision(Precision::kInt8, PrecisionUse::kTraining, amx),
+                    Catch::Contains("translate and align only"));
+  CHECK(resolve_precision(Precision::kInt8, PrecisionUse::kTranslation, none).precision ==
+        Precision::kInt8);
+}
+
+TEST_CASE("precision: this CPU's features agree with /proc/cpuinfo", "[tensor][precision]") {
+  // oneDNN reads cpuid; ONEDNN_MAX_CPU_ISA (set by the ctest run "...without bf16") can only
+  // hide instructions, never add them.
+  const CpuFeatures f = cpu_features();
+  std::string flags;
+  if (FILE* in = std::fopen("/proc/cpuinfo", "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, in)) > 0) flags.append(buf, n);
+    std::fclose(in);
+  }
+  if (flags.empty()) {
+    WARN("skipped: no /proc/cpuinfo");
+    return;
+  }
+  if (f.avx512_bf16) CHECK(flags.find("avx512_bf16") != std::string::npos);
+  if (f.amx_bf16) CHECK(flags.find("amx_bf16") != std::string::npos);
+  if (f.vnni) CHECK(flags.find("avx512_vnni") != std::string::npos);
+  const char* max_isa = std::getenv("ONEDNN_MAX_CPU_ISA");
+  if (max_isa && std::string(max_isa) == "AVX512_CORE_VNNI") {
+    CHECK_FALSE(f.avx512_bf16);
+    CHECK(resolve_precision(Precision::kAuto, PrecisionUse::kTraining, f).precision ==
+          Precision::kFp32);
+  }
+}
+
+TEST_CASE("precision: bf16 products equal float32 ones within bf16's rounding",
+          "[tensor][precision][bf16]") {
+  if (!can_run_bf16()) {
+    WARN("skipped: this CPU has no AVX-512: oneDNN cannot run bf16 here");
+    return;
+  }
+  uint64_t seed = 11;
+  for (const Product& p : kOddShapes) {
+    for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, {0.5f, 1.0f}, {1.0f, -2.0f}}) {
+      INFO("ta " << p.ta << " tb " << p.tb << " M " << p.M << " N " << p.N << " K " << p.K
+                 << " alpha " << alpha << " beta " << beta);
+      auto [A, B] = operands(p, seed += 2);
+      const Tensor C0 = random_matrix(p.M, p.N, seed + 7);
+      const Tensor want = product(p, A, B, alpha, beta, C0);
+      for (bool as_weight : {false, true}) {
+        if (as_weight) register_weight(B);
+        Tensor got;
+        {
+          ScopedPrecision bf16(Precision::kBf16);
+          got = product(p, A, B, alpha, beta, C0);
+        }
+        if (as_weight) unregister_weight(B);
+        // Each input rounds to 8 significant bits (relative error <= 2^-9), so each term of the
+        // sum is off by at most ~2^-8 of |a||b|; the float32 sums add almost nothing.
+        double worst = 0;
+        int64_t outside = 0;
+        for (int64_t m = 0; m < p.M; ++m)
+          for (int64_t n = 0; n < p.N; ++n) {
+            double bound = 0;
+            for (int64_t k = 0; k < p.K; ++k)
+              bound += std::fabs(op_at(A, p.ta, m, k) * op_at(B, p.tb, k, n));
+            bound = std::fabs(alpha) * bound * std::ldexp(1.0, -7) + 1e-5;
+            const double err = std::fabs(got[m * p.N + n] - want[m * p.N + n]);
+            worst = std::max(worst, err / bound);
+            outside += err > bound;
+          }
+        INFO("as weight " << as_weight << ": worst error / bound " << worst);
+        CHECK(outside == 0);
+        // ... and bf16 did run: float32 would be (nearly) exact.
+        if (p.M > 1 || as_weight) CHECK(worst > 1e-3);
+      }
+    }
+  }
+}
+
+TEST_CASE("precision: a weight's bf16 copy is renewed after weights_changed()",
+          "[tensor][precision][bf16]") {
+  if (!can_run_bf16()) {
+    WARN("skipped: this CPU has no AVX-512: oneDNN cannot run bf16 here");
+    return;
+  }
+  const Product p{false, true, 32, 48, 64};
+  auto [A, B] = operands(p, 5);
+  register_weight(B);
+  ScopedPrecision bf16(Precision::kBf16);
+  const Tensor zero = Tensor::zeros(Shape{p.M, p.N});
+  const Tensor before = product(p, A, B, 1.0f, 0.0f, zero);
+  B.arr() *= -1.0f;  // as an optimiser step would, in place
+  weights_changed();
+  const Tensor after = product(p, A, B, 1.0f, 0.0f, zero);
+  unregister_weight(B);
+  for (int64_t i = 0; i < before.numel(); ++i) REQUIRE(after[i] == -before[i]);
+}
+
+TEST_CASE("precision: int8 products of a weight equal float32 ones within the quantisation "
+          "error",
+          "[tensor][precision][int8]") {
+  if (!cpu_features().avx512_core) {
+    WARN("skipped: this CPU has no AVX-512: no int8 products here");
+    return;
+  }
+  uint64_t seed = 101;
+  for (const Product& p : kOddShapes) {
+    INFO("ta " << p.ta << " tb " << p.tb << " M " << p.M << " N " << p.N << " K " << p.K);
+    auto [A, B] = operands(p, seed += 2);
+    const Tensor C0 = random_matrix(p.M, p.N, seed + 3);
+    const Tensor want = product(p, A, B, 1.0f, 1.0f, C0);
+    register_weight(B);
+    Tensor got;
+    {
+      ScopedPrecision int8(Precision::kInt8);
+      got = product(p, A, B, 1.0f, 1.0f, C0);
+    }
+    unregister_weight(B);
+    // Per-row scales sa (of op(A)) and per-column sb (of op(B)): every value is within half a
+    // step of its quantised one, so a product's error is bounded by the sum below.
+    std::vector<double> sa(p.M, 0), sb(p.N, 0);
+    for (int64_t m = 0; m < p.M; ++m)
+      for (int64_t k = 0; k < p.K; ++k) sa[m] = std::max<double>(sa[m], std::fabs(op_at(A, p.ta, m, k)) / 127);
+    for (int64_t n = 0; n < p.N; ++n)
+      for (int64_t k = 0; k < p.K; ++k) sb[n] = std::max<double>(sb[n], std::fabs(op_at(B, p.tb, k, n)) / 127);
+    int64_t outside = 0;
+    double worst = 0;
+    for (int64_t m = 0; m < p.M; ++m)
+      for (int64_t n = 0; n < p.N; ++n) {
+        double bound = 0;
+        for (int64_t k = 0; k < p.K; ++k)
+          bound += std::fabs(op_at(A, p.ta, m, k)) * sb[n] / 2 +
+                   std::fabs(op_at(B, p.tb, k, n)) * sa[m] / 2 + sa[m] * sb[n] / 4;
+        bound = bound * 1.01 + 1e-4;
+        const double err = std::fabs(got[m * p.N + n] - want[m * p.N + n]);
+        worst = std::max(worst, err / bound);
+        outside += err > bound;
+      }
+    INFO("worst error / bound " << worst);
+    CHECK(outside == 0);
+    CHECK(worst > 1e-3);  // int8 did run
+  }
+}
+
+TEST_CASE("precision: int8 leaves products of two activations in float32",
+          "[tensor][precision][int8]") {
+  const Product p{false, true, 40, 40, 64};  // as attention's scores: no weight involved
+  auto [A, B] = operands(p, 9);
+  const Tensor zero = Tensor::zeros(Shape{p.M, p.N});
+  const Tensor want = product(p, A, B, 1.0f, 0.0f, zero);
+  ScopedPrecision int8(Precision::kInt8);
+  const Tensor got = product(p, A, B, 1.0f, 0.0f, zero);
+  for (int64_t i = 0; i < want.numel(); ++i) REQUIRE(got[i] == want[i]);
+}
+
+}  // namespace attnmt
