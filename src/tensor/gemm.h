@@ -36,4 +36,19 @@ void register_weight(const Tensor& w);
 void unregister_weight(const Tensor& w);
 void weights_changed();
 
+// `w` registered as a weight for this object's lifetime: a tensor made from parameters that
+// many products reuse (the fused projection weights a decoder state keeps for its steps).
+class ScopedWeight {
+ public:
+  explicit ScopedWeight(Tensor w) : w_(std::move(w)) { register_weight(w_); }
+  ~ScopedWeight() { unregister_weight(w_); }
+  ScopedWeight(ScopedWeight&& o) noexcept : w_(o.w_) { o.w_ = Tensor(); }
+  ScopedWeight& operator=(ScopedWeight&&) = delete;
+  ScopedWeight(const ScopedWeight&) = delete;
+  ScopedWeight& operator=(const ScopedWeight&) = delete;
+
+ private:
+  Tensor w_;
+};
+
 }  // namespace attnmt

@@ -92,18 +92,30 @@ void convert_bf16(const float* A, bool trans, int64_t M, int64_t K, uint16_t* ds
   });
 }
 
+// Round to nearest (even) for |x| < 2^22, in a form the compiler vectorises (lrint is a call).
+inline float round_near(float x) {
+  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+  return (x + kMagic) - kMagic;
+}
+
 // dst [M,K] u8 row-major = round(op(A)[m,:] / scale[m]) + 128, scale[m] = max |op(A)[m,:]| / 127.
 void quantise_rows_u8(const float* A, bool trans, int64_t M, int64_t K, uint8_t* dst,
                       float* scale) {
   kernels::parallel_for(M, K, [&](int64_t m0, int64_t m1) {
+    std::vector<float> row(trans ? K : 0);
     for (int64_t m = m0; m < m1; ++m) {
+      const float* a = A + m * K;
+      if (trans) {  // gather the row first (the int8 products of the models never take this)
+        for (int64_t k = 0; k < K; ++k) row[k] = A[k * M + m];
+        a = row.data();
+      }
       float amax = 0.0f;
-      for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(at(A, M, K, trans, m, k)));
+      for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(a[k]));
       const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
       scale[m] = amax > 0.0f ? amax / 127.0f : 0.0f;
       uint8_t* d = dst + m * K;
       for (int64_t k = 0; k < K; ++k)
-        d[k] = static_cast<uint8_t>(std::lrint(at(A, M, K, trans, m, k) * inv) + 128);
+        d[k] = static_cast<uint8_t>(static_cast<int>(round_near(a[k] * inv)) + 128);
     }
   });
 }
@@ -221,7 +233,7 @@ Packed Backend::quantise_weight(const float* B, bool tb, int64_t K, int64_t N,
       p.scale[n] = amax > 0.0f ? amax / 127.0f : 0.0f;
       int32_t sum = 0;
       for (int64_t k = 0; k < K; ++k) {
-        const int v = static_cast<int>(std::lrint(at(B, K, N, tb, k, n) * inv));
+        const int v = static_cast<int>(round_near(at(B, K, N, tb, k, n) * inv));
         q[tb ? n * K + k : k * N + n] = static_cast<int8_t>(v);
         sum += v;
       }

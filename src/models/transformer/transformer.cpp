@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "tensor/error.h"
+#include "tensor/gemm.h"
 
 namespace attnmt {
 
@@ -17,6 +18,7 @@ class Transformer::State : public DecoderState {
   SourceRows source_rows;                         // which sentence each row reads
   std::vector<KvCache> self_cache, source_cache;  // per layer: [N, H, L, d]
   std::vector<Var> qkv_weight, qkv_bias;          // per layer: [3D, D], [3D]
+  std::vector<ScopedWeight> weights;              // qkv_weight, converted once (gemm.h)
   int64_t position = 0;                           // target positions decoded so far
   int rows() const override { return static_cast<int>(src_len.size()); }
 };
@@ -187,6 +189,7 @@ std::unique_ptr<DecoderState> Transformer::encode(const IdMatrix& src,
     st->source_cache[l].assign(split_heads(kv, 0, H, d)->value,
                                split_heads(kv, H * d, H, d)->value);  // [N, H, S, d]
     st->qkv_weight.push_back(constant(decoder_[l].self_attention.qkv_weight()->value));
+    st->weights.emplace_back(st->qkv_weight.back()->value);
     st->qkv_bias.push_back(constant(decoder_[l].self_attention.qkv_bias()->value));
   }
   return st;
