@@ -8,9 +8,24 @@
 #include <utility>
 #include <vector>
 
+#include <string>
+
+#include "models/config.h"
 #include "models/seq2seq.h"
 
 namespace attnmt::testing {
+
+// The model settings of `c` as `attnmt train` options (" --emb-dim 32 --heads 2 ..."), all
+// but the vocabulary size.
+inline std::string as_options(const ModelConfig& c) {
+  std::string out;
+  for (auto [key, value] : c.to_pairs()) {
+    if (key == "vocab_size") continue;
+    std::replace(key.begin(), key.end(), '_', '-');
+    out += " --" + key + " " + value;
+  }
+  return out;
+}
 
 inline IdMatrix ids(int rows, int cols, std::vector<int> v) {
   IdMatrix m;

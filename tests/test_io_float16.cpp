@@ -211,7 +211,7 @@ TEST_CASE("an unknown dtype byte is refused naming the file and the tensor", "[i
   const std::string msg = load_error(dir.file("bad.bin"));
   CHECK(contains(msg, "'" + dir.file("bad.bin") +
                           "': tensor 'decoder/w' has an unknown storage "
-                          "dtype 7 (this build knows 0 = float32 and 1 = float16)"));
+                          "dtype 7 (this build knows 0 = float32, 1 = float16 and 2 = int8)"));
   CHECK(contains(msg, "upgrade attnmt"));
   // dtype 1 is valid but then 2 x 2 bytes of data leave 4 bytes over: damaged, not misread.
   bytes[69] = 1;
@@ -246,9 +246,10 @@ TEST_CASE("a value beyond float16's range is refused at save, naming the tensor"
 TEST_CASE("dtype names parse, and others are refused", "[io][fp16]") {
   CHECK(parse_choice<TensorDtype>("float16") == TensorDtype::kFloat16);
   CHECK(parse_choice<TensorDtype>("float32") == TensorDtype::kFloat32);
+  CHECK(parse_choice<TensorDtype>("int8") == TensorDtype::kInt8);
   CHECK(name_of(TensorDtype::kFloat16) == "float16");
   CHECK_THROWS_WITH(parse_choice<TensorDtype>("bf16", "--dtype"),
-                    "--dtype: unknown dtype 'bf16': choose float32 or float16");
+                    "--dtype: unknown dtype 'bf16': choose float32, float16 or int8");
 }
 
 TEST_CASE("attnmt convert to float16 halves a trained model that translates the same",
@@ -309,9 +310,9 @@ TEST_CASE("attnmt convert to float16 halves a trained model that translates the 
   }
 
   // Bad usage: an unknown dtype, a missing --dtype (exit 2, saying what to use).
-  auto bad = run_attnmt("convert -m " + d + "/m.bin -o " + d + "/x.bin --dtype int8");
+  auto bad = run_attnmt("convert -m " + d + "/m.bin -o " + d + "/x.bin --dtype int4");
   CHECK(bad.exit_code == 2);
-  CHECK(contains(bad.err, "unknown dtype 'int8' for option '--dtype': choose float32 or float16"));
+  CHECK(contains(bad.err, "unknown dtype 'int4' for option '--dtype': choose float32, float16 or int8"));
   CHECK(run_attnmt("convert -m " + d + "/m.bin -o " + d + "/x.bin").exit_code == 2);
   CHECK_FALSE(fs::exists(d + "/x.bin"));
   auto missing = run_attnmt("convert -m " + d + "/nope.bin -o " + d + "/x.bin --dtype float16");

@@ -237,6 +237,6 @@ TEST_CASE("absurd lengths are refused even with a valid checksum", "[io]") {
   CHECK(contains(patched(49, uint32_t{5}), "is damaged"));
   // A declared size that disagrees with the file.
   CHECK(contains(patched(12, uint64_t{73}), "unexpected bytes after the end"));
-  CHECK(contains(patched(61, uint8_t{2}), "unknown storage dtype 2"));
+  CHECK(contains(patched(61, uint8_t{3}), "unknown storage dtype 3"));
   CHECK(contains(patched(12, uint64_t{10}), "damaged"));
 }

@@ -1,9 +1,13 @@
 // attnmt info MODEL: what a model file holds (architecture, sizes, vocabulary, how it was
-// trained), its size on disk and how its tensors are stored (float32 / float16). Loading
+// trained), its size on disk and how its tensors are stored (float32 / float16 / int8). Loading
 // validates the whole file, so this is also a quick integrity check.
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
 #include <filesystem>
+#include <map>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/options.h"
@@ -19,12 +23,14 @@ namespace {
 std::string storage_summary(const LoadedModel& m) {
   const ModelFile& f = m.file;
   const size_t n = m.model->params().all().size() + f.tensors.size();
-  size_t n16 = 0;
-  for (const auto& [name, dtype] : f.dtypes) n16 += dtype == TensorDtype::kFloat16;
-  const size_t n32 = n - n16;
-  if (n16 == 0 || n32 == 0)
-    return fmt::format("{} (all {} tensors)", n16 ? "float16" : "float32", n);
-  return fmt::format("float32 ({} tensors), float16 ({} tensors)", n32, n16);
+  std::map<TensorDtype, size_t> count;
+  for (const auto& [name, dtype] : f.dtypes) ++count[dtype];
+  count[TensorDtype::kFloat32] = n - count[TensorDtype::kFloat16] - count[TensorDtype::kInt8];
+  std::vector<std::string> parts;
+  for (const auto& [dtype, k] : count)
+    if (k == n) return fmt::format("{} (all {} tensors)", name_of(dtype), n);
+    else if (k) parts.push_back(fmt::format("{} ({} tensors)", name_of(dtype), k));
+  return fmt::format("{}", fmt::join(parts, ", "));
 }
 }  // namespace
 
@@ -36,8 +42,8 @@ int run_info(int argc, char** argv) {
   pos.add("model", 1);
   CommandSpec spec{"info", "attnmt info MODEL",
                    "Describes a model file: architecture, parameter count, vocabulary size and "
-                   "how it was trained,\nits size and how its tensors are stored (float32 or "
-                   "float16). The whole file is checked (checksum) on the way."};
+                   "how it was trained,\nits size and how its tensors are stored (float32, "
+                   "float16 or int8). The whole file is checked (checksum) on the way."};
   if (!parse_options(spec, desc, argc, argv, {.positional = &pos})) return 0;
   LoadedModel m = load_model(path);
   const ModelConfig& c = m.model->config();

@@ -46,7 +46,21 @@ static_assert(sizeof(Eigen::half) == 2 && std::is_trivially_copyable_v<Eigen::ha
 constexpr int64_t kConvertChunk = 1 << 14;
 using HalfArray = Eigen::Array<Eigen::half, Eigen::Dynamic, 1>;
 
-size_t element_bytes(TensorDtype d) { return d == TensorDtype::kFloat16 ? 2 : 4; }
+// The 2-D view of a tensor as int8 stores it: `cols` = the last dimension (1 for a scalar),
+// rows = numel / cols (0 when cols is 0).
+uint64_t last_dim(const std::vector<int64_t>& dims) { return dims.empty() ? 1 : dims.back(); }
+uint64_t int8_rows(uint64_t numel, uint64_t cols) { return cols ? numel / cols : 0; }
+
+// Bytes a tensor of `numel` elements, `cols` in its last dimension, takes in the file as `d`.
+uint64_t stored_bytes(TensorDtype d, uint64_t numel, uint64_t cols) {
+  switch (d) {
+    case TensorDtype::kFloat16: return 2 * numel;
+    case TensorDtype::kInt8: return 4 * int8_rows(numel, cols) + numel;
+    case TensorDtype::kFloat32: break;
+  }
+  return 4 * numel;
+}
+uint64_t last_dim(const Tensor& t) { return t.rank() == 0 ? 1 : t.dim(-1); }
 
 // ---- CRC-32, slicing by 8 (about 8x faster than the byte-wise loop on big models). ----
 using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
@@ -119,7 +133,38 @@ void check_float16_range(const std::string& path, const std::string& name, const
   }
 }
 
+// Per row: the float32 scale max |row| / 127, then round(value / scale) as int8.
+void write_int8(Sink& out, const float* x, int64_t rows, int64_t cols) {
+  std::vector<int8_t> q(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * cols;
+    float amax = 0.0f;
+    for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(row[c]));
+    const float scale = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    for (int64_t c = 0; c < cols; ++c) q[c] = static_cast<int8_t>(std::lrint(row[c] * inv));
+    out.put(&scale, sizeof scale);
+    out.put(q.data(), static_cast<size_t>(cols));
+  }
+}
+
+// int8 cannot hold NaN or infinity: refuse before writing anything.
+void check_int8_values(const std::string& path, const std::string& name, const Tensor& t) {
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (!std::isfinite(t[i]))
+      fail("cannot save '{}' as int8: tensor '{}' holds {} (element {}); save it as float32",
+           path, name, t[i], i);
+}
+
 // ---- Reading ----
+void read_int8(const char* src, float* dst, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r, src += 4 + cols) {
+    float scale;
+    std::memcpy(&scale, src, sizeof scale);
+    const auto* q = reinterpret_cast<const int8_t*>(src + 4);
+    for (int64_t c = 0; c < cols; ++c) dst[r * cols + c] = scale * static_cast<float>(q[c]);
+  }
+}
+
 void read_float16(const char* src, float* dst, int64_t n) {
   std::vector<Eigen::half> buf(static_cast<size_t>(std::min(n, kConvertChunk)));
   for (int64_t i = 0; i < n; i += kConvertChunk) {
@@ -308,8 +353,9 @@ void save_model_file(const std::string& path, const ModelFile& file) {
     ATTNMT_CHECK(!t.empty(), "cannot save '{}': tensor '{}' has no storage", path, name);
     const TensorDtype dtype = file.dtype(name);
     if (dtype == TensorDtype::kFloat16) check_float16_range(path, name, t);
+    if (dtype == TensorDtype::kInt8) check_int8_values(path, name, t);
     total += 4 + name.size() + 4 + 8 * static_cast<uint64_t>(t.rank()) + 1 +
-             element_bytes(dtype) * static_cast<uint64_t>(t.numel());
+             stored_bytes(dtype, t.numel(), last_dim(t));
   }
   write_file_atomic(path, [&](std::ostream& os) {
     Sink out(os);
@@ -328,6 +374,8 @@ void save_model_file(const std::string& path, const ModelFile& file) {
       const TensorDtype dtype = file.dtype(name);
       out.num<uint8_t>(static_cast<uint8_t>(dtype));
       if (dtype == TensorDtype::kFloat16) write_float16(out, t.data(), t.numel());
+      else if (dtype == TensorDtype::kInt8)
+        write_int8(out, t.data(), int8_rows(t.numel(), last_dim(t)), last_dim(t));
       else out.put(t.data(), sizeof(float) * static_cast<size_t>(t.numel()));
     }
     uint32_t crc = out.crc();
@@ -384,23 +432,28 @@ ModelFile parse_model_file(const std::string& data, const std::string& path) {
     TensorDtype dtype = TensorDtype::kFloat32;
     if (version >= 2) {
       const uint8_t code = in.num<uint8_t>("tensor dtype");
-      if (code > static_cast<uint8_t>(TensorDtype::kFloat16))
-        fail("'{}': tensor '{}' has an unknown storage dtype {} (this build knows 0 = float32 and "
-             "1 = float16): the file is damaged or was written by a newer attnmt; re-download, "
-             "upgrade attnmt or re-train",
+      if (code > static_cast<uint8_t>(TensorDtype::kInt8))
+        fail("'{}': tensor '{}' has an unknown storage dtype {} (this build knows 0 = float32, "
+             "1 = float16 and 2 = int8): the file is damaged or was written by a newer attnmt; "
+             "re-download, upgrade attnmt or re-train",
              path, name, code);
       dtype = static_cast<TensorDtype>(code);
     }
-    const size_t elem = element_bytes(dtype);
-    // numel <= left/elem keeps numel * elem from overflowing and the allocation within the file.
-    if (static_cast<uint64_t>(numel) > in.left() / elem)
+    // Each stored element takes at least one byte, so numel <= left keeps the size below from
+    // overflowing and the allocation within the file.
+    const uint64_t cols = last_dim(dims);
+    if (static_cast<uint64_t>(numel) > in.left() ||
+        stored_bytes(dtype, numel, cols) > in.left())
       in.damaged(fmt::format("tensor '{}' with {} elements is larger than the {} bytes left", name,
                              numel, in.left()));
     Tensor t = Tensor::uninitialized(shape_from_dims(dims));
-    const size_t bytes = elem * static_cast<size_t>(numel);
+    const size_t bytes = static_cast<size_t>(stored_bytes(dtype, numel, cols));
     const char* src = in.take(bytes, "tensor data");
     if (dtype == TensorDtype::kFloat16) {
       read_float16(src, t.data(), numel);
+      file.dtypes[name] = dtype;
+    } else if (dtype == TensorDtype::kInt8) {
+      read_int8(src, t.data(), int8_rows(numel, cols), cols);
       file.dtypes[name] = dtype;
     } else if (bytes) {
       std::memcpy(t.data(), src, bytes);
@@ -459,7 +512,8 @@ TensorDtype ModelFile::dtype(const std::string& tensor_name) const {
 void ModelFile::set_dtype_all(TensorDtype d) {
   dtypes.clear();
   if (d == TensorDtype::kFloat32) return;
-  for (const auto& [name, t] : tensors) dtypes[name] = d;
+  for (const auto& [name, t] : tensors)
+    if (d != TensorDtype::kInt8 || t.rank() >= 2) dtypes[name] = d;
 }
 
 const Tensor& ModelFile::tensor(const std::string& name) const {

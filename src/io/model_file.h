@@ -37,11 +37,14 @@ namespace attnmt {
 inline constexpr uint32_t kModelFormatVersion = 2;       // written; versions 1 and 2 are read
 inline constexpr size_t kModelFileMaxNameLength = 4096;  // keys, blob and tensor names
 
-// How a tensor is stored in the file (the byte value is the file's dtype byte).
-enum class TensorDtype : uint8_t { kFloat32 = 0, kFloat16 = 1 };
-constexpr ChoiceTable<TensorDtype, 2> choices(TensorDtype) {
+// How a tensor is stored in the file (the byte value is the file's dtype byte). int8: per row
+// of the tensor's 2-D view ([outer, last]) a float32 scale, then the row's values as int8,
+// value = scale x q with scale = max |row| / 127 (symmetric; the rows of a weight matrix are
+// its output units, as the int8 products quantise them). Loading gives float32 values.
+enum class TensorDtype : uint8_t { kFloat32 = 0, kFloat16 = 1, kInt8 = 2 };
+constexpr ChoiceTable<TensorDtype, 3> choices(TensorDtype) {
   using enum TensorDtype;
-  return {"dtype", {{kFloat32, "float32"}, {kFloat16, "float16"}}};
+  return {"dtype", {{kFloat32, "float32"}, {kFloat16, "float16"}, {kInt8, "int8"}}};
 }
 // The largest magnitude float16 holds; saving a larger value as float16 is refused.
 inline constexpr float kFloat16Max = 65504.0f;
@@ -68,7 +71,8 @@ struct ModelFile {
   const Tensor& tensor(const std::string& name) const;  // throws when absent
 
   TensorDtype dtype(const std::string& tensor_name) const;  // float32 unless set
-  // Stores every tensor now in `tensors` as `d` (tensors added later stay float32).
+  // Stores every tensor now in `tensors` as `d` (tensors added later stay float32). int8
+  // applies to matrices only (rank >= 2): vectors (biases, norms) stay float32.
   void set_dtype_all(TensorDtype d);
 };
 

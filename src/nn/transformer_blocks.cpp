@@ -216,6 +216,7 @@ void KvCache::assign(const Tensor& k_all, const Tensor& v_all) {
   k = k_all;
   v = v_all;
   length = k_all.dim(2);
+  owned = false;
 }
 
 void KvCache::append(const Tensor& kv, int64_t kv_offset, int64_t H, int64_t d) {
@@ -232,6 +233,8 @@ void KvCache::append(const Tensor& kv, int64_t kv_offset, int64_t H, int64_t d) 
     }
     k = nk;
     v = nv;
+    owned = true;
+    spare_k = spare_v = Tensor();
   }
   const int64_t cap = capacity();
   for (int64_t n = 0; n < N; ++n)
@@ -245,13 +248,32 @@ void KvCache::append(const Tensor& kv, int64_t kv_offset, int64_t H, int64_t d) 
 
 void KvCache::select(std::span<const int> rows) {
   if (k.empty()) return;
-  const int64_t n = k.dim(0), inner = k.numel() / n;
-  Shape s{static_cast<int64_t>(rows.size()), k.dim(1), k.dim(2), k.dim(3)};
-  Tensor nk = Tensor::uninitialized(s), nv = Tensor::uninitialized(s);
-  kernels::gather_rows(k.data(), n, inner, rows.data(), rows.size(), nk.data());
-  kernels::gather_rows(v.data(), n, inner, rows.data(), rows.size(), nv.data());
-  k = nk;
-  v = nv;
+  const int64_t n = k.dim(0), H = k.dim(1), cap = capacity(), d = k.dim(3);
+  const Shape s{static_cast<int64_t>(rows.size()), H, cap, d};
+  if (!owned) {  // assign()'s tensors may be shared: copy whole rows into new ones
+    Tensor nk = Tensor::uninitialized(s), nv = Tensor::uninitialized(s);
+    kernels::gather_rows(k.data(), n, H * cap * d, rows.data(), rows.size(), nk.data());
+    kernels::gather_rows(v.data(), n, H * cap * d, rows.data(), rows.size(), nv.data());
+    k = nk;
+    v = nv;
+    return;
+  }
+  // The positions decoded so far only, into the spare buffers (reused from step to step: no
+  // fresh pages, no copy of the unused capacity), which then swap with k and v.
+  if (spare_k.empty() || spare_k.shape() != s) {
+    spare_k = Tensor::uninitialized(s);
+    spare_v = Tensor::uninitialized(s);
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ATTNMT_CHECK(rows[i] >= 0 && rows[i] < n, "KvCache::select: row {} of {}", rows[i], n);
+    for (int64_t h = 0; h < H; ++h) {
+      const int64_t from = (rows[i] * H + h) * cap * d, to = (static_cast<int64_t>(i) * H + h) * cap * d;
+      std::memcpy(spare_k.data() + to, k.data() + from, length * d * sizeof(float));
+      std::memcpy(spare_v.data() + to, v.data() + from, length * d * sizeof(float));
+    }
+  }
+  std::swap(k, spare_k);
+  std::swap(v, spare_v);
 }
 
 Tensor attend_cached(const float* q, int64_t q_stride, const KvCache& cache,

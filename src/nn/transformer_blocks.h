@@ -99,6 +99,8 @@ class FeedForward {
 struct KvCache {
   Tensor k, v;  // [N, H, capacity, d]
   int64_t length = 0;
+  Tensor spare_k, spare_v;  // select()'s other buffers (only for caches that append made)
+  bool owned = false;       // k, v were allocated here (not assign()'s shared tensors)
   int64_t capacity() const { return k.empty() ? 0 : k.dim(2); }
   // The whole of k_all, v_all [N, H, L, d] as the cache (source attention's memory).
   void assign(const Tensor& k_all, const Tensor& v_all);
