@@ -10,6 +10,7 @@
 #include "tensor/gemm_dnnl.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
 
 #include <atomic>
 #include <cmath>
@@ -77,18 +78,10 @@ inline uint16_t to_bf16(float x) {
   return static_cast<uint16_t>(u >> 16);
 }
 
-// dst [M,K] bf16 row-major = op(A).
-void convert_bf16(const float* A, bool trans, int64_t M, int64_t K, uint16_t* dst) {
-  kernels::parallel_for(M, K, [&](int64_t m0, int64_t m1) {
-    for (int64_t m = m0; m < m1; ++m) {
-      uint16_t* d = dst + m * K;
-      if (!trans) {
-        const float* a = A + m * K;
-        for (int64_t k = 0; k < K; ++k) d[k] = to_bf16(a[k]);
-      } else {
-        for (int64_t k = 0; k < K; ++k) d[k] = to_bf16(A[k * M + m]);
-      }
-    }
+// dst [M,K] bf16 = A [M,K] float32, both row-major.
+void convert_bf16(const float* A, int64_t M, int64_t K, uint16_t* dst) {
+  kernels::parallel_elementwise(M * K, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) dst[i] = to_bf16(A[i]);
   });
 }
 
@@ -138,6 +131,7 @@ struct MatmulKey {
   int precision;
   int64_t M, N, K;
   float alpha, beta;
+  int threads;  // a primitive splits its work for the thread count it was made with
   auto operator<=>(const MatmulKey&) const = default;
 };
 
@@ -249,11 +243,18 @@ Packed Backend::quantise_weight(const float* B, bool tb, int64_t K, int64_t N,
 
 void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                        const float* A, const float* B, float beta, float* C, WeightEntry* w) {
-  const MatmulKey key{static_cast<int>(Precision::kBf16), M, N, K, alpha, beta};
+  const MatmulKey key{static_cast<int>(Precision::kBf16), M, N, K, alpha, beta,
+                      omp_get_max_threads()};
   const auto& pd = matmul_pd(key);
   const dnnl::memory::desc want = pd.weights_desc();
   auto* a16 = static_cast<uint16_t*>(a_.get(M * K * sizeof(uint16_t)));
-  convert_bf16(A, ta, M, K, a16);
+  if (!ta) {
+    convert_bf16(A, M, K, a16);
+  } else {  // a transposing conversion: oneDNN's reorder reads in blocks (a loop would stride)
+    dnnl::memory src(f32_desc(M, K, true), engine(), const_cast<float*>(A));
+    dnnl::memory dst(pd.src_desc(), engine(), a16);
+    dnnl::reorder(src, dst).execute(stream_, src, dst);
+  }
   dnnl::memory bmem;
   if (w) {
     auto it = w->packed.find({static_cast<int>(Precision::kBf16), tb, K, N});
@@ -274,7 +275,8 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
 
 void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                        const float* A, const float* B, float beta, float* C, WeightEntry& w) {
-  const MatmulKey key{static_cast<int>(Precision::kInt8), M, N, K, 1.0f, 0.0f};
+  const MatmulKey key{static_cast<int>(Precision::kInt8), M, N, K, 1.0f, 0.0f,
+                      omp_get_max_threads()};
   const auto& pd = matmul_pd(key);
   const PackKey pkey{static_cast<int>(Precision::kInt8), tb, K, N};
   auto it = w.packed.find(pkey);
