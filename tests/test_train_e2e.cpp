@@ -1,9 +1,12 @@
 // End-to-end training through the CLI: a tiny model memorises a tiny corpus, N steps straight
 // equal N/2 + resume + N/2 exactly, damaged model files are refused, bad options are reported.
+#include <cstring>
 #include <fstream>
+#include <map>
 
 #include "helpers.h"
 #include "models/model_io.h"
+#include "tensor/precision.h"
 #include "text/batch.h"
 #include "train/validation.h"
 
@@ -17,37 +20,58 @@ const std::string kTinyLstm =
 
 }  // namespace
 
-TEST_CASE("training N steps equals N/2 steps, --resume, N/2 more, bit for bit", "[e2e][train]") {
+// In each precision the trainer runs (bf16 emulated on a CPU without bf16 instructions): what
+// is exact is one precision on one thread count.
+TEST_CASE("training N steps equals N/2 steps, --resume, N/2 more, bit for bit",
+          "[e2e][train][precision]") {
   TempDir dir("e2e-resume");
   std::string d = dir.path().string();
   write_tiny_corpus(d);
-  // Dropout on, so the restored random state matters; several epochs, so the data position does.
-  std::string common = " --src " + d + "/train.en --tgt " + d + "/train.es --vocab-size 40"
-                       " --emb-dim 16 --enc-hidden 16 --dec-hidden 32 --dropout 0.2"
-                       " --batch-tokens 100 --lr 0.005 --threads 1 -q --save-every 1000";
-  REQUIRE(run_attnmt("train" + common + " -o " + d + "/straight.bin --max-steps 14").exit_code == 0);
-  // The same vocabulary for the split run: train it the same way (same data, seed, threads).
-  REQUIRE(run_attnmt("train" + common + " -o " + d + "/split.bin --max-steps 7").exit_code == 0);
-  auto r = run_attnmt("train" + common + " -o " + d + "/split.bin --max-steps 14 --resume");
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  ModelFile a = load_model_file(d + "/straight.bin.ckpt");
-  ModelFile b = load_model_file(d + "/split.bin.ckpt");
-  CHECK(a.config_at("checkpoint.step") == "14");
-  CHECK(b.config_at("checkpoint.step") == "14");
-  REQUIRE(a.tensors.size() == b.tensors.size());
-  int differing = 0;
-  for (size_t i = 0; i < a.tensors.size(); ++i) {
-    const Tensor &x = a.tensors[i].second, &y = b.tensors[i].second;
-    REQUIRE(a.tensors[i].first == b.tensors[i].first);
-    if (std::memcmp(x.data(), y.data(), x.numel() * sizeof(float)) != 0) {
-      UNSCOPED_INFO("differs: " << a.tensors[i].first);
-      ++differing;
+  std::vector<std::string> precisions = {"fp32"};
+  if (cpu_features().avx512_core) precisions.push_back("bf16");
+  std::map<std::string, ModelFile> straight;
+  for (const std::string& precision : precisions) {
+    INFO(precision);
+    // Dropout on, so the restored random state matters; several epochs, so the data position
+    // does.
+    std::string common = " --src " + d + "/train.en --tgt " + d + "/train.es --vocab-size 40"
+                         " --emb-dim 16 --enc-hidden 16 --dec-hidden 32 --dropout 0.2"
+                         " --batch-tokens 100 --lr 0.005 --threads 1 -q --save-every 1000"
+                         " --precision " + precision;
+    const std::string one = d + "/straight-" + precision + ".bin", two = d + "/split-" + precision + ".bin";
+    REQUIRE(run_attnmt("train" + common + " -o " + one + " --max-steps 14").exit_code == 0);
+    // The same vocabulary for the split run: train it the same way (same data, seed, threads).
+    REQUIRE(run_attnmt("train" + common + " -o " + two + " --max-steps 7").exit_code == 0);
+    auto r = run_attnmt("train" + common + " -o " + two + " --max-steps 14 --resume");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    ModelFile a = load_model_file(one + ".ckpt");
+    ModelFile b = load_model_file(two + ".ckpt");
+    CHECK(a.config_at("checkpoint.step") == "14");
+    CHECK(b.config_at("checkpoint.step") == "14");
+    REQUIRE(a.tensors.size() == b.tensors.size());
+    int differing = 0;
+    for (size_t i = 0; i < a.tensors.size(); ++i) {
+      const Tensor &x = a.tensors[i].second, &y = b.tensors[i].second;
+      REQUIRE(a.tensors[i].first == b.tensors[i].first);
+      if (std::memcmp(x.data(), y.data(), x.numel() * sizeof(float)) != 0) {
+        UNSCOPED_INFO("differs: " << a.tensors[i].first);
+        ++differing;
+      }
     }
+    CHECK(differing == 0);
+    // And training really moved the parameters away from the 7-step state.
+    CHECK(a.config_at("checkpoint.rng") == b.config_at("checkpoint.rng"));
+    straight.emplace(precision, std::move(a));
   }
-  CHECK(differing == 0);
-  // And training really moved the parameters away from the 7-step state.
-  CHECK(a.config_at("checkpoint.rng") == b.config_at("checkpoint.rng"));
+  if (straight.size() == 2) {  // bf16 did run: its parameters are not float32's
+    const ModelFile &f = straight.at("fp32"), &h = straight.at("bf16");
+    int differing = 0;
+    for (size_t i = 0; i < f.tensors.size(); ++i)
+      differing += std::memcmp(f.tensors[i].second.data(), h.tensors[i].second.data(),
+                               f.tensors[i].second.numel() * sizeof(float)) != 0;
+    CHECK(differing > 0);
+  }
 }
 
 TEST_CASE("a damaged or truncated model file is refused with a clear message", "[e2e][train]") {
