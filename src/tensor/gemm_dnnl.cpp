@@ -12,6 +12,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
 
+#include <sys/mman.h>
+
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -34,30 +36,45 @@ using Dims = dnnl::memory::dims;
 
 // Below this many multiply-adds a conversion costs more than the product saves.
 constexpr int64_t kMinMacs = 4096;
-constexpr size_t kMaxCachedPrimitives = 4096;
+// A primitive holds much memory (measured: 4,096 cached ones took a Transformer's training from
+// 1.5 to 2.5 GB) and is made in 1-2 ms, against seconds a training step: a few are kept, for
+// the shapes of the moment (a decoding step's, a batch's).
+constexpr size_t kMaxCachedPrimitives = 16;
+constexpr int kOneDnnCacheCapacity = 16;  // oneDNN's own cache (the reorders), unless set by
+                                          // ONEDNN_PRIMITIVE_CACHE_CAPACITY
 
 dnnl::engine& engine() {
   static dnnl::engine e(dnnl::engine::kind::cpu, 0);
   return e;
 }
 
-// A growable 64-byte aligned scratch buffer.
+// A growable scratch buffer, page-aligned, mapped apart from malloc's heap: the process keeps
+// big buffers in the heap (cli/process.h), where a buffer that grows step after step would
+// leave holes behind it (measured: +1 GB peak in bf16 training). Grows by half again at least.
 class Scratch {
  public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { release(); }
   void* get(size_t bytes) {
     if (bytes > size_) {
-      data_.reset(static_cast<char*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
-      if (!data_) throw std::bad_alloc();
-      size_ = bytes;
+      release();
+      const size_t want = std::max(bytes, size_ + size_ / 2);
+      void* p = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      data_ = p;
+      size_ = want;
     }
-    return data_.get();
+    return data_;
   }
 
  private:
-  struct Free {
-    void operator()(char* p) const { std::free(p); }
-  };
-  std::unique_ptr<char, Free> data_;
+  void release() {
+    if (data_) munmap(data_, size_);
+    data_ = nullptr;
+  }
+  void* data_ = nullptr;
   size_t size_ = 0;
 };
 
@@ -115,6 +132,7 @@ void quantise_rows_u8(const float* A, bool trans, int64_t M, int64_t K, uint8_t*
 
 // A weight's low-precision copy for one use (precision, transpose, logical [K,N]).
 struct Packed {
+  uint64_t epoch = 0;          // the weights' epoch it was made in
   dnnl::memory mem;            // bf16 or s8, in the layout of `mem.get_desc()`
   std::vector<float> scale;    // int8: per column n of op(B)
   std::vector<int32_t> colsum; // int8: sum over k of the quantised op(B)[:, n]
@@ -123,8 +141,7 @@ using PackKey = std::tuple<int, bool, int64_t, int64_t>;  // precision, trans, K
 
 struct WeightEntry {
   Tensor keep;  // holds the storage, so the address stays this weight's
-  uint64_t epoch = 0;
-  std::map<PackKey, Packed> packed;
+  std::map<PackKey, Packed> packed;  // remade in place (same memory) when their epoch is old
 };
 
 struct MatmulKey {
@@ -137,11 +154,15 @@ struct MatmulKey {
 
 class Backend {
  public:
+  Backend() {
+    if (!std::getenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY"))
+      dnnl::set_primitive_cache_capacity(kOneDnnCacheCapacity);
+  }
   bool gemm(Precision p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
             const float* A, const float* B, float beta, float* C);
   void add_weight(const Tensor& w) {
     std::lock_guard lock(mutex_);
-    weights_[w.data()] = WeightEntry{w, epoch_.load(), {}};
+    weights_[w.data()] = WeightEntry{w, {}};
   }
   void remove_weight(const Tensor& w) {
     std::lock_guard lock(mutex_);
@@ -154,8 +175,7 @@ class Backend {
   const dnnl::matmul::primitive_desc& matmul_pd(const MatmulKey& key);
   dnnl::memory pack(const float* B, bool tb, int64_t K, int64_t N, const dnnl::memory::desc& want,
                     void* where);
-  Packed quantise_weight(const float* B, bool tb, int64_t K, int64_t N,
-                         const dnnl::memory::desc& want);
+  void quantise_weight(const float* B, bool tb, int64_t K, int64_t N, Packed& p);
   void run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                 const float* B, float beta, float* C, WeightEntry* w);
   void run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
@@ -166,19 +186,19 @@ class Backend {
   std::unordered_map<const float*, WeightEntry> weights_;
   std::map<MatmulKey, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> matmuls_;
   dnnl::stream stream_{engine()};
-  Scratch a_, b_, acc_;
+  Scratch a_, b_, acc_, pad_;
+  // The scratchpad a primitive asks for, in pad_.
+  dnnl::memory scratchpad(const dnnl::matmul::primitive_desc& pd) {
+    const dnnl::memory::desc d = pd.scratchpad_desc();
+    return dnnl::memory(d, engine(), pad_.get(std::max<size_t>(d.get_size(), 64)));
+  }
   std::vector<float> a_scale_;
 };
 
 WeightEntry* Backend::find_weight(const float* p, int64_t numel) {
   auto it = weights_.find(p);
   if (it == weights_.end() || it->second.keep.numel() != numel) return nullptr;
-  WeightEntry& w = it->second;
-  if (w.epoch != epoch_.load()) {  // its values moved: every copy is stale
-    w.packed.clear();
-    w.epoch = epoch_.load();
-  }
-  return &w;
+  return &it->second;
 }
 
 const dnnl::matmul::primitive_desc& Backend::matmul_pd(const MatmulKey& key) {
@@ -190,6 +210,7 @@ const dnnl::matmul::primitive_desc& Backend::matmul_pd(const MatmulKey& key) {
   dnnl::memory::desc b({key.K, key.N}, int8 ? dt::s8 : dt::bf16, dnnl::memory::format_tag::any);
   dnnl::memory::desc c({key.M, key.N}, int8 ? dt::s32 : dt::f32, Dims{key.N, 1});
   dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // ours, mapped apart (Scratch)
   if (!int8) {
     if (key.alpha != 1.0f) attr.set_output_scales(0, {key.alpha});
     if (key.beta != 0.0f) {
@@ -203,19 +224,18 @@ const dnnl::matmul::primitive_desc& Backend::matmul_pd(const MatmulKey& key) {
   return pos->second.first;
 }
 
-// B (logical [K,N], float32) converted to bf16 in the layout `want`, at `where` (or in memory
-// oneDNN allocates when null).
+// B (logical [K,N], float32) converted to bf16 in the layout `want`, at `where`.
 dnnl::memory Backend::pack(const float* B, bool tb, int64_t K, int64_t N,
                            const dnnl::memory::desc& want, void* where) {
   dnnl::memory src(f32_desc(K, N, tb), engine(), const_cast<float*>(B));
-  dnnl::memory dst = where ? dnnl::memory(want, engine(), where) : dnnl::memory(want, engine());
+  dnnl::memory dst(want, engine(), where);
   dnnl::reorder(src, dst).execute(stream_, src, dst);
   return dst;
 }
 
-Packed Backend::quantise_weight(const float* B, bool tb, int64_t K, int64_t N,
-                                const dnnl::memory::desc& want) {
-  Packed p;
+// B quantised per column of op(B) into p.mem (allocated, in the layout it has), p.scale and
+// p.colsum.
+void Backend::quantise_weight(const float* B, bool tb, int64_t K, int64_t N, Packed& p) {
   p.scale.assign(N, 0.0f);
   p.colsum.assign(N, 0);
   std::vector<int8_t> q(K * N);  // same layout as B
@@ -235,10 +255,8 @@ Packed Backend::quantise_weight(const float* B, bool tb, int64_t K, int64_t N,
     }
   });
   dnnl::memory src({{K, N}, dt::s8, tb ? Dims{1, K} : Dims{N, 1}}, engine(), q.data());
-  p.mem = dnnl::memory(want, engine());
   dnnl::reorder(src, p.mem).execute(stream_, src, p.mem);
   stream_.wait();
-  return p;
 }
 
 void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
@@ -257,19 +275,21 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
   }
   dnnl::memory bmem;
   if (w) {
-    auto it = w->packed.find({static_cast<int>(Precision::kBf16), tb, K, N});
-    if (it == w->packed.end() || it->second.mem.get_desc() != want) {
-      Packed p;
-      p.mem = pack(B, tb, K, N, want, nullptr);
-      it = w->packed.insert_or_assign({static_cast<int>(Precision::kBf16), tb, K, N}, p).first;
+    Packed& p = w->packed[{static_cast<int>(Precision::kBf16), tb, K, N}];
+    if (!p.mem || p.mem.get_desc() != want) p.mem = dnnl::memory(want, engine()), p.epoch = 0;
+    if (p.epoch != epoch_.load()) {  // new, or the weight moved since: convert again, in place
+      pack(B, tb, K, N, want, p.mem.get_data_handle());
+      p.epoch = epoch_.load();
     }
-    bmem = it->second.mem;
+    bmem = p.mem;
   } else {
     bmem = pack(B, tb, K, N, want, b_.get(want.get_size()));
   }
   dnnl::memory amem(pd.src_desc(), engine(), a16), cmem(pd.dst_desc(), engine(), C);
-  matmuls_.at(key).second.execute(
-      stream_, {{DNNL_ARG_SRC, amem}, {DNNL_ARG_WEIGHTS, bmem}, {DNNL_ARG_DST, cmem}});
+  matmuls_.at(key).second.execute(stream_, {{DNNL_ARG_SRC, amem},
+                                            {DNNL_ARG_WEIGHTS, bmem},
+                                            {DNNL_ARG_DST, cmem},
+                                            {DNNL_ARG_SCRATCHPAD, scratchpad(pd)}});
   stream_.wait();
 }
 
@@ -278,18 +298,22 @@ void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
   const MatmulKey key{static_cast<int>(Precision::kInt8), M, N, K, 1.0f, 0.0f,
                       omp_get_max_threads()};
   const auto& pd = matmul_pd(key);
-  const PackKey pkey{static_cast<int>(Precision::kInt8), tb, K, N};
-  auto it = w.packed.find(pkey);
-  if (it == w.packed.end() || it->second.mem.get_desc() != pd.weights_desc())
-    it = w.packed.insert_or_assign(pkey, quantise_weight(B, tb, K, N, pd.weights_desc())).first;
-  const Packed& wq = it->second;
+  Packed& wq = w.packed[{static_cast<int>(Precision::kInt8), tb, K, N}];
+  if (!wq.mem || wq.mem.get_desc() != pd.weights_desc())
+    wq.mem = dnnl::memory(pd.weights_desc(), engine()), wq.epoch = 0;
+  if (wq.epoch != epoch_.load()) {
+    quantise_weight(B, tb, K, N, wq);
+    wq.epoch = epoch_.load();
+  }
   auto* a8 = static_cast<uint8_t*>(a_.get(M * K));
   a_scale_.resize(M);
   quantise_rows_u8(A, ta, M, K, a8, a_scale_.data());
   auto* acc = static_cast<int32_t*>(acc_.get(M * N * sizeof(int32_t)));
   dnnl::memory amem(pd.src_desc(), engine(), a8), cmem(pd.dst_desc(), engine(), acc);
-  matmuls_.at(key).second.execute(
-      stream_, {{DNNL_ARG_SRC, amem}, {DNNL_ARG_WEIGHTS, wq.mem}, {DNNL_ARG_DST, cmem}});
+  matmuls_.at(key).second.execute(stream_, {{DNNL_ARG_SRC, amem},
+                                            {DNNL_ARG_WEIGHTS, wq.mem},
+                                            {DNNL_ARG_DST, cmem},
+                                            {DNNL_ARG_SCRATCHPAD, scratchpad(pd)}});
   stream_.wait();
   // Take the shift back and dequantise: C = alpha sa[m] sb[n] (acc - 128 colsum[n]) + beta C.
   kernels::parallel_for(M, N, [&](int64_t m0, int64_t m1) {
