@@ -36,10 +36,13 @@ using Dims = dnnl::memory::dims;
 
 // Below this many multiply-adds a conversion costs more than the product saves.
 constexpr int64_t kMinMacs = 4096;
-// A primitive holds much memory (measured: 4,096 cached ones took a Transformer's training from
-// 1.5 to 2.5 GB) and is made in 1-2 ms, against seconds a training step: a few are kept, for
-// the shapes of the moment (a decoding step's, a batch's).
-constexpr size_t kMaxCachedPrimitives = 16;
+// A primitive for a large product holds much memory (measured: caching every shape took a
+// Transformer's bf16 training from 1.5 to 2.5 GB) and is made in 1-2 ms, against seconds a
+// training step; one for a tiny product is light, but remaking it costs more than the product.
+// So the cache is bounded by the operands' float32 bytes, M N + N K + M K floats per entry:
+// tiny shapes stay, large ones are kept only for the shapes of the moment.
+constexpr size_t kMaxCachedPrimitives = 4096;
+constexpr int64_t kCacheBudgetBytes = int64_t(256) << 20;
 constexpr int kOneDnnCacheCapacity = 16;  // oneDNN's own cache (the reorders), unless set by
                                           // ONEDNN_PRIMITIVE_CACHE_CAPACITY
 
@@ -185,6 +188,7 @@ class Backend {
   std::atomic<uint64_t> epoch_{1};
   std::unordered_map<const float*, WeightEntry> weights_;
   std::map<MatmulKey, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> matmuls_;
+  int64_t cached_bytes_ = 0;  // the budget's count for matmuls_
   dnnl::stream stream_{engine()};
   Scratch a_, b_, acc_, pad_;
   // The scratchpad a primitive asks for, in pad_.
@@ -204,7 +208,12 @@ WeightEntry* Backend::find_weight(const float* p, int64_t numel) {
 const dnnl::matmul::primitive_desc& Backend::matmul_pd(const MatmulKey& key) {
   auto it = matmuls_.find(key);
   if (it != matmuls_.end()) return it->second.first;
-  if (matmuls_.size() >= kMaxCachedPrimitives) matmuls_.clear();
+  const int64_t bytes = 4 * (key.M * key.N + key.N * key.K + key.M * key.K);
+  if (matmuls_.size() >= kMaxCachedPrimitives || cached_bytes_ + bytes > kCacheBudgetBytes) {
+    matmuls_.clear();
+    cached_bytes_ = 0;
+  }
+  cached_bytes_ += bytes;
   const bool int8 = key.precision == static_cast<int>(Precision::kInt8);
   dnnl::memory::desc a({key.M, key.K}, int8 ? dt::u8 : dt::bf16, Dims{key.K, 1});
   dnnl::memory::desc b({key.K, key.N}, int8 ? dt::s8 : dt::bf16, dnnl::memory::format_tag::any);
