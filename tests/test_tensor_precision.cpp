@@ -59,6 +59,24 @@ const std::vector<Product> kOddShapes = {
 
 bool can_run_bf16() { return cpu_features().avx512_core; }
 
+// How many entries of got [M, N] differ from want by more than bound(m, n), and the largest
+// error / bound.
+struct Outside {
+  int64_t count = 0;
+  double worst = 0;
+};
+template <typename Bound>
+Outside compare_within(const Tensor& got, const Tensor& want, int64_t M, int64_t N, Bound bound) {
+  Outside o;
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      const double b = bound(m, n), err = std::fabs(got[m * N + n] - want[m * N + n]);
+      o.worst = std::max(o.worst, err / b);
+      o.count += err > b;
+    }
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("precision: auto takes bf16 only where the CPU has bf16 instructions",
@@ -138,20 +156,15 @@ TEST_CASE("precision: bf16 products equal float32 ones within bf16's rounding",
         if (as_weight) unregister_weight(B);
         // Each input rounds to 8 significant bits (relative error <= 2^-9), so each term of the
         // sum is off by at most ~2^-8 of |a||b|; the float32 sums add almost nothing.
-        double worst = 0;
-        int64_t outside = 0;
-        for (int64_t m = 0; m < p.M; ++m)
-          for (int64_t n = 0; n < p.N; ++n) {
-            double bound = 0;
-            for (int64_t k = 0; k < p.K; ++k)
-              bound += std::fabs(op_at(A, p.ta, m, k) * op_at(B, p.tb, k, n));
-            bound = std::fabs(alpha) * bound * std::ldexp(1.0, -7) + 1e-5;
-            const double err = std::fabs(got[m * p.N + n] - want[m * p.N + n]);
-            worst = std::max(worst, err / bound);
-            outside += err > bound;
-          }
+        const Outside o = compare_within(got, want, p.M, p.N, [&](int64_t m, int64_t n) {
+          double bound = 0;
+          for (int64_t k = 0; k < p.K; ++k)
+            bound += std::fabs(op_at(A, p.ta, m, k) * op_at(B, p.tb, k, n));
+          return std::fabs(alpha) * bound * std::ldexp(1.0, -7) + 1e-5;
+        });
+        const double worst = o.worst;
         INFO("as weight " << as_weight << ": worst error / bound " << worst);
-        CHECK(outside == 0);
+        CHECK(o.count == 0);
         // ... and bf16 did run: float32 would be (nearly) exact.
         if (p.M > 1 || as_weight) CHECK(worst > 1e-3);
       }
@@ -205,21 +218,16 @@ TEST_CASE("precision: int8 products of a weight equal float32 ones within the qu
       for (int64_t k = 0; k < p.K; ++k) sa[m] = std::max<double>(sa[m], std::fabs(op_at(A, p.ta, m, k)) / 127);
     for (int64_t n = 0; n < p.N; ++n)
       for (int64_t k = 0; k < p.K; ++k) sb[n] = std::max<double>(sb[n], std::fabs(op_at(B, p.tb, k, n)) / 127);
-    int64_t outside = 0;
-    double worst = 0;
-    for (int64_t m = 0; m < p.M; ++m)
-      for (int64_t n = 0; n < p.N; ++n) {
-        double bound = 0;
-        for (int64_t k = 0; k < p.K; ++k)
-          bound += std::fabs(op_at(A, p.ta, m, k)) * sb[n] / 2 +
-                   std::fabs(op_at(B, p.tb, k, n)) * sa[m] / 2 + sa[m] * sb[n] / 4;
-        bound = bound * 1.01 + 1e-4;
-        const double err = std::fabs(got[m * p.N + n] - want[m * p.N + n]);
-        worst = std::max(worst, err / bound);
-        outside += err > bound;
-      }
+    const Outside o = compare_within(got, want, p.M, p.N, [&](int64_t m, int64_t n) {
+      double bound = 0;
+      for (int64_t k = 0; k < p.K; ++k)
+        bound += std::fabs(op_at(A, p.ta, m, k)) * sb[n] / 2 +
+                 std::fabs(op_at(B, p.tb, k, n)) * sa[m] / 2 + sa[m] * sb[n] / 4;
+      return bound * 1.01 + 1e-4;
+    });
+    const double worst = o.worst;
     INFO("worst error / bound " << worst);
-    CHECK(outside == 0);
+    CHECK(o.count == 0);
     CHECK(worst > 1e-3);  // int8 did run
   }
 }
