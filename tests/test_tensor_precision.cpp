@@ -140,10 +140,12 @@ TEST_CASE("precision: bf16 products equal float32 ones within bf16's rounding",
   }
   uint64_t seed = 11;
   for (const Product& p : kOddShapes) {
-    for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, {0.5f, 1.0f}, {1.0f, -2.0f}}) {
+    for (const auto& ab : {std::pair{1.0f, 0.0f}, {0.5f, 1.0f}, {1.0f, -2.0f}}) {
+      const float alpha = ab.first, beta = ab.second;  // named (clang 14 cannot capture bindings)
       INFO("ta " << p.ta << " tb " << p.tb << " M " << p.M << " N " << p.N << " K " << p.K
                  << " alpha " << alpha << " beta " << beta);
-      auto [A, B] = operands(p, seed += 2);
+      const auto ops = operands(p, seed += 2);
+      const Tensor &A = ops.first, &B = ops.second;
       const Tensor C0 = random_matrix(p.M, p.N, seed + 7);
       const Tensor want = product(p, A, B, alpha, beta, C0);
       for (bool as_weight : {false, true}) {
@@ -201,7 +203,8 @@ TEST_CASE("precision: int8 products of a weight equal float32 ones within the qu
   uint64_t seed = 101;
   for (const Product& p : kOddShapes) {
     INFO("ta " << p.ta << " tb " << p.tb << " M " << p.M << " N " << p.N << " K " << p.K);
-    auto [A, B] = operands(p, seed += 2);
+    const auto ops = operands(p, seed += 2);
+    const Tensor &A = ops.first, &B = ops.second;
     const Tensor C0 = random_matrix(p.M, p.N, seed + 3);
     const Tensor want = product(p, A, B, 1.0f, 1.0f, C0);
     register_weight(B);
