@@ -24,6 +24,7 @@
 
 #include "io/atomic_file.h"
 #include "tensor/error.h"
+#include "tensor/quantise.h"
 
 namespace attnmt {
 
@@ -133,15 +134,11 @@ void check_float16_range(const std::string& path, const std::string& name, const
   }
 }
 
-// Per row: the float32 scale max |row| / 127, then round(value / scale) as int8.
+// Per row: the float32 scale, then the row as int8 (quantise_int8, as the int8 products do).
 void write_int8(Sink& out, const float* x, int64_t rows, int64_t cols) {
   std::vector<int8_t> q(static_cast<size_t>(cols));
   for (int64_t r = 0; r < rows; ++r) {
-    const float* row = x + r * cols;
-    float amax = 0.0f;
-    for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(row[c]));
-    const float scale = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-    for (int64_t c = 0; c < cols; ++c) q[c] = static_cast<int8_t>(std::lrint(row[c] * inv));
+    const float scale = quantise_int8(x + r * cols, cols, q.data());
     out.put(&scale, sizeof scale);
     out.put(q.data(), static_cast<size_t>(cols));
   }

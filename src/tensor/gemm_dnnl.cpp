@@ -27,6 +27,7 @@
 
 #include "tensor/error.h"
 #include "tensor/kernels.h"
+#include "tensor/quantise.h"
 
 namespace attnmt::dnnl_backend {
 
@@ -86,9 +87,6 @@ dnnl::memory::desc f32_desc(int64_t rows, int64_t cols, bool trans) {
   return dnnl::memory::desc({rows, cols}, dt::f32, trans ? Dims{1, rows} : Dims{cols, 1});
 }
 
-float at(const float* X, int64_t rows, int64_t cols, bool trans, int64_t r, int64_t c) {
-  return trans ? X[c * rows + r] : X[r * cols + c];
-}
 
 // Round to nearest even: the bf16 of x is the top half of its float32 bits.
 inline uint16_t to_bf16(float x) {
@@ -105,13 +103,7 @@ void convert_bf16(const float* A, int64_t M, int64_t K, uint16_t* dst) {
   });
 }
 
-// Round to nearest (even) for |x| < 2^22, in a form the compiler vectorises (lrint is a call).
-inline float round_near(float x) {
-  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
-  return (x + kMagic) - kMagic;
-}
-
-// dst [M,K] u8 row-major = round(op(A)[m,:] / scale[m]) + 128, scale[m] = max |op(A)[m,:]| / 127.
+// dst [M,K] u8 row-major = round(op(A)[m,:] / scale[m]) + 128 (quantise_int8 per row).
 void quantise_rows_u8(const float* A, bool trans, int64_t M, int64_t K, uint8_t* dst,
                       float* scale) {
   kernels::parallel_for(M, K, [&](int64_t m0, int64_t m1) {
@@ -122,13 +114,9 @@ void quantise_rows_u8(const float* A, bool trans, int64_t M, int64_t K, uint8_t*
         for (int64_t k = 0; k < K; ++k) row[k] = A[k * M + m];
         a = row.data();
       }
-      float amax = 0.0f;
-      for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(a[k]));
-      const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-      scale[m] = amax > 0.0f ? amax / 127.0f : 0.0f;
-      uint8_t* d = dst + m * K;
-      for (int64_t k = 0; k < K; ++k)
-        d[k] = static_cast<uint8_t>(static_cast<int>(round_near(a[k] * inv)) + 128);
+      auto* d = reinterpret_cast<int8_t*>(dst + m * K);
+      scale[m] = quantise_int8(a, K, d);
+      for (int64_t k = 0; k < K; ++k) dst[m * K + k] ^= 0x80;  // int8 q -> uint8 q + 128
     }
   });
 }
@@ -249,18 +237,22 @@ void Backend::quantise_weight(const float* B, bool tb, int64_t K, int64_t N, Pac
   p.colsum.assign(N, 0);
   std::vector<int8_t> q(K * N);  // same layout as B
   kernels::parallel_for(N, K, [&](int64_t n0, int64_t n1) {
+    std::vector<float> column(tb ? 0 : K);  // op(B)[:, n] gathered when B is not transposed
+    std::vector<int8_t> qcol(tb ? 0 : K);
     for (int64_t n = n0; n < n1; ++n) {
-      float amax = 0.0f;
-      for (int64_t k = 0; k < K; ++k) amax = std::max(amax, std::fabs(at(B, K, N, tb, k, n)));
-      const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-      p.scale[n] = amax > 0.0f ? amax / 127.0f : 0.0f;
-      int32_t sum = 0;
-      for (int64_t k = 0; k < K; ++k) {
-        const int v = static_cast<int>(round_near(at(B, K, N, tb, k, n) * inv));
-        q[tb ? n * K + k : k * N + n] = static_cast<int8_t>(v);
-        sum += v;
+      const float* x = B + n * K;  // op(B)[:, n]: a row of B when transposed
+      int8_t* qn = q.data() + n * K;
+      if (!tb) {
+        for (int64_t k = 0; k < K; ++k) column[k] = B[k * N + n];
+        x = column.data();
+        qn = qcol.data();
       }
+      p.scale[n] = quantise_int8(x, K, qn);
+      int32_t sum = 0;
+      for (int64_t k = 0; k < K; ++k) sum += qn[k];
       p.colsum[n] = sum;
+      if (!tb)
+        for (int64_t k = 0; k < K; ++k) q[k * N + n] = qn[k];
     }
   });
   dnnl::memory src({{K, N}, dt::s8, tb ? Dims{1, K} : Dims{N, 1}}, engine(), q.data());
