@@ -121,6 +121,7 @@ TEST_CASE("README: the quickstart runs as written (tiny settings)", "[readme][e2
   for (std::string l; std::getline(align, l);) CHECK(std::regex_match(l, pharaoh));
   CHECK(fs::exists(d + "/heatmaps"));
   CHECK(!fs::is_empty(d + "/heatmaps"));
+  CHECK(read_text(d + "/curves.svg").find("<polyline") != std::string::npos);
   CHECK(r.out.find("BLEU") != std::string::npos);
   CHECK(r.out.find("transformer") != std::string::npos);  // attnmt info
 }

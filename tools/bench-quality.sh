@@ -1,22 +1,49 @@
 #!/usr/bin/env bash
 # Quality after a fixed training time: trains a preset on ../shared/corpora/small_parallel_enja
-# (en -> ja) for MINUTES with 2 threads, validating on dev (greedy BLEU), then translates test
-# with beam 5 and scores it. Prints the dev BLEU of the kept model and the test BLEU / chrF.
-# Usage: tools/bench-quality.sh ARCH [MINUTES=30] [THREADS=2]
+# (en -> ja) for MINUTES with THREADS threads, validating on dev (greedy BLEU), then translates
+# dev (and, unless --dev-only, test) with beam 5 and scores it. With --ema in the extra options
+# it also scores the last raw weights (the checkpoint), so one run measures the average's gain.
+# Tune on dev (--dev-only); report test only for what is shipped.
+#
+# Usage: tools/bench-quality.sh [--dev-only] [--tag NAME] ARCH [MINUTES=30] [THREADS=2] [-- TRAIN OPTIONS...]
+#   e.g. tools/bench-quality.sh --dev-only --tag lr2e-3 transformer 30 2 -- --lr 0.002
+# Files: $BENCH_DIR (default /tmp/attnmt-bench)/quality-ARCH[-NAME].{attnmt,log,log.tsv,*.hyp};
+# the vocabulary is $BENCH_DIR/spm8k.model (tools/bench makes it; made here when absent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ARCH=${1:?usage: tools/bench-quality.sh lstm|transformer [MINUTES] [THREADS]}
-MINUTES=${2:-30}
-THREADS=${3:-2}
+DEV_ONLY=0 TAG=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --dev-only) DEV_ONLY=1; shift ;;
+    --tag) TAG=-${2:?--tag needs a name}; shift 2 ;;
+    *) break ;;
+  esac
+done
+ARCH=${1:?usage: tools/bench-quality.sh [--dev-only] [--tag NAME] lstm|transformer [MINUTES] [THREADS] [-- OPTIONS]}
+shift
+MINUTES=30 THREADS=2
+if [ $# -gt 0 ] && [ "$1" != -- ]; then MINUTES=$1; shift; fi
+if [ $# -gt 0 ] && [ "$1" != -- ]; then THREADS=$1; shift; fi
+[ "${1:-}" = -- ] && shift
 D=../shared/corpora/small_parallel_enja
 W=${BENCH_DIR:-/tmp/attnmt-bench}
 mkdir -p "$W"
 preset=models/lstm-attention.ini; [ "$ARCH" = transformer ] && preset=models/transformer-small.ini
-M=$W/quality-$ARCH.attnmt
+if [ ! -f "$W/spm8k.model" ]; then
+  build/attnmt vocab --src $D/train.en --tgt $D/train.ja --size 8000 -o "$W/spm8k" --threads "$THREADS"
+fi
+N=$W/quality-$ARCH$TAG
+M=$N.attnmt
+rm -f "$N.log" "$N.log.tsv"
 build/attnmt train --config $preset --src $D/train.en --tgt $D/train.ja --vocab $W/spm8k.model \
-  --valid-src $D/dev.en --valid-tgt $D/dev.ja --valid-every 500 --valid-bleu-sentences 500 \
-  -o $M --max-time "$MINUTES" --threads $THREADS --log $W/quality-$ARCH.log --log-every 200
-build/attnmt translate -m $M -i $D/test.en -o $W/quality-$ARCH.test.hyp --beam 5 --threads $THREADS
-echo "$ARCH after $MINUTES minutes: $(grep 'valid step' $W/quality-$ARCH.log | tail -1)"
-echo "best dev BLEU (greedy): $(build/attnmt info $M | grep train.best_valid)"
-build/attnmt score --hyp $W/quality-$ARCH.test.hyp --ref $D/test.ja
+  --valid-src $D/dev.en --valid-tgt $D/dev.ja --valid-every 250 --valid-bleu-sentences 500 \
+  -o "$M" --max-time "$MINUTES" --threads "$THREADS" --log "$N.log" --log-every 50 "$@"
+score() {  # MODEL SPLIT: beam-5 BLEU / chrF of MODEL on SPLIT
+  build/attnmt translate -m "$1" -i $D/$2.en -o "$N.$2.$(basename "$1").hyp" --beam 5 --threads "$THREADS"
+  build/attnmt score --hyp "$N.$2.$(basename "$1").hyp" --ref $D/$2.ja | tr '\n' ' '
+}
+echo "$ARCH$TAG after $MINUTES minutes ($*): $(grep -c '^' "$N.log.tsv") curve rows; $(grep 'done after\|interrupted' "$N.log" | tail -1)"
+echo "best dev BLEU (greedy): $(build/attnmt info "$M" | grep train.best_valid)"
+echo "dev, beam 5, saved model: $(score "$M" dev)"
+if grep -q -- '--ema' <<<"$*"; then echo "dev, beam 5, last raw weights (checkpoint): $(score "$M.ckpt" dev)"; fi
+if [ "$DEV_ONLY" = 0 ]; then echo "test, beam 5, saved model: $(score "$M" test)"; fi

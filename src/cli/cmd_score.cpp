@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "eval/aer.h"
 #include "eval/bleu.h"
 #include "eval/chrf.h"
 #include "text/corpus.h"
@@ -37,6 +38,8 @@ struct ScoreOptions {
   int chrf_word_order = 0;
   int width = 2;
   bool json = false;
+  bool alignments = false;  // the files are Pharaoh word alignments: AER, not BLEU/chrF
+  bool flip = false;        // --alignments: swap each hypothesis link's sides first
 };
 
 const CommandSpec kSpec{
@@ -47,7 +50,12 @@ const CommandSpec kSpec{
     "a line, UTF-8, line-parallel) with corpus BLEU and chrF, computed as sacreBLEU 2.x does\n"
     "with its defaults (13a tokenization, exp smoothing; chrF2 on characters 1..6). Several\n"
     "--ref files give several references per line; an empty reference line is skipped.\n"
-    "Example: attnmt score --hyp out.en --ref test.en"};
+    "Example: attnmt score --hyp out.en --ref test.en\n\n"
+    "With --alignments the files are Pharaoh word alignments instead (attnmt align --format\n"
+    "pharaoh): the hypothesis's 'i-j' links against gold with sure 'i-j' and possible 'i?j'\n"
+    "links, scored by alignment error rate, precision and recall (Och & Ney 2003). --flip\n"
+    "swaps the hypothesis's sides first (a model of the other direction).\n"
+    "Example: attnmt score --alignments --hyp de-en.align --ref gold.align"};
 
 // The file's lines without their '\n' or "\r\n"; a missing final newline is fine. Refuses a
 // file it cannot open or that is not UTF-8, naming the file and the line.
@@ -70,13 +78,22 @@ std::optional<ScoreOptions> parse(int argc, char** argv) {
       "chrf-word-order", value_of(&o.chrf_word_order),
       "word n-gram order of chrF (2 gives chrF++)")(
       "width,w", value_of(&o.width), "decimals of the printed scores")(
-      "json", po::bool_switch(&o.json), "print a JSON array, one object per metric");
+      "json", po::bool_switch(&o.json), "print a JSON array, one object per metric")(
+      "alignments", po::bool_switch(&o.alignments),
+      "the files are Pharaoh alignments: print AER, precision and recall against the gold "
+      "--ref (sure i-j, possible i?j)")(
+      "flip", po::bool_switch(&o.flip), "--alignments: swap the sides of the hypothesis links");
   auto vm = parse_options(kSpec, desc, argc, argv);
   if (!vm) return std::nullopt;
 
   auto usage_error = [&](const std::string& message) {
     throw UsageError(message, usage_text(kSpec, desc));
   };
+  if (o.alignments && !metric_args.empty())
+    usage_error("--alignments scores word alignments (AER); --metric is for translations");
+  if (o.alignments && o.ref_paths.size() != 1)
+    usage_error("--alignments takes one gold --ref file");
+  if (o.flip && !o.alignments) usage_error("--flip is for --alignments");
   if (metric_args.empty()) metric_args = {"bleu,chrf"};
   for (const auto& arg : metric_args) {
     std::stringstream parts(arg);
@@ -108,12 +125,39 @@ std::string count_refs(const std::vector<std::vector<std::string>>& refs, std::s
 }
 
 
+// --alignments: AER of the hypothesis links against the gold file's sure and possible links.
+int score_alignments(const ScoreOptions& o) {
+  const std::vector<std::string> hyps = read_lines(o.hyp_path, "hypothesis alignment");
+  const std::vector<std::string> gold = read_lines(o.ref_paths[0], "gold alignment");
+  if (hyps.size() != gold.size())
+    fail("alignment file '{}' has {} lines but gold file '{}' has {}: the files must be "
+         "line-parallel (one sentence pair a line)",
+         o.hyp_path, hyps.size(), o.ref_paths[0], gold.size());
+  eval::AerScore score;
+  for (std::size_t line = 0; line < hyps.size(); ++line)
+    score.add(eval::parse_links(hyps[line], fmt::format("{}:{}", o.hyp_path, line + 1),
+                                /*allow_possible=*/false, o.flip),
+              eval::parse_links(gold[line], fmt::format("{}:{}", o.ref_paths[0], line + 1),
+                                /*allow_possible=*/true));
+  if (o.json)
+    fmt::print("[\n {{\"name\": \"AER\", \"score\": {:.{}f}, \"precision\": {:.{}f}, "
+               "\"recall\": {:.{}f}, \"proposed\": {}, \"sure\": {}, \"possible\": {}, "
+               "\"flip\": {}}}\n]\n",
+               100 * score.aer(), o.width, 100 * score.precision(), o.width,
+               100 * score.recall(), o.width, score.proposed, score.sure, score.possible,
+               o.flip ? "true" : "false");
+  else
+    fmt::print("{}\n", score.format(o.width));
+  return 0;
+}
+
 }  // namespace
 
 int run_score(int argc, char** argv) {
   std::optional<ScoreOptions> parsed = parse(argc, argv);
   if (!parsed) return 0;
   const ScoreOptions& o = *parsed;
+  if (o.alignments) return score_alignments(o);
 
   std::vector<std::string> hyps = read_lines(o.hyp_path, "hypothesis");
   std::vector<std::vector<std::string>> refs;

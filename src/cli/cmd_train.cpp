@@ -59,13 +59,18 @@ std::optional<TrainOptions> parse_train_options(int argc, char** argv) {
   optim.add_options()
       ("batch-tokens", value_of(&o.batch_tokens), "real target tokens per batch (EOS counted, padding not)")
       ("lr", value_of(&o.lr), "peak learning rate")
-      ("schedule", value_of(&o.schedule), with_choices<ScheduleKind>("learning-rate schedule").c_str())
+      ("schedule", value_of(&o.schedule), with_choices<ScheduleKind>("learning-rate schedule; "
+                   "linear and cosine fall to 0 at the end of the budget (--max-steps, --max-time "
+                   "or --max-epochs)").c_str())
       ("warmup", value_of(&o.warmup), "linear warm-up steps")
       ("adam-beta1", value_of(&o.adam.beta1), "Adam beta1")
       ("adam-beta2", value_of(&o.adam.beta2), "Adam beta2")
       ("adam-eps", value_of(&o.adam.eps), "Adam epsilon")
       ("clip-norm", value_of(&o.clip_norm), "clip the gradient norm (0 = off)")
-      ("label-smoothing", value_of(&o.label_smoothing), "label smoothing");
+      ("label-smoothing", value_of(&o.label_smoothing), "label smoothing")
+      ("ema", value_of(&o.ema), "keep an exponential moving average of the weights with this "
+                                "decay (e.g. 0.999; 0 = off): validated and saved instead of the "
+                                "last weights");
   run.add_options()
       ("max-steps", value_of(&o.max_steps), "stop after N updates (0 = no limit)")
       ("max-epochs", value_of(&o.max_epochs), "stop after N epochs (default 10 when no limit is set)")
@@ -76,11 +81,14 @@ std::optional<TrainOptions> parse_train_options(int argc, char** argv) {
       ("precision", value_of(&o.precision), with_choices<Precision>("matrix products: auto = bf16 "
                     "where the CPU has AMX-BF16 or AVX512-BF16, else fp32 (int8: translation only)").c_str())
       ("save-every", value_of(&o.save_every), "checkpoint every N steps")
+      ("keep-last", value_of(&o.keep_last), "also keep the model of each of the last N "
+                    "checkpoints as OUTPUT.step-S, for `attnmt average` (0 = off)")
       ("valid-every", value_of(&o.valid_every), "validate every N steps")
       ("valid-bleu-sentences", value_of(&o.valid_bleu_sentences), "dev sentences translated greedily for BLEU (0 = off)")
       ("log-every", value_of(&o.log_every), "log a progress line every N steps")
       ("resume", po::bool_switch(&o.resume), "continue from OUTPUT.ckpt exactly where it stopped")
-      ("log", po::value(&o.log_file), "append progress and validation lines to this file")
+      ("log", po::value(&o.log_file), "append progress and validation lines to this file, and "
+                                      "the learning curve to LOG.tsv (for `attnmt plot`)")
       ("progress", po::bool_switch(&o.progress), "the live progress line even when stderr is not a terminal")
       ("quiet,q", po::bool_switch(&o.quiet), "print nothing but errors");
   po::options_description all;

@@ -36,8 +36,12 @@ const Command kCommands[] = {
     {"score", "score translations with BLEU and chrF (sacreBLEU-compatible)", run_score,
      "both files are read whole: score them in parts"},
     {"info", "describe a model file", run_info, "the model file is read whole into memory"},
-    {"convert", "rewrite a model file storing its tensors as float16 or float32", run_convert,
-     "the model file is read whole into memory"},
+    {"convert", "rewrite a model file storing its tensors as float16, float32 or int8",
+     run_convert, "the model file is read whole into memory"},
+    {"average", "average the weights of several models or checkpoints of one run", run_average,
+     "a model file is read whole into memory, and two at once"},
+    {"plot", "draw learning curves (dev BLEU, loss) of training runs as SVG", run_plot,
+     "the records are read whole into memory"},
 };
 
 std::string main_usage() {

@@ -204,24 +204,6 @@ bool is_wide_char(char32_t c) {
          (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD);
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char32_t c : decode_utf8(s, InvalidUtf8::kReplace)) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // XML 1.0 forbids most C0 controls and U+FFFE/U+FFFF even as character references.
-        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0xFFFE || c == 0xFFFF)
-          c = 0xFFFD;
-        append_utf8(out, c);
-    }
-  }
-  return out;
-}
 
 
 }  // namespace attnmt

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tensor/choice.h"
+#include "text/utf8.h"  // xml_escape, used with these formats
 
 namespace attnmt {
 
@@ -81,7 +82,5 @@ std::string render_svg(const Alignment& a, const std::string& title);
 
 // True for code points drawn about one em wide (CJK, kana, hangul, full-width forms).
 bool is_wide_char(char32_t cp);
-// Escapes for XML text and attribute values: & < > " ', and drops characters XML 1.0 forbids.
-std::string xml_escape(const std::string& s);
 
 }  // namespace attnmt

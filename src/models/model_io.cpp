@@ -36,7 +36,7 @@ LoadedModel model_from_file(ModelFile file) {
   const ParameterSource source{&file.tensors, file.source};
   m.model = make_model(config, 1, &source);
   for (const auto& [name, t] : file.tensors)
-    ATTNMT_CHECK(name.starts_with(kOptimizerTensorPrefix),
+    ATTNMT_CHECK(is_training_state(name),
                  "{}: the stored tensor '{}' is not a parameter of this {} model (was the "
                  "config edited?); the file does not describe its weights",
                  file.source, name, name_of(config.arch));

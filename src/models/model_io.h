@@ -25,8 +25,14 @@ ModelFile model_to_file(const Seq2Seq& model, const Vocab& vocab, const KeyValue
 void save_model(const std::string& path, const Seq2Seq& model, const Vocab& vocab,
                 const KeyValues& extra = {}, TensorDtype dtype = TensorDtype::kFloat32);
 
-// Tensors of a checkpoint that are not parameters (the optimiser's moments) start with this.
+// Tensors of a checkpoint that are not parameters: the optimiser's moments ("adam/...") and the
+// moving average of the parameters ("ema/...", train/averaging.h).
 inline constexpr std::string_view kOptimizerTensorPrefix = "adam/";
+inline constexpr std::string_view kAverageTensorPrefix = "ema/";
+inline bool is_training_state(std::string_view tensor_name) {
+  return tensor_name.starts_with(kOptimizerTensorPrefix) ||
+         tensor_name.starts_with(kAverageTensorPrefix);
+}
 
 struct LoadedModel {
   std::unique_ptr<Seq2Seq> model;

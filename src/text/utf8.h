@@ -41,4 +41,8 @@ size_t decode_utf8_at(std::string_view text, size_t i, char32_t* cp,
 void append_utf8(std::string& out, char32_t c);
 std::string encode_utf8(std::u32string_view text);
 
+// Escapes for XML text and attribute values (SVG files): & < > " ', and replaces characters
+// XML 1.0 forbids with U+FFFD.
+std::string xml_escape(const std::string& s);
+
 }  // namespace attnmt

@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "tensor/error.h"
 
 namespace attnmt {
 
 void save_checkpoint(const std::string& path, const Seq2Seq& model, const Vocab& vocab,
-                     const Adam& adam, const TrainState& s, Rng& rng, const KeyValues& extra) {
+                     const Adam& adam, const TrainState& s, Rng& rng, const KeyValues& extra,
+                     const NamedTensors& more) {
   ModelFile f = model_to_file(model, vocab, extra);
   f.set_config("checkpoint.step", std::to_string(s.step));
   f.set_config("checkpoint.epoch", std::to_string(s.epoch));
@@ -20,6 +24,7 @@ void save_checkpoint(const std::string& path, const Seq2Seq& model, const Vocab&
   f.set_config("checkpoint.adam_steps", std::to_string(adam.steps()));
   f.set_config("checkpoint.rng", rng.state());
   for (auto& [name, t] : adam.state()) f.tensors.emplace_back(name, t);
+  for (const auto& [name, t] : more) f.tensors.emplace_back(name, t);
   save_model_file(path, f);
 }
 
@@ -79,6 +84,42 @@ std::vector<std::string> check_resume(const LoadedCheckpoint& ckpt, const TrainO
         notes.push_back(fmt::format("{} {} (given: {})", key, value, gvalue));
   }
   return notes;
+}
+
+std::string snapshot_path(const std::string& output, int64_t step) {
+  return fmt::format("{}.step-{}", output, step);
+}
+
+std::vector<std::string> list_snapshots(const std::string& output) {
+  namespace fs = std::filesystem;
+  const fs::path out(output);
+  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  const std::string prefix = out.filename().string() + ".step-";
+  std::vector<std::pair<int64_t, std::string>> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.size() > 18 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;  // not ours (e.g. a temp file being written)
+    found.emplace_back(std::stoll(digits),
+                       (out.has_parent_path() ? dir / name : fs::path(name)).string());
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> paths;
+  for (auto& [step, path] : found) paths.push_back(std::move(path));
+  return paths;
+}
+
+std::vector<std::string> prune_snapshots(const std::string& output, int keep) {
+  std::vector<std::string> all = list_snapshots(output), removed;
+  for (size_t i = 0; i + static_cast<size_t>(keep) < all.size(); ++i) {
+    std::error_code ec;
+    if (std::filesystem::remove(all[i], ec)) removed.push_back(all[i]);
+  }
+  return removed;
 }
 
 std::string budget_met(const TrainOptions& o, const TrainState& s, int64_t max_epochs) {

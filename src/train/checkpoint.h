@@ -6,8 +6,8 @@
 #include <string>
 
 #include "models/model_io.h"
-#include "train/options.h"
 #include "train/optimizer.h"
+#include "train/options.h"
 
 namespace attnmt {
 
@@ -22,8 +22,10 @@ struct TrainState {
   int64_t tokens = 0;          // target tokens seen
 };
 
+// `more` are further named tensors to keep (the moving average of the parameters, "ema/...").
 void save_checkpoint(const std::string& path, const Seq2Seq& model, const Vocab& vocab,
-                     const Adam& adam, const TrainState& state, Rng& rng, const KeyValues& extra);
+                     const Adam& adam, const TrainState& state, Rng& rng, const KeyValues& extra,
+                     const NamedTensors& more = {});
 
 struct LoadedCheckpoint {
   LoadedModel loaded;
@@ -40,6 +42,14 @@ void restore_optimizer(const LoadedCheckpoint& ckpt, Adam& adam);
 // model setting the checkpoint keeps over the command line ("emb_dim 16 (given: 32)").
 std::vector<std::string> check_resume(const LoadedCheckpoint& ckpt, const TrainOptions& options,
                                       const Vocab* given_vocab);
+
+// train --keep-last N: at each checkpoint the model is also written to OUTPUT.step-S (S the
+// step), and only the newest N of those files stay, for `attnmt average`.
+std::string snapshot_path(const std::string& output, int64_t step);
+// The snapshots of OUTPUT on disk, oldest step first.
+std::vector<std::string> list_snapshots(const std::string& output);
+// Removes all but the newest `keep`; returns the paths removed.
+std::vector<std::string> prune_snapshots(const std::string& output, int keep);
 
 // Why training cannot go on (the steps, epochs or minutes allowed are used up by `state`), or
 // "". `max_epochs` is the limit in force (10 when no limit was given).

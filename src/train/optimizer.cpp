@@ -101,17 +101,4 @@ double clip_grad_norm(ParameterStore& params, double max_norm) {
   return norm;
 }
 
-float Schedule::at(int64_t step, float plateau_scale) const {
-  step = std::max<int64_t>(step, 1);
-  if (kind == ScheduleKind::kInverseSqrt) {
-    // lr * min(step / warmup, sqrt(warmup / step)): linear warm-up then 1/sqrt decay.
-    if (warmup <= 0) return lr / std::sqrt(static_cast<float>(step));
-    float s = static_cast<float>(step), w = static_cast<float>(warmup);
-    return lr * std::min(s / w, std::sqrt(w / s));
-  }
-  float warm = warmup > 0 ? std::min(1.0f, static_cast<float>(step) / warmup) : 1.0f;
-  if (kind == ScheduleKind::kPlateau) return lr * warm * plateau_scale;
-  return lr * warm;
-}
-
 }  // namespace attnmt

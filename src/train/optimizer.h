@@ -1,13 +1,13 @@
-// Adam with decoupled-from-nothing (plain) updates, global gradient-norm clipping, and the
-// learning-rate schedules. The moments are named tensors so checkpoints can save them.
-// Not here: the loop (trainer.h) and the loss (autograd cross_entropy).
+// Adam with plain (not decoupled) updates and global gradient-norm clipping. The moments are
+// named tensors so checkpoints can save them.
+// Not here: the learning-rate schedules (schedule.h), the loop (trainer.h), the loss
+// (autograd cross_entropy).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "autograd/parameters.h"
-#include "tensor/choice.h"
 
 namespace attnmt {
 
@@ -38,21 +38,5 @@ class Adam {
 // Scales all gradients so that their global L2 norm is at most max_norm; returns the norm
 // before clipping. max_norm <= 0 disables clipping (the norm is still returned).
 double clip_grad_norm(ParameterStore& params, double max_norm);
-
-enum class ScheduleKind { kConstant, kInverseSqrt, kPlateau };
-constexpr ChoiceTable<ScheduleKind, 3> choices(ScheduleKind) {
-  using enum ScheduleKind;
-  return {"schedule",
-          {{kConstant, "constant"}, {kInverseSqrt, "inverse-sqrt"}, {kPlateau, "plateau"}}};
-}
-
-struct Schedule {
-  ScheduleKind kind = ScheduleKind::kConstant;
-  float lr = 1e-3f;
-  int64_t warmup = 0;           // linear warm-up steps (all kinds)
-  float plateau_factor = 0.5f;  // plateau: lr *= factor at every validation without improvement
-  // lr for update number `step` (1-based); `plateau_scale` is the plateau's current factor.
-  float at(int64_t step, float plateau_scale = 1.0f) const;
-};
 
 }  // namespace attnmt

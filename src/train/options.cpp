@@ -28,6 +28,13 @@ void TrainOptions::validate() const {
                "--clip-norm must be >= 0 (0 = off), got {}", clip_norm);
   ATTNMT_CHECK(label_smoothing >= 0 && label_smoothing < 1,
                "--label-smoothing must be in [0, 1), got {}", label_smoothing);
+  ATTNMT_CHECK(ema == 0 || (ema > 0 && ema < 1),
+               "--ema must be in (0, 1), e.g. 0.9999 (0 = off), got {}", ema);
+  ATTNMT_CHECK(keep_last >= 0, "--keep-last must not be negative");
+  ATTNMT_CHECK(keep_last == 0 || save_every > 0,
+               "--keep-last {} keeps the models written at each checkpoint, but --save-every is 0 "
+               "(no checkpoints): give --save-every N",
+               keep_last);
   ATTNMT_CHECK(
       max_steps >= 0 && max_epochs >= 0 && std::isfinite(max_time_minutes) && max_time_minutes >= 0,
       "--max-steps, --max-epochs and --max-time must not be negative");

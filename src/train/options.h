@@ -10,6 +10,7 @@
 #include "tensor/precision.h"
 #include "text/vocab.h"
 #include "train/optimizer.h"
+#include "train/schedule.h"
 
 namespace attnmt {
 
@@ -36,6 +37,9 @@ struct TrainOptions {
   AdamOptions adam;
   float clip_norm = 1.0f;
   float label_smoothing = 0.1f;
+  // Weight averaging: an exponential moving average of the parameters with this decay
+  // (0 = off), validated and saved instead of the raw weights (train/averaging.h).
+  float ema = 0.0f;
 
   // When to stop (0 = no limit; with none set, 10 epochs)
   int64_t max_steps = 0;
@@ -48,6 +52,7 @@ struct TrainOptions {
   int threads = 0;  // 0 = all cores
   Precision precision = Precision::kAuto;  // of the matrix products (never int8)
   int64_t save_every = 1000;
+  int keep_last = 0;  // also keep the last N models of the checkpoints, OUTPUT.step-S (0 = off)
   int64_t valid_every = 1000;
   int64_t log_every = 100;
   int valid_bleu_sentences = 500;  // greedy-translate this many dev sentences for BLEU (0 = off)

@@ -24,7 +24,9 @@
 #include "text/batch.h"
 #include "text/corpus.h"
 #include "text/vocab.h"
+#include "train/averaging.h"
 #include "train/checkpoint.h"
+#include "train/curve_log.h"
 #include "train/validation.h"
 
 namespace attnmt {
@@ -70,8 +72,10 @@ class Reporter {
     if (!o.log_file.empty()) {
       log_.open(o.log_file, std::ios::app);
       ATTNMT_CHECK(log_.good(), "cannot open log file '{}' for writing", o.log_file);
+      curves_ = CurveLog(curve_record_path(o.log_file));
     }
   }
+  void point(const CurvePoint& p) { curves_.add(p); }  // the --log file's .tsv record
   void line(const std::string& s) {  // a permanent line
     if (!quiet_) fmt::print(stderr, "{}{}\n", live_ ? "\r\033[K" : "", s);
     if (log_.is_open()) log_ << s << '\n' << std::flush;
@@ -90,6 +94,7 @@ class Reporter {
  private:
   bool quiet_, live_;
   std::ofstream log_;
+  CurveLog curves_;
 };
 
 std::string format_duration(double s) {
@@ -129,7 +134,7 @@ Vocab obtain_vocab(const TrainOptions& o, Reporter& rep) {
 }
 
 KeyValues training_info(const TrainOptions& o, const TrainState& s) {
-  return {
+  KeyValues kv = {
       {"train.src", o.src},
       {"train.tgt", o.tgt},
       {"train.steps", std::to_string(s.step)},
@@ -143,6 +148,10 @@ KeyValues training_info(const TrainOptions& o, const TrainState& s) {
       {"train.seed", std::to_string(o.seed)},
       {"train.precision", std::string(name_of(precision()))},
       {"train.best_valid", s.best_score > -1e29 ? fmt::format("{:.4f}", s.best_score) : "none"}};
+  if (o.warmup > 0) kv.emplace_back("train.warmup", std::to_string(o.warmup));
+  if (o.ema > 0)
+    kv.emplace_back("train.ema", fmt::format("{} (the saved weights are the average)", o.ema));
+  return kv;
 }
 
 // Every file training will write, checked before any work (the folder exists and is writable,
@@ -159,7 +168,11 @@ std::vector<std::string> check_outputs(const TrainOptions& o) {
     outputs.push_back({"the vocabulary", o.output + ".spm.model"});
     outputs.push_back({"the vocabulary", o.output + ".spm.vocab"});
   }
-  if (!o.log_file.empty()) outputs.push_back({"--log", o.log_file});
+  if (!o.log_file.empty()) {
+    outputs.push_back({"--log", o.log_file});
+    outputs.push_back({"--log's learning-curve record", curve_record_path(o.log_file)});
+  }
+  if (o.keep_last > 0) outputs.push_back({"--keep-last", snapshot_path(o.output, 0)});
   std::vector<std::string> removed;
   for (const NamedPath& out : outputs)
     for (std::string& path : check_output(out, inputs)) removed.push_back(std::move(path));
@@ -178,8 +191,10 @@ struct Run {
   std::unique_ptr<Seq2Seq> model;
   Vocab vocab;
   std::unique_ptr<Adam> adam;
+  std::unique_ptr<Ema> ema;  // --ema: the moving average of the parameters
   ParallelCorpus corpus, dev;
   Schedule sched;
+  Budget budget;  // what the linear and cosine schedules decay over
   int64_t max_epochs = 0;
   TrainSummary sum;
   // Timing: this process's share, on top of what the checkpoint had.
@@ -191,6 +206,15 @@ struct Run {
 
   double elapsed() const {
     return seconds_before + std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  // The updates the run will have made when it stops (estimated at every step for --max-time).
+  int64_t total_steps(int64_t batches_per_epoch) const {
+    RunPosition at{st.step, st.epoch, st.batch_in_epoch, batches_per_epoch, elapsed(), 0};
+    if (st.step > steps_before)  // this process's rate
+      at.seconds_per_step = (at.seconds - seconds_before) / double(st.step - steps_before);
+    else if (st.step > 0)  // just resumed: the checkpoint's
+      at.seconds_per_step = seconds_before / double(st.step);
+    return estimate_total_steps(budget, at);
   }
 };
 
@@ -236,6 +260,11 @@ void prepare(Run& r) {
   }
   r.adam = std::make_unique<Adam>(r.model->params(), o.adam);
   if (ckpt) restore_optimizer(*ckpt, *r.adam);
+  if (o.ema > 0) {
+    r.ema = std::make_unique<Ema>(r.model->params(), o.ema);
+    if (ckpt && !r.ema->load_state(ckpt->loaded.file.tensors, o.checkpoint_path()))
+      r.rep.line("--ema: the checkpoint has no average; it starts from the current weights");
+  }
   ckpt.reset();
 
   // A side takes its pieces + BOS or EOS: pairs the model cannot hold are skipped like long ones.
@@ -261,6 +290,7 @@ void prepare(Run& r) {
                          name_of(r.model->config().arch), r.model->params().n_scalars(),
                          r.vocab.size(), r.threads, precision.why));
   r.sched = Schedule{o.schedule, o.lr, o.warmup};
+  r.budget = Budget{o.max_steps, r.max_epochs, o.max_time_minutes * 60};
   r.start = r.window_start = Clock::now();
   r.seconds_before = r.st.seconds;
   r.tokens_before = r.st.tokens;
@@ -290,7 +320,7 @@ void skip_update(Run& r, double loss, double norm) {
 // Stage 2: one update. Teacher-forced forward, label-smoothed cross-entropy summed over the
 // real target tokens, backward with 1/tokens, clip, Adam. Returns false when the update was
 // skipped (a non-finite loss or gradient).
-bool train_step(Run& r, const Batch& b, float& lr) {
+bool train_step(Run& r, const Batch& b, int64_t batches_per_epoch, float& lr) {
   Var logits = r.model->logits(b, Mode::kTrain);  // [B, T, V]
   const int64_t V = logits->value.shape().last();
   Var flat = reshape(logits, Shape{static_cast<int64_t>(b.tgt_out.ids.size()), V});
@@ -300,7 +330,8 @@ bool train_step(Run& r, const Batch& b, float& lr) {
   const double ntok = static_cast<double>(b.n_tgt_tokens);
   backward(loss, Tensor::full(Shape{1}, static_cast<float>(1.0 / ntok)));
   const double norm = clip_grad_norm(r.model->params(), r.o.clip_norm);
-  lr = r.sched.at(r.st.step + 1, r.st.plateau_scale);
+  lr = r.sched.at(r.st.step + 1, r.st.plateau_scale,
+                  decays_to_budget(r.o.schedule) ? r.total_steps(batches_per_epoch) : 0);
   if (!std::isfinite(loss->value[0]) || !std::isfinite(norm)) {
     skip_update(r, loss->value[0], norm);
     return false;
@@ -309,6 +340,7 @@ bool train_step(Run& r, const Batch& b, float& lr) {
   r.adam->step(lr);
   r.model->params().zero_grad();
   ++r.st.step;
+  if (r.ema) r.ema->update(r.st.step);
   r.st.tokens += b.n_tgt_tokens;
   r.window_loss += loss->value[0];
   r.window_tokens += ntok;
@@ -353,6 +385,7 @@ void report_progress(Run& r, float lr, int64_t batches_per_epoch) {
                  log_now);
   r.sum.last_loss = loss;
   if (log_now) {
+    r.rep.point({.step = r.st.step, .minutes = now / 60, .lr = lr, .train_loss = loss});
     r.window_loss = r.window_tokens = 0;
     r.window_start = Clock::now();
   }
@@ -362,7 +395,12 @@ void report_progress(Run& r, float lr, int64_t batches_per_epoch) {
 void run_validation(Run& r) {
   if (r.dev.size() == 0) return;
   const TrainOptions& o = r.o;
+  AveragedWeights averaged(r.ema.get());  // validated and saved: the average, with --ema
   ValidResult v = validate(*r.model, r.dev, r.vocab, o.batch_tokens, o.valid_bleu_sentences);
+  r.rep.point({.step = r.st.step,
+               .minutes = r.elapsed() / 60,
+               .dev_ce = v.ce,
+               .dev_bleu = v.bleu >= 0 ? v.bleu : NAN});
   const double score = v.bleu >= 0 ? v.bleu : -v.ce;
   const bool better = score > r.st.best_score;
   r.rep.line(fmt::format("valid step {}: ce {:.4f} ppl {:.2f}{}{}", r.st.step, v.ce, v.ppl,
@@ -382,11 +420,17 @@ void run_validation(Run& r) {
 }
 
 // Stage 4: the checkpoint (atomic), with everything --resume needs.
+// With --keep-last, the model of this step too (OUTPUT.step-S), and only the newest N of those.
 void checkpoint(Run& r) {
   require_finite_parameters(r);
   r.st.seconds = r.elapsed();
   save_checkpoint(r.o.checkpoint_path(), *r.model, r.vocab, *r.adam, r.st, r.model->rng(),
-                  training_info(r.o, r.st));
+                  training_info(r.o, r.st), r.ema ? r.ema->state() : NamedTensors{});
+  if (r.o.keep_last <= 0) return;
+  AveragedWeights averaged(r.ema.get());
+  save_model(snapshot_path(r.o.output, r.st.step), *r.model, r.vocab, training_info(r.o, r.st),
+             r.o.save_dtype);
+  prune_snapshots(r.o.output, r.o.keep_last);
 }
 
 // After an update: validation and checkpoint when due; the reason to stop, or "".
@@ -416,8 +460,10 @@ void finish(Run& r) {
       !(o.valid_every > 0 && r.st.step % o.valid_every == 0))
     run_validation(r);
   checkpoint(r);
-  if (r.dev.size() == 0)
+  if (r.dev.size() == 0) {
+    AveragedWeights averaged(r.ema.get());
     save_model(o.output, *r.model, r.vocab, training_info(o, r.st), o.save_dtype);
+  }
   r.sum.steps = r.st.step;
   r.sum.epochs_done = r.st.epoch;
   r.sum.seconds = r.elapsed();
@@ -461,7 +507,7 @@ TrainSummary train(const TrainOptions& o) {
     const auto n = static_cast<int64_t>(batches.size());
     for (int64_t i = r.st.batch_in_epoch; i < n && r.sum.stop_reason.empty(); ++i) {
       float lr = 0;
-      const bool updated = train_step(r, batches[i], lr);
+      const bool updated = train_step(r, batches[i], n, lr);
       r.st.batch_in_epoch = i + 1;
       if (!updated) continue;
       report_progress(r, lr, n);
