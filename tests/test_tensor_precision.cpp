@@ -174,41 +174,6 @@ TEST_CASE("precision: bf16 products equal float32 ones within bf16's rounding",
   }
 }
 
-// An A of over 16 MB in bf16 (the logits' gradient) is converted and multiplied in slices: by
-// rows with a weight B, by the summed dimension when A is read transposed (beta once only).
-TEST_CASE("precision: a large A is multiplied in bf16 slices within the same bound",
-          "[tensor][precision][bf16]") {
-  if (!can_run_bf16()) {
-    WARN("skipped: this CPU has no AVX-512: oneDNN cannot run bf16 here");
-    return;
-  }
-  for (const Product& p : {Product{false, true, 4100, 24, 2100}, Product{true, false, 2100, 24, 4100}}) {
-    INFO("ta " << p.ta << " M " << p.M << " K " << p.K);
-    const auto ops = operands(p, 3);
-    const Tensor &A = ops.first, &B = ops.second;
-    const Tensor C0 = random_matrix(p.M, p.N, 9);
-    const float alpha = 0.5f, beta = -2.0f;
-    const Tensor want = product(p, A, B, alpha, beta, C0);
-    const bool as_weight = !p.ta;  // the two cases that slice
-    if (as_weight) register_weight(B);
-    Tensor got;
-    {
-      ScopedPrecision bf16(Precision::kBf16);
-      got = product(p, A, B, alpha, beta, C0);
-    }
-    if (as_weight) unregister_weight(B);
-    const Outside o = compare_within(got, want, p.M, p.N, [&](int64_t m, int64_t n) {
-      double bound = 0;
-      for (int64_t k = 0; k < p.K; ++k) bound += std::fabs(op_at(A, p.ta, m, k) * op_at(B, p.tb, k, n));
-      return std::fabs(alpha) * bound * std::ldexp(1.0, -7) + 1e-5;
-    });
-    const double worst = o.worst;
-    INFO("worst error / bound " << worst);
-    CHECK(o.count == 0);
-    CHECK(worst > 1e-3);
-  }
-}
-
 TEST_CASE("precision: a weight's bf16 copy is renewed after weights_changed()",
           "[tensor][precision][bf16]") {
   if (!can_run_bf16()) {

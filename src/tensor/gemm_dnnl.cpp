@@ -44,8 +44,6 @@ constexpr int64_t kMinMacs = 4096;
 // tiny shapes stay, large ones are kept only for the shapes of the moment.
 constexpr size_t kMaxCachedPrimitives = 4096;
 constexpr int64_t kCacheBudgetBytes = int64_t(256) << 20;
-// The bf16 copy of an A operand larger than this is made and used in slices (Backend::gemm).
-constexpr int64_t kSliceBytes = int64_t(16) << 20;
 constexpr int kOneDnnCacheCapacity = 16;  // oneDNN's own cache (the reorders), unless set by
                                           // ONEDNN_PRIMITIVE_CACHE_CAPACITY
 
@@ -345,23 +343,6 @@ bool Backend::gemm(Precision p, bool ta, bool tb, int64_t M, int64_t N, int64_t 
     }
     // A matrix-vector product of activations gains nothing from a conversion of both.
     if (!w && (M == 1 || N == 1)) return false;
-    // A large A (the logits' gradient, [tokens x vocabulary]) is converted in slices, so that
-    // its bf16 copy is never whole: by rows of C when B is a packed weight, by rows of the
-    // stored A (a sum over K) when A is read transposed and B is an activation.
-    const int64_t a_bytes = M * K * int64_t(sizeof(uint16_t));
-    if (a_bytes > kSliceBytes && !ta && w) {
-      const int64_t rows = std::max<int64_t>(256, kSliceBytes / (K * 2) / 16 * 16);
-      for (int64_t r = 0; r < M; r += rows)
-        run_bf16(ta, tb, std::min(rows, M - r), N, K, alpha, A + r * K, B, beta, C + r * N, w);
-      return true;
-    }
-    if (a_bytes > kSliceBytes && ta && !tb && !w) {
-      const int64_t depth = std::max<int64_t>(256, kSliceBytes / (M * 2) / 16 * 16);
-      for (int64_t k = 0; k < K; k += depth)
-        run_bf16(ta, tb, M, N, std::min(depth, K - k), alpha, A + k * M, B + k * N,
-                 k == 0 ? beta : 1.0f, C, nullptr);
-      return true;
-    }
     run_bf16(ta, tb, M, N, K, alpha, A, B, beta, C, w);
     return true;
   } catch (const dnnl::error& e) {
