@@ -195,3 +195,18 @@ TEST_CASE("the SVG layout makes room for long and CJK labels", "[decode][align]"
   CHECK(ascii16 > ascii4 + 12 * 13 * 0.5);
   CHECK(ascii4 > 4 * 13 * 0.5);  // at least half an em per character is reserved
 }
+
+TEST_CASE("the shifted method takes each row from the next step, the last keeps its own",
+          "[decode][align]") {
+  Alignment a;
+  a.src_tokens = {"a", "b", "</s>"};
+  a.tgt_tokens = {"x", "y", "</s>"};
+  a.weights = {{0.8f, 0.1f, 0.1f}, {0.2f, 0.7f, 0.1f}, {0.0f, 0.1f, 0.9f}};
+  const Alignment s = shift_to_inputs(a);
+  CHECK(s.tgt_tokens == a.tgt_tokens);
+  CHECK(s.weights[0] == a.weights[1]);
+  CHECK(s.weights[1] == a.weights[2]);
+  CHECK(s.weights[2] == a.weights[2]);
+  CHECK(format_pharaoh(without_eos(s)) == "1-0 1-1");
+  CHECK(format_pharaoh(without_eos(a)) == "0-0 1-1");
+}

@@ -55,6 +55,35 @@ TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][
   INFO(diagonal << " of " << pairs << " links on the diagonal");
   CHECK(pairs > 150);
   CHECK(diagonal >= 0.95 * pairs);
+
+  // --alignment-method shifted takes each word's row from the next step, where the word is the
+  // decoder's input and the copy model mostly attends to the NEXT source word already: target j
+  // links to source j + 1 far more often than to j (each line's last word left out: its next
+  // step attends to </s>).
+  auto s = run_attnmt("align -m " + d + "/copy.attnmt --src " + d + "/train.en --tgt " + d +
+                      "/copy.en --format pharaoh --alignment-level word --threads 1"
+                      " --alignment-method shifted");
+  REQUIRE(s.exit_code == 0);
+  const std::vector<std::string> shifted = split_lines(s.out);
+  REQUIRE(shifted.size() == 60);
+  int inner = 0, next = 0, same = 0;
+  for (size_t k = 0; k < shifted.size(); ++k) {
+    std::vector<std::string> words;
+    std::istringstream ws(src[k]);
+    for (std::string w; ws >> w;) words.push_back(w);
+    std::istringstream in(shifted[k]);
+    for (std::string p; in >> p;) {
+      size_t i = std::stoul(p.substr(0, p.find('-'))), j = std::stoul(p.substr(p.find('-') + 1));
+      if (j + 1 >= words.size()) continue;  // the last word
+      ++inner;
+      if (i == j + 1 || words[i] == words[j + 1]) ++next;
+      else if (i == j || words[i] == words[j]) ++same;
+    }
+  }
+  INFO(next << " of " << inner << " shifted links on the next word, " << same << " on the same");
+  CHECK(inner > 100);
+  CHECK(next >= 0.5 * inner);
+  CHECK(next > same);
 }
 
 TEST_CASE("SIGINT during training writes a checkpoint that --resume continues", "[e2e][train]") {

@@ -36,7 +36,7 @@ N=$W/quality-$ARCH$TAG
 M=$N.attnmt
 rm -f "$N.log" "$N.log.tsv"
 build/attnmt train --config $preset --src $D/train.en --tgt $D/train.ja --vocab $W/spm8k.model \
-  --valid-src $D/dev.en --valid-tgt $D/dev.ja --valid-every 250 --valid-bleu-sentences 500 \
+  --valid-src $D/dev.en --valid-tgt $D/dev.ja --valid-every 500 --valid-bleu-sentences 500 \
   -o "$M" --max-time "$MINUTES" --threads "$THREADS" --log "$N.log" --log-every 50 "$@"
 score() {  # MODEL SPLIT: beam-5 BLEU / chrF of MODEL on SPLIT
   build/attnmt translate -m "$1" -i $D/$2.en -o "$N.$2.$(basename "$1").hyp" --beam 5 --threads "$THREADS"

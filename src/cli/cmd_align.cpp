@@ -23,7 +23,8 @@ namespace attnmt::cli {
 namespace {
 
 struct AlignCliOptions {
-  std::string model_path, output = "-";
+  std::string model_path, output = "-", reverse_path;
+  Symmetrize symmetrize = Symmetrize::kGrowDiagFinalAnd;
   int threads = 0;
   Precision precision = Precision::kAuto;
   AlignOptions a;
@@ -46,6 +47,11 @@ const CommandSpec kSpec{
     "--alignment-level word (default, every format) merges SentencePiece pieces into the\n"
     "space-separated words of the (normalised) lines: source weights of a word add up, target\n"
     "rows average; piece keeps the pieces. The EOS row and column are left out unless --keep-eos.\n"
+    "--alignment-method shifted reads each target token's row at the next step (where it is the\n"
+    "decoder's input); --alignment-layer/--alignment-head choose a Transformer's layer and head.\n"
+    "--reverse-model M2 (a model trained target -> source) adds its links, combined by\n"
+    "--symmetrize (given pairs, pharaoh, word level). Score against gold: attnmt score\n"
+    "--alignments.\n"
     "Example: attnmt align -m model.attnmt --src test.en --tgt test.ja --format svg -o svg/"};
 
 std::optional<AlignCliOptions> parse(int argc, char** argv) {
@@ -61,7 +67,13 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
       ("format", po::value(&a.format)->required(), with_choices<AlignFormat>("the output").c_str())
       ("output,o", value_of(&o.output), "output file (- = stdout); for svg a folder (required)")
       ("max-svg", value_of(&a.max_svg), "svg: at most N pictures")
-      ("keep-eos", po::bool_switch(&a.keep_eos), "keep the </s> row and column");
+      ("keep-eos", po::bool_switch(&a.keep_eos), "keep the </s> row and column")
+      ("reverse-model", po::value(&o.reverse_path),
+       "a model of the other direction (target -> source): its word links are combined with "
+       "the model's (--symmetrize; pharaoh, word level, with --tgt)")
+      ("symmetrize", value_of(&o.symmetrize),
+       with_choices<Symmetrize>("how --reverse-model's links combine: intersect (precise), "
+                                "union, grow-diag-final-and (balanced)").c_str());
   po::options_description desc;
   desc.add(model_options(o.model_path, o.threads, o.precision)).add(io).add(alignment_level_option(a.t)).add(search_options(a.t)).add(batch_options(a.t));
   auto vm = parse_options(kSpec, desc, argc, argv, {.aliases = kAliases});
@@ -71,6 +83,15 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
     ATTNMT_CHECK(a.format != AlignFormat::kSvg || !is_stdout_path(o.output),
                  "--format svg writes one file per pair: name a folder with -o");
     ATTNMT_CHECK(a.max_svg >= 0, "--max-svg must not be negative");
+    ATTNMT_CHECK(o.reverse_path.empty() || (!a.tgt_path.empty() &&
+                                            a.format == AlignFormat::kPharaoh &&
+                                            a.t.level == AlignmentLevel::kWord),
+                 "--reverse-model combines the word links of given pairs: it needs --tgt, "
+                 "--format pharaoh and --alignment-level word");
+    ATTNMT_CHECK(!o.reverse_path.empty() || vm->count("symmetrize") == 0 ||
+                     (*vm)["symmetrize"].defaulted(),
+                 "--symmetrize combines two models' links: give the other direction's model "
+                 "with --reverse-model");
   });
   return o;
 }
@@ -90,15 +111,23 @@ int run_align(int argc, char** argv) {
            ec ? ec.message() : "a file of that name exists");
   } else {
     check_outputs("align", {{"-o", o.output}},
-                  {{"--src", o.a.src_path}, {"--tgt", o.a.tgt_path}, {"-m", o.model_path}});
+                  {{"--src", o.a.src_path}, {"--tgt", o.a.tgt_path}, {"-m", o.model_path},
+                   {"--reverse-model", o.reverse_path}});
   }
   set_threads(o.threads);
   use_precision(o.precision);
-  LoadedModel lm = load_model(o.model_path);
+  LoadedModel lm = load_aligning_model(o.model_path, o.a.t);
+  std::unique_ptr<LoadedModel> rm;
+  ReverseAligner reverse;
+  if (!o.reverse_path.empty()) {
+    rm = std::make_unique<LoadedModel>(load_aligning_model(o.reverse_path, o.a.t));
+    reverse = {rm->model.get(), &rm->vocab, o.symmetrize};
+  }
   std::unique_ptr<AtomicOutput> out;
   if (!svg) out = std::make_unique<AtomicOutput>(o.output);
   AlignStats stats = align_files(*lm.model, lm.vocab, o.a, out ? &out->stream() : nullptr,
-                                 o.output, [](const std::string& path) { fmt::print("{}\n", path); });
+                                 o.output, [](const std::string& path) { fmt::print("{}\n", path); },
+                                 reverse);
   if (out) out->commit();
   warn_cut("align", stats.truncated, *lm.model, o.a.t.max_input_pieces);
   if (o.a.format == AlignFormat::kSvg)

@@ -87,7 +87,7 @@ int run_translate(int argc, char** argv) {
   check_outputs("translate", {{"-o", o.output}}, {{"-i", o.input}, {"-m", o.model_path}});
   set_threads(o.threads);
   const ResolvedPrecision precision = use_precision(o.precision);
-  LoadedModel lm = load_model(o.model_path);
+  LoadedModel lm = load_aligning_model(o.model_path, o.t);
   AtomicOutput out(o.output);
   TranslateStats stats = translate_file(*lm.model, lm.vocab, o.input, out.stream(), o.t);
   out.commit();

@@ -49,9 +49,28 @@ po::options_description batch_options(TranslateOptions& t) {
 
 po::options_description alignment_level_option(TranslateOptions& t) {
   po::options_description d("alignment");
-  d.add_options()("alignment-level", value_of(&t.level),
-                  with_choices<AlignmentLevel>("link the space-separated words, or the pieces").c_str());
+  d.add_options()
+      ("alignment-level", value_of(&t.level),
+       with_choices<AlignmentLevel>("link the space-separated words, or the pieces").c_str())
+      ("alignment-method", value_of(&t.method),
+       with_choices<AlignmentMethod>("a target token's attention: of the step that predicts "
+                                     "it, or of the next step, where it is the input").c_str())
+      ("alignment-layer", po::value(&t.align_layer),
+       "Transformer: the decoder layer whose source attention aligns, from 0 (-1 = the last; "
+       "default: the model's, align_layer in `attnmt info`)")
+      ("alignment-head", po::value(&t.align_head),
+       "Transformer: the head that aligns, from 0 (-1 = the heads' average; default: the "
+       "model's)");
   return d;
+}
+
+LoadedModel load_aligning_model(const std::string& path, const TranslateOptions& t) {
+  ModelFile file = load_model_file(path);
+  if (t.align_layer != TranslateOptions::kModelsChoice)
+    file.set_config("align_layer", std::to_string(t.align_layer));
+  if (t.align_head != TranslateOptions::kModelsChoice)
+    file.set_config("align_head", std::to_string(t.align_head));
+  return model_from_file(std::move(file));
 }
 
 void warn_cut(const char* command, int64_t n, const Seq2Seq& model, int max_input_pieces) {

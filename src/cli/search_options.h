@@ -5,6 +5,7 @@
 
 #include "cli/options.h"
 #include "decode/translator.h"
+#include "models/model_io.h"
 #include "tensor/precision.h"
 
 namespace attnmt::cli {
@@ -19,8 +20,11 @@ ResolvedPrecision use_precision(Precision requested);
 po::options_description search_options(TranslateOptions& t);
 // --batch-size --batch-tokens --max-input-length
 po::options_description batch_options(TranslateOptions& t);
-// --alignment-level
+// --alignment-level --alignment-method --alignment-layer --alignment-head
 po::options_description alignment_level_option(TranslateOptions& t);
+// The model for translate and align, with --alignment-layer / --alignment-head in place of the
+// layer and head its file names (a Transformer's align_layer, align_head).
+LoadedModel load_aligning_model(const std::string& path, const TranslateOptions& t);
 
 // The warning after a run that cut `n` (> 0) input lines: where, and which limit did it
 // (--max-input-length, or the model's max_positions).

@@ -37,12 +37,39 @@ bool read_window(LineReader& src_in, LineReader* tgt_in, const AlignOptions& o,
   return !src_lines.empty();
 }
 
+// The reverse model's word links for given pairs (its source = our target), as (source word,
+// target word) of ours.
+std::vector<LinkSet> reverse_word_links(const ReverseAligner& r, const AlignOptions& o,
+                                        const std::vector<std::string>& src_lines,
+                                        const std::vector<std::string>& tgt_lines) {
+  const int cut = input_cut(*r.model, o.t.max_input_pieces);
+  const EncodedWindow rsrc = encode_window(*r.vocab, tgt_lines, cut);
+  const EncodedWindow rtgt = encode_window(*r.vocab, src_lines, cut);
+  std::vector<Matrix> att = forced_attention(*r.model, rsrc.ids, rtgt.ids, o.t.batch_size);
+  std::vector<LinkSet> links(src_lines.size());
+  for (size_t i = 0; i < links.size(); ++i) {
+    if (att[i].empty()) continue;
+    Hypothesis h;
+    h.tokens = rtgt.ids[i];
+    h.attention = std::move(att[i]);
+    const Alignment a = hypothesis_alignment(*r.vocab, rsrc.ids[i], h, /*word_level=*/true,
+                                             o.t.method, false, &rsrc.labels[i], &rtgt.labels[i]);
+    for (const auto& [their_src, their_tgt] : hard_alignment(a)) links[i].insert({their_tgt, their_src});
+  }
+  return links;
+}
+
 }  // namespace
 
 AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o, std::ostream* out,
                        const std::string& svg_dir,
-                       const std::function<void(const std::string&)>& on_svg) {
+                       const std::function<void(const std::string&)>& on_svg,
+                       const ReverseAligner& reverse) {
   const bool forced = !o.tgt_path.empty();
+  ATTNMT_CHECK(!reverse.model || (forced && o.format == AlignFormat::kPharaoh &&
+                                  o.t.level == AlignmentLevel::kWord),
+               "--reverse-model combines word links of given pairs: it needs --tgt, --format "
+               "pharaoh and --alignment-level word");
   const bool word_level = o.t.level == AlignmentLevel::kWord;
   // Two files: their line counts are compared before anything is written (stdin cannot be
   // read twice: with it a mismatch shows where it is met).
@@ -67,6 +94,8 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
     std::vector<Hypothesis> best(src_lines.size());
     std::vector<char> empty(src_lines.size(), 0);
     EncodedWindow tgt;
+    std::vector<LinkSet> reverse_links;  // with --reverse-model: its links, flipped
+    if (reverse.model) reverse_links = reverse_word_links(reverse, o, src_lines, tgt_lines);
     if (forced) {
       tgt = encode_window(vocab, tgt_lines, cut);
       stats.truncated += tgt.truncated;
@@ -87,8 +116,8 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
       const int64_t line_no = stats.pairs + static_cast<int64_t>(i) + 1;
       Alignment a;
       if (!empty[i])
-        a = hypothesis_alignment(vocab, src.ids[i], best[i], word_level, o.keep_eos, &src.labels[i],
-                                 forced ? &tgt.labels[i] : nullptr);
+        a = hypothesis_alignment(vocab, src.ids[i], best[i], word_level, o.t.method, o.keep_eos,
+                                 &src.labels[i], forced ? &tgt.labels[i] : nullptr);
       if (o.format == AlignFormat::kSvg) {
         if (empty[i] || stats.svg >= o.max_svg) continue;
         const std::string path =
@@ -100,6 +129,13 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
         continue;
       }
       std::ostream& s = *out;
+      if (reverse.model) {
+        LinkSet forward;
+        if (!empty[i])
+          for (const auto& link : hard_alignment(a)) forward.insert(link);
+        s << format_links(symmetrize(forward, reverse_links[i], reverse.how)) << '\n';
+        continue;
+      }
       if (o.format == AlignFormat::kPharaoh)
         s << format_pharaoh(a);
       else if (o.format == AlignFormat::kSoft)

@@ -10,6 +10,7 @@
 #include <ostream>
 #include <string>
 
+#include "decode/symmetrize.h"
 #include "decode/translator.h"
 
 namespace attnmt {
@@ -19,6 +20,14 @@ constexpr ChoiceTable<AlignFormat, 4> choices(AlignFormat) {
   using enum AlignFormat;
   return {"format", {{kPharaoh, "pharaoh"}, {kSoft, "soft"}, {kJson, "json"}, {kSvg, "svg"}}};
 }
+
+// The second model of `align --reverse-model`: trained target -> source, its word alignments
+// flipped and combined with the first's by `how` (pharaoh format, word level, given pairs).
+struct ReverseAligner {
+  Seq2Seq* model = nullptr;
+  const Vocab* vocab = nullptr;
+  Symmetrize how = Symmetrize::kGrowDiagFinalAnd;
+};
 
 struct AlignOptions {
   std::string src_path, tgt_path;  // "-" reads stdin; tgt_path "" aligns the translations
@@ -39,6 +48,7 @@ struct AlignStats {
 // and tells `on_svg` each path. Throws attnmt::Error naming the files on a line-count mismatch.
 AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& options,
                        std::ostream* out, const std::string& svg_dir = {},
-                       const std::function<void(const std::string&)>& on_svg = {});
+                       const std::function<void(const std::string&)>& on_svg = {},
+                       const ReverseAligner& reverse = {});
 
 }  // namespace attnmt

@@ -97,6 +97,12 @@ Alignment to_word_level(const Alignment& pieces) {
   return out;
 }
 
+Alignment shift_to_inputs(const Alignment& a) {
+  Alignment out = a;
+  for (size_t j = 0; j + 1 < a.weights.size(); ++j) out.weights[j] = a.weights[j + 1];
+  return out;
+}
+
 Alignment without_eos(const Alignment& a) {
   check_alignment(a);
   Alignment out;

@@ -28,6 +28,16 @@ constexpr ChoiceTable<AlignmentLevel, 2> choices(AlignmentLevel) {
   return {"alignment level", {{kWord, "word"}, {kPiece, "piece"}}};
 }
 
+// Which decoder step's attention aligns a target token. prediction: the step that predicts it
+// (what the decoder attended to when it chose the token). shifted: the step where it is the
+// decoder's input, one later (Chen et al. 2020, "Accurate Word Alignment Induction from Neural
+// Machine Translation": the attention of that step looks at the token's source).
+enum class AlignmentMethod { kPrediction, kShifted };
+constexpr ChoiceTable<AlignmentMethod, 2> choices(AlignmentMethod) {
+  using enum AlignmentMethod;
+  return {"alignment method", {{kPrediction, "prediction"}, {kShifted, "shifted"}}};
+}
+
 struct Alignment {
   std::vector<std::string> src_tokens;      // [S] pieces (or words)
   std::vector<std::string> tgt_tokens;      // [T]
@@ -43,6 +53,11 @@ void check_alignment(const Alignment& a);
 // the target pieces of a word (each piece is one distribution), then each row is renormalised
 // to sum to 1. Token strings become the words without "▁" (a word that is only "▁" keeps it).
 Alignment to_word_level(const Alignment& pieces);
+
+// The shifted method on a piece-level alignment whose last row is "</s>": row j takes row j + 1
+// (the step where token j is the decoder's input); the last row keeps its own (no step follows
+// it). Tokens are unchanged.
+Alignment shift_to_inputs(const Alignment& a);
 
 // Drops the last target row and the source columns whose token is "</s>", if present, and
 // renormalises each row; a row whose whole mass was on "</s>" becomes uniform (documented

@@ -1,8 +1,11 @@
 #include "decode/symmetrize.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <vector>
 
 namespace attnmt {
 
@@ -52,6 +55,16 @@ LinkSet symmetrize(const LinkSet& forward, const LinkSet& reverse, Symmetrize ho
   }
   final_and(forward, out, cov);
   final_and(reverse, out, cov);
+  return out;
+}
+
+std::string format_links(const LinkSet& links) {
+  std::vector<std::pair<int, int>> by_target(links.begin(), links.end());
+  std::sort(by_target.begin(), by_target.end(), [](const auto& a, const auto& b) {
+    return std::pair{a.second, a.first} < std::pair{b.second, b.first};
+  });
+  std::string out;
+  for (const auto& [i, j] : by_target) out += fmt::format("{}{}-{}", out.empty() ? "" : " ", i, j);
   return out;
 }
 

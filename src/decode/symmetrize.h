@@ -7,6 +7,7 @@
 #pragma once
 
 #include <set>
+#include <string>
 #include <utility>
 
 #include "tensor/choice.h"
@@ -27,5 +28,8 @@ using LinkSet = std::set<std::pair<int, int>>;
 // yet; then add each link of `forward`, then of `reverse`, whose source and target words both
 // have none.
 LinkSet symmetrize(const LinkSet& forward, const LinkSet& reverse, Symmetrize how);
+
+// Pharaoh "i-j" links sorted by target word, then source word (as format_pharaoh).
+std::string format_links(const LinkSet& links);
 
 }  // namespace attnmt

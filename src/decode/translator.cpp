@@ -118,13 +118,17 @@ void TranslateOptions::validate() const {
   ATTNMT_CHECK(batch_size >= 1, "--batch-size must be at least 1");
   ATTNMT_CHECK(batch_tokens >= 0, "--batch-tokens must not be negative");
   ATTNMT_CHECK(window >= 1, "--window must be at least 1");
+  ATTNMT_CHECK(align_layer >= kModelsChoice && align_head >= kModelsChoice,
+               "--alignment-layer and --alignment-head must be -1 (the last layer, the heads' "
+               "average) or a layer or head number from 0");
   ATTNMT_CHECK(max_input_pieces >= 1, "--max-input-length must be at least 1");
 }
 
 // ---- Output ----
 
 Alignment hypothesis_alignment(const Vocab& vocab, const std::vector<int>& src,
-                               const Hypothesis& hyp, bool word_level, bool keep_eos,
+                               const Hypothesis& hyp, bool word_level, AlignmentMethod method,
+                               bool keep_eos,
                                const std::vector<std::string>* src_labels,
                                const std::vector<std::string>* tgt_labels) {
   Alignment a;
@@ -140,6 +144,7 @@ Alignment hypothesis_alignment(const Vocab& vocab, const std::vector<int>& src,
     a.tgt_tokens.assign(a.weights.size(), kEosToken);
   }
   check_alignment(a);
+  if (method == AlignmentMethod::kShifted) a = shift_to_inputs(a);
   if (!keep_eos) a = without_eos(a);
   if (word_level) a = to_word_level(a);
   return a;
@@ -151,7 +156,7 @@ std::string alignment_text(const Vocab& vocab, const std::vector<int>& src, cons
                            const TranslateOptions& o) {
   if (o.alignment == AlignmentOutput::kNone) return {};
   if (!hyp) return " ||| ";
-  Alignment a = hypothesis_alignment(vocab, src, *hyp, o.level == AlignmentLevel::kWord);
+  Alignment a = hypothesis_alignment(vocab, src, *hyp, o.level == AlignmentLevel::kWord, o.method);
   return " ||| " + (o.alignment == AlignmentOutput::kHard ? format_pharaoh(a) : format_soft(a));
 }
 

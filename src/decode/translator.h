@@ -46,6 +46,11 @@ struct TranslateOptions {
   bool n_best_format = false;  // "INDEX ||| hypothesis ||| score" lines, n_best per input
   AlignmentOutput alignment = AlignmentOutput::kNone;
   AlignmentLevel level = AlignmentLevel::kWord;
+  AlignmentMethod method = AlignmentMethod::kPrediction;
+  // The Transformer decoder layer and head whose attention aligns (-1: the last layer, the
+  // heads' average); kModelsChoice keeps what the model file says (its align_layer, align_head).
+  static constexpr int kModelsChoice = -2;
+  int align_layer = kModelsChoice, align_head = kModelsChoice;
   bool progress = false;  // a lines/s line on stderr
 
   // Throws attnmt::Error naming the option (--beam, ...) of the first value out of range.
@@ -69,11 +74,14 @@ std::vector<std::vector<Hypothesis>> translate_ids(
     const std::function<void(int64_t)>& on_batch = {});
 
 // The alignment of one hypothesis: source pieces + "</s>" x hypothesis pieces + "</s>" with the
-// attention rows; then EOS removed (unless keep_eos) and merged to words when word_level.
+// attention rows, shifted by `method`; then EOS removed (unless keep_eos) and merged to words
+// when word_level.
 // Labels, when given (one per piece, from encode_window), replace the pieces' own strings, so
 // that an unknown piece shows its text instead of "<unk>".
 Alignment hypothesis_alignment(const Vocab& vocab, const std::vector<int>& src,
-                               const Hypothesis& hyp, bool word_level, bool keep_eos = false,
+                               const Hypothesis& hyp, bool word_level,
+                               AlignmentMethod method = AlignmentMethod::kPrediction,
+                               bool keep_eos = false,
                                const std::vector<std::string>* src_labels = nullptr,
                                const std::vector<std::string>* tgt_labels = nullptr);
 
