@@ -18,6 +18,18 @@ const std::string kTinyTransformer =
     " --arch transformer --emb-dim 32 --heads 2 --ffn-dim 64 --enc-layers 2 --dec-layers 2"
     " --dropout 0 --label-smoothing 0 --batch-tokens 500 --lr 0.003 --warmup 20"
     " --schedule inverse-sqrt --threads 1 -q";
+
+// Each Pharaoh link "i-j" of an `align` output line with the words of its source line, for a
+// check on (source words, i, j).
+template <typename Check>
+void for_each_link(const std::string& links, const std::string& source, Check&& check) {
+  std::vector<std::string> words;
+  std::istringstream ws(source);
+  for (std::string w; ws >> w;) words.push_back(w);
+  std::istringstream in(links);
+  for (std::string p; in >> p;)
+    check(words, std::stoul(p.substr(0, p.find('-'))), std::stoul(p.substr(p.find('-') + 1)));
+}
 }  // namespace
 
 TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][align]") {
@@ -39,19 +51,13 @@ TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][
   // A link is on the diagonal when it joins target word j to source word j, or to another
   // occurrence of the same word (a copy of "small small" may look at either).
   int pairs = 0, diagonal = 0;
-  for (size_t k = 0; k < rows.size(); ++k) {
-    std::vector<std::string> words;
-    std::istringstream ws(src[k]);
-    for (std::string w; ws >> w;) words.push_back(w);
-    std::istringstream in(rows[k]);
-    for (std::string p; in >> p;) {
-      size_t i = std::stoul(p.substr(0, p.find('-'))), j = std::stoul(p.substr(p.find('-') + 1));
+  for (size_t k = 0; k < rows.size(); ++k)
+    for_each_link(rows[k], src[k], [&](const std::vector<std::string>& words, size_t i, size_t j) {
       REQUIRE(i < words.size());
       REQUIRE(j < words.size());
       ++pairs;
       if (i == j || words[i] == words[j]) ++diagonal;
-    }
-  }
+    });
   INFO(diagonal << " of " << pairs << " links on the diagonal");
   CHECK(pairs > 150);
   CHECK(diagonal >= 0.95 * pairs);
@@ -67,19 +73,13 @@ TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][
   const std::vector<std::string> shifted = split_lines(s.out);
   REQUIRE(shifted.size() == 60);
   int inner = 0, next = 0, same = 0;
-  for (size_t k = 0; k < shifted.size(); ++k) {
-    std::vector<std::string> words;
-    std::istringstream ws(src[k]);
-    for (std::string w; ws >> w;) words.push_back(w);
-    std::istringstream in(shifted[k]);
-    for (std::string p; in >> p;) {
-      size_t i = std::stoul(p.substr(0, p.find('-'))), j = std::stoul(p.substr(p.find('-') + 1));
-      if (j + 1 >= words.size()) continue;  // the last word
+  for (size_t k = 0; k < shifted.size(); ++k)
+    for_each_link(shifted[k], src[k], [&](const std::vector<std::string>& words, size_t i, size_t j) {
+      if (i >= words.size() || j + 1 >= words.size()) return;  // the last word
       ++inner;
       if (i == j + 1 || words[i] == words[j + 1]) ++next;
       else if (i == j || words[i] == words[j]) ++same;
-    }
-  }
+    });
   INFO(next << " of " << inner << " shifted links on the next word, " << same << " on the same");
   CHECK(inner > 100);
   CHECK(next >= 0.5 * inner);
