@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Alignment quality against human gold links: the alignment error rate (AER), precision and
+# recall of `attnmt align` on the 64 gold pairs of ../shared/corpora/align-de-en, for every
+# method (prediction, shifted), decoder layer and head of a German -> English model, the same
+# for an English -> German model (links flipped), and the two combined by each --symmetrize.
+# Training the models is separate (the commands are in docs/BENCHMARKS.md, "Alignment").
+#
+# Usage: tools/bench-align.sh DE_EN_MODEL [EN_DE_MODEL] [THREADS=2]
+# Prints one line per setting: "direction method layer head  AER precision recall".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FWD=${1:?usage: tools/bench-align.sh DE_EN_MODEL [EN_DE_MODEL] [THREADS]}
+REV=${2:-}
+THREADS=${3:-2}
+A=${BENCH_SHARED:-../shared}/corpora/align-de-en
+B=build/attnmt
+[ -f "$A/dev.align" ] || { echo "tools/bench-align.sh: no $A/dev.align (the shared corpora)" >&2; exit 1; }
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+layers_heads() {  # MODEL -> "layer head" pairs: each layer, heads averaged (-1) and each head
+  local layers heads
+  layers=$($B info "$1" | awk -F' = ' '$1 == "dec_layers" { print $2 }')
+  heads=$($B info "$1" | awk -F' = ' '$1 == "heads" { print $2 }')
+  for ((l = 0; l < ${layers:-1}; ++l)); do
+    for ((h = -1; h < ${heads:-0}; ++h)); do echo "$l $h"; done
+  done
+}
+score() {  # DIRECTION METHOD LAYER HEAD FLIP ALIGN-ARGS...
+  local dir=$1 method=$2 layer=$3 head=$4 flip=$5
+  shift 5
+  $B align "$@" --format pharaoh --alignment-method "$method" --alignment-layer "$layer" \
+    --alignment-head "$head" --threads "$THREADS" -o "$OUT/a.align"
+  local s
+  s=$($B score --alignments $flip --hyp "$OUT/a.align" --ref "$A/dev.align")
+  printf '%-6s %-10s %5s %4s  %s\n' "$dir" "$method" "$layer" "$head" "$s"
+}
+printf '%-6s %-10s %5s %4s  %s\n' direction method layer head "AER (precision, recall)"
+while read -r layer head; do
+  for method in prediction shifted; do
+    score de-en $method "$layer" "$head" "" -m "$FWD" --src "$A/dev.de" --tgt "$A/dev.en"
+    [ -n "$REV" ] && score en-de $method "$layer" "$head" --flip -m "$REV" --src "$A/dev.en" --tgt "$A/dev.de"
+  done
+done < <(layers_heads "$FWD")
+if [ -n "$REV" ]; then
+  for sym in intersect union grow-diag-final-and; do
+    while read -r layer head; do
+      for method in prediction shifted; do
+        score "$sym" $method "$layer" "$head" "" -m "$FWD" --reverse-model "$REV" \
+          --src "$A/dev.de" --tgt "$A/dev.en" --symmetrize $sym
+      done
+    done < <(layers_heads "$FWD" | awk '$2 == -1')
+  done
+fi
