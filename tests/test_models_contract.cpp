@@ -64,6 +64,61 @@ TEST_CASE("contract: incremental decoding equals the teacher-forced pass", "[mod
   }
 }
 
+TEST_CASE("contract: attention_maps holds the alignment's map and rows of probabilities",
+          "[models][contract]") {
+  const Batch batch = tiny_batch();
+  for (const auto& [arch, ex] : all_examples(23)) {
+    INFO(arch->name << ": " << ex.name);
+    auto m = make_model(ex.config, 5);
+    NoGradGuard ng;
+    Tensor att;  // [B, T, S]
+    const Tensor logp = m->forward(batch, Mode::kEval, &att)->value;
+    const AttentionMaps maps = m->attention_maps(batch);
+    const ModelConfig& c = m->config();
+    const bool transformer = c.arch == Arch::kTransformer;
+    REQUIRE(maps.source.size() == static_cast<size_t>(transformer ? c.dec_layers : 1));
+    CHECK(maps.decoder.size() == (transformer ? maps.source.size() : 0));
+    CHECK(maps.encoder.size() == static_cast<size_t>(transformer ? c.enc_layers : 0));
+    // The alignment is one of the source maps: its layer, one head or the heads' average.
+    const int layer = transformer ? (c.align_layer < 0 ? c.dec_layers - 1 : c.align_layer) : 0;
+    const Tensor& probs = maps.source[layer];  // [B, H, T, S]
+    const int64_t H = probs.dim(1);
+    double worst = 0;
+    for (int b = 0; b < batch.size(); ++b)
+      for (int t = 0; t < batch.tgt_len[b]; ++t)
+        for (int s = 0; s < batch.src_len[b]; ++s) {
+          double want = 0;
+          if (transformer && c.align_head >= 0) {
+            want = probs.at({b, c.align_head, t, s});
+          } else {
+            for (int64_t h = 0; h < H; ++h) want += probs.at({b, h, t, s});
+            want /= static_cast<double>(H);
+          }
+          worst = std::max(worst, std::abs(want - att.at({b, t, s})));
+        }
+    CHECK(worst < 1e-6);
+    // Every real row of every map is a distribution over the real keys; the decoder's is causal.
+    auto check_rows = [&](const std::vector<Tensor>& layers, const std::vector<int>& rows,
+                          const std::vector<int>& keys, bool causal) {
+      for (const Tensor& p : layers)
+        for (int b = 0; b < batch.size(); ++b)
+          for (int64_t h = 0; h < p.dim(1); ++h)
+            for (int r = 0; r < rows[b]; ++r) {
+              double sum = 0;
+              for (int k = 0; k < p.dim(3); ++k) {
+                const float w = p.at({b, h, r, k});
+                if (k >= keys[b] || (causal && k > r)) CHECK(w == 0.0f);
+                sum += w;
+              }
+              CHECK(sum == Approx(1).margin(1e-5));
+            }
+    };
+    check_rows(maps.source, batch.tgt_len, batch.src_len, false);
+    check_rows(maps.decoder, batch.tgt_len, batch.tgt_len, true);
+    check_rows(maps.encoder, batch.src_len, batch.src_len, false);
+  }
+}
+
 TEST_CASE("contract: select reorders and duplicates decoder rows", "[models][contract]") {
   const Batch batch = tiny_batch();
   NoGradGuard ng;

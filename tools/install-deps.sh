@@ -4,6 +4,8 @@
 #   build   the compiler and the libraries attnmt is built on          (tools/build.sh)
 #   corpus  the public-domain Bible modules and their converter        (tools/make-bible-corpus.sh)
 #   test    what the tests use beyond the build (xmllint for the SVGs)  (tools/test.sh)
+#   browser Debian's chromium for the page's browser test; Node.js and npm where missing (its
+#           driver, playwright-core, comes from npm: tools/test.sh runs npm ci in tests/browser)
 #   fuzz    clang, its libFuzzer and sanitizer runtimes, and its OpenMP  (tools/fuzz.sh)
 #   bench   the yardstick of tools/bench: PyTorch with OpenBLAS, and bc (benchmark scripts only)
 # usage: tools/install-deps.sh [GROUP...]   (no group: build)
@@ -12,9 +14,11 @@ set -euo pipefail
 
 declare -A groups=(
   [build]="build-essential cmake pkg-config libeigen3-dev libsentencepiece-dev sentencepiece
-           libboost-program-options-dev libfmt-dev catch2 libdnnl-dev"
+           libboost-program-options-dev libfmt-dev catch2 libdnnl-dev
+           libcpp-httplib-dev nlohmann-json3-dev"
   [corpus]="sword-text-web sword-text-sparv libsword-utils python3"
   [test]="libxml2-utils"
+  [browser]="chromium"
   [fuzz]="clang libclang-rt-14-dev libomp-14-dev"
   # Without OpenBLAS, Debian's torch multiplies matrices with the reference BLAS (~3 GFLOP/s).
   [bench]="python3 python3-torch python3-sentencepiece libopenblas0-pthread bc"
@@ -23,9 +27,11 @@ declare -A groups=(
 [ $# -eq 0 ] && set -- build
 wanted=()
 for g in "$@"; do
-  [ -n "${groups[$g]+x}" ] || { echo "install-deps: unknown group '$g' (build, corpus, test, fuzz, bench)" >&2; exit 2; }
+  [ -n "${groups[$g]+x}" ] || { echo "install-deps: unknown group '$g' (build, corpus, test, browser, fuzz, bench)" >&2; exit 2; }
   read -r -a pkgs <<< "$(echo ${groups[$g]})"
   wanted+=("${pkgs[@]}")
+  # playwright-core's npm; this machine's own Node.js (any source) is kept when it has one.
+  if [ "$g" = browser ] && ! command -v npm >/dev/null; then wanted+=(nodejs npm); fi
 done
 missing=()
 for p in "${wanted[@]}"; do

@@ -7,6 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh build test
+# The browser test's chromium and playwright-core: where they cannot be installed, that one
+# test is skipped, saying why (tests/browser/run.sh).
+if bash tools/install-deps.sh browser; then
+  (cd tests/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; }) ||
+    echo "tools/test.sh: npm ci in tests/browser failed: the browser test will be skipped" >&2
+else
+  echo "tools/test.sh: chromium could not be installed: the browser test will be skipped" >&2
+fi
 bash tools/build.sh attnmt attnmt_tests
 (cd build && ctest --output-on-failure -j 2 --timeout 900)
 if [ "${SANITIZE:-0}" != 0 ]; then bash tools/test-sanitized.sh; fi

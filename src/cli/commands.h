@@ -26,6 +26,7 @@ int run_info(int argc, char** argv);
 int run_convert(int argc, char** argv);
 int run_average(int argc, char** argv);
 int run_plot(int argc, char** argv);
+int run_serve(int argc, char** argv);
 
 // train's options from the command line and --config, checked; nullopt after --help. Throws
 // UsageError (cli/options.h) or attnmt::Error. (Also the entry of the config fuzz target.)

@@ -42,6 +42,8 @@ const Command kCommands[] = {
      "a model file is read whole into memory, and two at once"},
     {"plot", "draw learning curves (dev BLEU, loss) of training runs as SVG", run_plot,
      "the records are read whole into memory"},
+    {"serve", "translate over HTTP (JSON API) and show the attention on a web page", run_serve,
+     "lower --max-batch, --max-lines or --max-beam"},
 };
 
 std::string main_usage() {

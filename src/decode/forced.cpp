@@ -10,12 +10,15 @@
 
 namespace attnmt {
 
-std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vector<int>>& src,
-                                     const std::vector<std::vector<int>>& tgt, int batch_size) {
-  ATTNMT_CHECK(src.size() == tgt.size(), "forced_attention: {} sources but {} targets", src.size(),
-               tgt.size());
-  NoGradGuard no_grad;
-  std::vector<Matrix> out(src.size());
+namespace {
+
+// Calls run(batch, group) for length-sorted batches of the non-empty pairs; group holds each
+// batch row's pair index (into src/tgt).
+template <typename F>
+void for_each_batch(const std::vector<std::vector<int>>& src,
+                    const std::vector<std::vector<int>>& tgt, int batch_size, F&& run) {
+  ATTNMT_CHECK(src.size() == tgt.size(), "forced alignment: {} sources but {} targets",
+               src.size(), tgt.size());
   // The pairs as a corpus, so that make_batch pads them exactly as training does.
   ParallelCorpus corpus;
   std::vector<int64_t> order;
@@ -35,7 +38,47 @@ std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vect
   for (size_t begin = 0; begin < order.size(); begin += step) {
     const size_t end = std::min(order.size(), begin + step);
     std::vector<int64_t> group(order.begin() + begin, order.begin() + end);
-    Batch batch = make_batch(corpus, group);
+    const Batch batch = make_batch(corpus, group);
+    std::vector<int64_t> pair(group.size());
+    for (size_t b = 0; b < group.size(); ++b) pair[b] = corpus.line_no[group[b]];
+    run(batch, pair);
+  }
+}
+
+// Row b of probs [B, H, R, C] (or [B, R, C] as one head), head h, cut to rows x cols.
+Matrix cut(const Tensor& probs, int64_t b, int64_t h, int rows, int cols) {
+  const bool heads = probs.rank() == 4;
+  const int64_t H = heads ? probs.dim(1) : 1, R = probs.dim(heads ? 2 : 1),
+                C = probs.dim(heads ? 3 : 2);
+  ATTNMT_CHECK(h < H && rows <= R && cols <= C,
+               "forced alignment: attention {} has no head {} of {} x {}", probs.shape().str(), h,
+               rows, cols);
+  Matrix m(rows);
+  for (int r = 0; r < rows; ++r) {
+    const float* row = probs.data() + ((b * H + h) * R + r) * C;
+    m[r].assign(row, row + cols);
+  }
+  return m;
+}
+
+// Every layer's maps of row b, each head cut to rows x cols.
+std::vector<std::vector<Matrix>> cut_layers(const std::vector<Tensor>& layers, int64_t b,
+                                            int rows, int cols) {
+  std::vector<std::vector<Matrix>> out;
+  for (const Tensor& probs : layers) {
+    auto& heads = out.emplace_back();
+    for (int64_t h = 0; h < probs.dim(1); ++h) heads.push_back(cut(probs, b, h, rows, cols));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vector<int>>& src,
+                                     const std::vector<std::vector<int>>& tgt, int batch_size) {
+  NoGradGuard no_grad;
+  std::vector<Matrix> out(src.size());
+  for_each_batch(src, tgt, batch_size, [&](const Batch& batch, const std::vector<int64_t>& pair) {
     Tensor attention;  // [B, T, S]
     model.forward(batch, Mode::kEval, &attention);
     const int B = batch.size(), T = batch.tgt_out.cols, S = batch.src.cols;
@@ -43,15 +86,28 @@ std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vect
                      attention.dim(2) == S,
                  "forced alignment: the model returned attention {}, expected [{}, {}, {}]",
                  attention.shape().str(), B, T, S);
-    for (int b = 0; b < B; ++b) {
-      Matrix& m = out[corpus.line_no[group[b]]];
-      m.resize(batch.tgt_len[b]);
-      for (int t = 0; t < batch.tgt_len[b]; ++t) {
-        const float* row = attention.data() + (static_cast<int64_t>(b) * T + t) * S;
-        m[t].assign(row, row + batch.src_len[b]);
-      }
+    for (int b = 0; b < B; ++b)
+      out[pair[b]] = cut(attention, b, 0, batch.tgt_len[b], batch.src_len[b]);
+  });
+  return out;
+}
+
+std::vector<PairAttention> forced_attention_maps(Seq2Seq& model,
+                                                 const std::vector<std::vector<int>>& src,
+                                                 const std::vector<std::vector<int>>& tgt,
+                                                 int batch_size) {
+  NoGradGuard no_grad;
+  std::vector<PairAttention> out(src.size());
+  for_each_batch(src, tgt, batch_size, [&](const Batch& batch, const std::vector<int64_t>& pair) {
+    const AttentionMaps maps = model.attention_maps(batch);
+    for (int b = 0; b < batch.size(); ++b) {
+      const int S = batch.src_len[b], T = batch.tgt_len[b];
+      PairAttention& p = out[pair[b]];
+      p.encoder = cut_layers(maps.encoder, b, S, S);
+      p.decoder = cut_layers(maps.decoder, b, T, T);
+      p.source = cut_layers(maps.source, b, T, S);
     }
-  }
+  });
   return out;
 }
 

@@ -20,4 +20,19 @@ using Matrix = std::vector<std::vector<float>>;  // [rows][cols]
 std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vector<int>>& src,
                                      const std::vector<std::vector<int>>& tgt, int batch_size = 32);
 
+// Every attention map of one pair (Seq2Seq::attention_maps), cut to its real lengths, as
+// [layer][head] matrices. Rows of `source` and `decoder` are the decoder's inputs (BOS, y_1 ...
+// y_n: T = tgt.size() + 1 rows), columns of `source` and both sides of `encoder` the source
+// positions incl. EOS (S = src.size() + 1).
+struct PairAttention {
+  std::vector<std::vector<Matrix>> encoder;  // [layer][head] [S][S] (Transformer only)
+  std::vector<std::vector<Matrix>> decoder;  // [layer][head] [T][T], causal (Transformer only)
+  std::vector<std::vector<Matrix>> source;   // [layer][head] [T][S]
+};
+// The same batching as forced_attention; a pair with an empty side gets no maps.
+std::vector<PairAttention> forced_attention_maps(Seq2Seq& model,
+                                                 const std::vector<std::vector<int>>& src,
+                                                 const std::vector<std::vector<int>>& tgt,
+                                                 int batch_size = 32);
+
 }  // namespace attnmt

@@ -25,7 +25,8 @@ EncodedWindow encode_window(const Vocab& vocab, const std::vector<std::string>& 
   const int n = static_cast<int>(lines.size());
   w.ids.resize(n);
   w.labels.resize(n);
-  std::vector<char> cut(n, 0);
+  std::vector<char>& cut = w.cut;
+  cut.assign(n, 0);
   // An exception must not leave an OpenMP region: keep the first message, throw after.
   std::string error;
 #pragma omp parallel for schedule(dynamic, 16)

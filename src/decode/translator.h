@@ -105,6 +105,7 @@ int input_cut(const Seq2Seq& model, int max_input_pieces);
 struct EncodedWindow {
   std::vector<std::vector<int>> ids;             // [n][len] pieces, cut to max_input_pieces
   std::vector<std::vector<std::string>> labels;  // [n][len] what to show for each piece
+  std::vector<char> cut;                         // [n] 1: this line was cut
   int64_t truncated = 0;
 };
 EncodedWindow encode_window(const Vocab& vocab, const std::vector<std::string>& lines,

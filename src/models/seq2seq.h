@@ -55,6 +55,15 @@ struct Step {
   Tensor attention;  // [N, S] the alignment row of this step (source positions incl. EOS)
 };
 
+// Every attention map of one teacher-forced pass, per layer and head, for showing what a model
+// attends to (attnmt serve). Padding rows and columns are 0. Rows of `source` and `decoder`
+// are the decoder's input positions (BOS, y_1 ... y_n: row t predicts y_{t+1}, the last EOS).
+struct AttentionMaps {
+  std::vector<Tensor> encoder;  // per encoder layer [B, H, S, S] (Transformer only)
+  std::vector<Tensor> decoder;  // per decoder layer [B, H, T, T], causal (Transformer only)
+  std::vector<Tensor> source;   // per decoder layer [B, H, T, S] (the LSTM: one layer, H = 1)
+};
+
 // A small configuration of an architecture, named for messages (the registry's examples).
 struct ModelExample {
   std::string name;
@@ -80,6 +89,15 @@ class Seq2Seq {
   // The same pass as log-probabilities [B, T, V].
   Var forward(const Batch& batch, Mode mode, Tensor* attention = nullptr) {
     return log_softmax(logits(batch, mode, attention));
+  }
+  // The same pass in eval mode (call under NoGradGuard), keeping every attention map. The
+  // default is the alignment's map as one layer of one head (what an LSTM has).
+  virtual AttentionMaps attention_maps(const Batch& batch) {
+    Tensor a;  // [B, T, S]
+    logits(batch, Mode::kEval, &a);
+    AttentionMaps maps;
+    maps.source.push_back(a.reshape(Shape{a.dim(0), 1, a.dim(1), a.dim(2)}));
+    return maps;
   }
 
   // Inference (call under NoGradGuard): encode src [B, S] once (src_len [B] incl. EOS) ...

@@ -117,16 +117,18 @@ Tensor Transformer::alignment_from(const Tensor& probs) const {
   return a;
 }
 
-Var Transformer::encode_memory(const IdMatrix& src, std::span<const int> src_len, bool training) {
+Var Transformer::encode_memory(const IdMatrix& src, std::span<const int> src_len, bool training,
+                               std::vector<Tensor>* maps) {
   const int64_t B = src.rows, S = src.cols;
   const ModelConfig& c = config_;
   Var x = dropout(positions_(embedding_(src.ids, Shape{B, S}), 0), c.dropout, rng_, training);
   for (const EncoderLayer& e : encoder_) {
+    Tensor* probs = maps ? &maps->emplace_back() : nullptr;  // [B, H, S, S]
     x = residual(
         x, e.self_norm,
         [&](const Var& h) {
           return e.self_attention.self_attention(h, src_len, false, c.attention_dropout, rng_,
-                                                 training);
+                                                 training, probs);
         },
         training);
     x = residual(
@@ -136,40 +138,52 @@ Var Transformer::encode_memory(const IdMatrix& src, std::span<const int> src_len
   return c.pre_norm ? encoder_norm_(x) : x;  // [B, S, D]
 }
 
-Var Transformer::logits(const Batch& batch, Mode mode, Tensor* attention) {
-  const bool training = mode == Mode::kTrain;
+Var Transformer::decode(const Batch& batch, bool training, Tensor* attention,
+                        AttentionMaps* maps) {
   const ModelConfig& c = config_;
   const int64_t B = batch.size(), T = batch.tgt_in.cols;
-  Var memory = encode_memory(batch.src, batch.src_len, training);  // [B, S, D]
+  Var memory = encode_memory(batch.src, batch.src_len, training,
+                             maps ? &maps->encoder : nullptr);  // [B, S, D]
   Var x = dropout(positions_(embedding_(batch.tgt_in.ids, Shape{B, T}), 0), c.dropout, rng_,
                   training);  // [B, T, D]
   Tensor probs;               // [B, H, T, S] of the alignment layer
   const int align = align_layer();
   for (int l = 0; l < static_cast<int>(decoder_.size()); ++l) {
     const DecoderLayer& e = decoder_[l];
+    Tensor* self_probs = maps ? &maps->decoder.emplace_back() : nullptr;  // [B, H, T, T]
+    Tensor* source_probs = maps ? &maps->source.emplace_back()            // [B, H, T, S]
+                                : attention && l == align ? &probs : nullptr;
     // Causal, plus the target padding (which only padded query rows could ever see).
     x = residual(
         x, e.self_norm,
         [&](const Var& h) {
           return e.self_attention.self_attention(h, batch.tgt_len, true, c.attention_dropout, rng_,
-                                                 training);
+                                                 training, self_probs);
         },
         training);
     x = residual(
         x, e.source_norm,
         [&](const Var& h) {
           return e.source_attention.source_attention(h, memory, batch.src_len, c.attention_dropout,
-                                                     rng_, training,
-                                                     attention && l == align ? &probs : nullptr);
+                                                     rng_, training, source_probs);
         },
         training);
     x = residual(
         x, e.ffn_norm, [&](const Var& h) { return e.ffn(h, c.ffn_dropout, rng_, training); },
         training);
   }
-  if (c.pre_norm) x = decoder_norm_(x);
-  if (attention) *attention = alignment_from(probs);
-  return output_.logits(x);  // [B, T, V]
+  if (attention) *attention = alignment_from(maps ? maps->source[align] : probs);
+  return c.pre_norm ? decoder_norm_(x) : x;  // [B, T, D]
+}
+
+Var Transformer::logits(const Batch& batch, Mode mode, Tensor* attention) {
+  return output_.logits(decode(batch, mode == Mode::kTrain, attention, nullptr));  // [B, T, V]
+}
+
+AttentionMaps Transformer::attention_maps(const Batch& batch) {
+  AttentionMaps maps;
+  decode(batch, false, nullptr, &maps);
+  return maps;
 }
 
 std::unique_ptr<DecoderState> Transformer::encode(const IdMatrix& src,

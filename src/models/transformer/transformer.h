@@ -29,6 +29,7 @@ class Transformer : public Seq2Seq {
       "--max-steps 400";
 
   Var logits(const Batch& batch, Mode mode, Tensor* attention = nullptr) override;
+  AttentionMaps attention_maps(const Batch& batch) override;
   std::unique_ptr<DecoderState> encode(const IdMatrix& src, std::span<const int> src_len) override;
   Step step(DecoderState& state, std::span<const int> last_tokens) override;
   void select(DecoderState& state, std::span<const int> rows) override;
@@ -47,8 +48,13 @@ class Transformer : public Seq2Seq {
   };
   class State;
 
-  // memory [B, S, D] (after the final norm in pre-norm mode).
-  Var encode_memory(const IdMatrix& src, std::span<const int> src_len, bool training);
+  // memory [B, S, D] (after the final norm in pre-norm mode). `maps` (optional) receives every
+  // layer's self-attention.
+  Var encode_memory(const IdMatrix& src, std::span<const int> src_len, bool training,
+                    std::vector<Tensor>* maps = nullptr);
+  // The teacher-forced pass behind logits() and attention_maps(): the decoder's output before
+  // the output layer [B, T, D]; `attention` gets the alignment [B, T, S], `maps` everything.
+  Var decode(const Batch& batch, bool training, Tensor* attention, AttentionMaps* maps);
   // x + dropout(f(norm(x))) (pre-norm) or norm(x + dropout(f(x))) (post-norm).
   template <typename F>
   Var residual(const Var& x, const LayerNorm& norm, F&& f, bool training);
