@@ -37,6 +37,7 @@ class LocalServer {
     server_ = std::make_unique<serve::Server>(model_, summarize_model(model_, kModel), o);
     port_ = server_->bind();
     thread_ = std::thread([this] { server_->run(); });
+    REQUIRE(server_->wait_until_running());
   }
   ~LocalServer() {
     server_->stop();

@@ -117,6 +117,8 @@ int run_serve(int argc, char** argv) {
   std::fflush(stderr);
   std::atomic<int> received{0};
   std::thread watcher([&] {
+    // A signal that comes before the server runs stays pending (blocked) until sigwait takes it.
+    server.wait_until_running();
     int signal = 0;
     sigwait(&stop_signals, &signal);
     received = signal;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <thread>
 #include <new>
 #include <nlohmann/json.hpp>
 
@@ -206,6 +207,14 @@ int Server::bind() {
 }
 
 void Server::run() { impl_->http.listen_after_bind(); }
+
+bool Server::wait_until_running() const {
+  for (int i = 0; i < 10000; ++i) {
+    if (impl_->http.is_running()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
 
 void Server::stop() { impl_->http.stop(); }
 

@@ -37,6 +37,9 @@ class Server {
   int bind();
   // Serves until stop(); requests in flight are finished before it returns.
   void run();
+  // Waits (up to 10 s) until run() is accepting connections; false if it never did. stop()
+  // before that point would be lost: callers that start run() in a thread wait here first.
+  bool wait_until_running() const;
   // From any thread (a signal watcher, a test): stops accepting, lets run() return.
   void stop();
   BatcherStats stats() const;
