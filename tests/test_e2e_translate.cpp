@@ -2,6 +2,7 @@
 // corpus and `attnmt translate --beam 5` reproduces every reference; a model trained to copy
 // aligns each target word with the same source word; SIGINT during training leaves a
 // checkpoint that --resume continues from.
+#include <algorithm>
 #include <csignal>
 #include <sstream>
 #include <thread>
@@ -84,6 +85,39 @@ TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][
   CHECK(inner > 100);
   CHECK(next >= 0.5 * inner);
   CHECK(next > same);
+  // align --calibrate: given gold links, the table's best setting is the one that produces
+  // them, and --save-calibrated makes it the model's own. Gold = the diagonal: the prediction
+  // method wins; gold = the next word (what shifted gives): the shifted method wins, and the
+  // saved model aligns that way without being told.
+  for (const bool next_word : {false, true}) {
+    INFO((next_word ? "gold: the next word" : "gold: the diagonal"));
+    std::string gold;
+    for (const std::string& line : src) {
+      const size_t n = std::count(line.begin(), line.end(), ' ') + 1;
+      for (size_t j = 0; j < n; ++j)
+        gold += (j ? " " : "") + std::to_string(next_word && j + 1 < n ? j + 1 : j) + "-" +
+                std::to_string(j);
+      gold += "\n";
+    }
+    write_text(d + "/gold.align", gold);
+    auto c = run_attnmt("align -m " + d + "/copy.attnmt --src " + d + "/train.en --tgt " + d +
+                        "/copy.en --calibrate " + d + "/gold.align --save-calibrated " + d +
+                        "/cal.attnmt --threads 1");
+    INFO(c.out << c.err);
+    REQUIRE(c.exit_code == 0);
+    const std::vector<std::string> table = split_lines(c.out);
+    REQUIRE(table.size() == 1 + 2 * 3);  // a header, the LSTM's one map x 2 methods x 3 aggregates
+    CHECK_THAT(table[1], Catch::StartsWith(next_word ? "1    shifted" : "1    prediction"));
+    // The saved model's own alignment scores what the table's first row says.
+    auto own = run_attnmt("align -m " + d + "/cal.attnmt --src " + d + "/train.en --tgt " + d +
+                          "/copy.en --format pharaoh --threads 1 -o " + d + "/own.align");
+    REQUIRE(own.exit_code == 0);
+    auto score = run_attnmt("score --alignments --hyp " + d + "/own.align --ref " + d +
+                            "/gold.align");
+    REQUIRE(score.exit_code == 0);
+    const std::string aer = score.out.substr(0, score.out.find(" ("));  // "AER = 3.21"
+    CHECK_THAT(table[1], Catch::Contains(aer + " (precision"));
+  }
 }
 
 TEST_CASE("SIGINT during training writes a checkpoint that --resume continues", "[e2e][train]") {

@@ -16,8 +16,10 @@ namespace {
 
 const std::string kSourceDir = ATTNMT_SOURCE_DIR;
 
-// The first ```sh block after the first heading line that contains `heading`.
-std::string shell_block_after(const std::string& readme, const std::string& heading) {
+// The first (or the `skip`+1-th) ```sh block after the first heading line that contains
+// `heading`.
+std::string shell_block_after(const std::string& readme, const std::string& heading,
+                              int skip = 0) {
   std::istringstream in(readme);
   bool in_section = false, in_block = false;
   std::string block;
@@ -27,7 +29,9 @@ std::string shell_block_after(const std::string& readme, const std::string& head
     } else if (!in_block) {
       in_block = line == "```sh";
     } else if (line == "```") {
-      return block;
+      if (skip-- == 0) return block;
+      block.clear();
+      in_block = false;
     } else {
       block += line + "\n";
     }
@@ -124,4 +128,50 @@ TEST_CASE("README: the quickstart runs as written (tiny settings)", "[readme][e2
   CHECK(read_text(d + "/curves.svg").find("<polyline") != std::string::npos);
   CHECK(r.out.find("BLEU") != std::string::npos);
   CHECK(r.out.find("transformer") != std::string::npos);  // attnmt info
+}
+
+TEST_CASE("README: the Serve section's server and curl examples work as written",
+          "[readme][serve][e2e]") {
+  if (run_shell("command -v curl").exit_code != 0) {
+    WARN("skipped: no curl (sudo bash tools/install-deps.sh test)");
+    return;
+  }
+  const std::string readme = read_text(kSourceDir + "/README.md");
+  std::string start = shell_block_after(readme, "Serve");
+  substitute(start, "build/attnmt", ATTNMT_BINARY);
+  substitute(start, " models/", " " + kSourceDir + "/models/");
+  substitute(start, "--port 8080", "--port 0");
+  TempDir dir("readme-serve");
+  while (!start.empty() && start.back() == '\n') start.pop_back();
+  RunResult started = run_shell("cd " + dir.path().string() + " && { " + start +
+                                " > /dev/null 2> err < /dev/null & echo $!; }");
+  REQUIRE(started.exit_code == 0);
+  const std::string pid = split_lines(started.out).at(0);
+  std::string port;
+  const std::regex listening(R"(http://127\.0\.0\.1:(\d+)/)");
+  for (int i = 0; i < 300 && port.empty(); ++i) {
+    std::smatch m;
+    const std::string err = read_text(dir.file("err"));
+    if (std::regex_search(err, m, listening)) port = m[1];
+    else run_shell("sleep 0.1");
+  }
+  REQUIRE_FALSE(port.empty());
+  std::string curls = shell_block_after(readme, "Serve", 1);
+  substitute(curls, "localhost:8080", "127.0.0.1:" + port);
+  // Each reply on a line of its own, and any HTTP error fails the block.
+  RunResult r = run_block(dir, "curl() { command curl --fail-with-body \"$@\"; echo; }\n" + curls);
+  run_shell("kill -TERM " + pid);
+  INFO(curls << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err);
+  REQUIRE(r.exit_code == 0);
+  int replies = 0;
+  for (const std::string& line : split_lines(r.out)) {
+    if (line.empty()) continue;
+    ++replies;
+    CHECK(line.front() == '{');
+    CHECK(line.find("\"error\"") == std::string::npos);
+  }
+  CHECK(replies == 5);
+  CHECK(r.out.find("\"translation\"") != std::string::npos);
+  CHECK(r.out.find("\"decoder\"") != std::string::npos);   // attention: all
+  CHECK(r.out.find("\"status\":\"ok\"") != std::string::npos);  // health
 }

@@ -211,6 +211,20 @@ TEST_CASE("serve: bad requests get their HTTP status and a JSON error", "[serve]
   CHECK(m["model"]["arch"] == "transformer");
 }
 
+TEST_CASE("serve: a line over the input limit is cut, and the reply says so", "[serve][e2e]") {
+  serve::ServeOptions o = test_options();
+  o.batcher.translate.max_input_pieces = 4;
+  LocalServer server(o);
+  const json reply = post(server.client(),
+                          {{"text", {"Good morning.", "The king gave bread and water to the people."}}});
+  CHECK(reply["results"][0]["truncated"] == false);
+  CHECK(reply["results"][1]["truncated"] == true);
+  CHECK(reply["results"][1]["source"]["pieces"].size() == 4);
+  REQUIRE(reply["warnings"].size() == 1);
+  CHECK_THAT(reply["warnings"][0].get<std::string>(),
+             Catch::Contains("text[1] was cut to its first 4 pieces"));
+}
+
 TEST_CASE("serve: SIGTERM finishes the request in flight, then the program exits 0",
           "[serve][e2e]") {
   TempDir dir;

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Alignment quality against human gold links: the alignment error rate (AER), precision and
 # recall of `attnmt align` on the 64 gold pairs of ../shared/corpora/align-de-en, for every
-# method (prediction, shifted), decoder layer and head of a German -> English model, the same
-# for an English -> German model (links flipped), and the two combined by each --symmetrize.
+# decoder layer and head, method (prediction, shifted) and word aggregation (sum, mean, max) of
+# a German -> English model (`align --calibrate`: one table, best first), the same for an
+# English -> German model (gold links flipped), and the two combined by each --symmetrize.
 # Training the models is separate (the commands are in docs/BENCHMARKS.md, "Alignment").
 #
 # Usage: tools/bench-align.sh DE_EN_MODEL [EN_DE_MODEL] [THREADS=2]
-# Prints one line per setting: "direction method layer head  AER precision recall".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FWD=${1:?usage: tools/bench-align.sh DE_EN_MODEL [EN_DE_MODEL] [THREADS]}
@@ -34,13 +34,15 @@ score() {  # DIRECTION METHOD LAYER HEAD FLIP ALIGN-ARGS...
   s=$($B score --alignments $flip --hyp "$OUT/a.align" --ref "$A/dev.align")
   printf '%-6s %-10s %5s %4s  %s\n' "$dir" "$method" "$layer" "$head" "$s"
 }
-printf '%-6s %-10s %5s %4s  %s\n' direction method layer head "AER (precision, recall)"
-while read -r layer head; do
-  for method in prediction shifted; do
-    score de-en $method "$layer" "$head" "" -m "$FWD" --src "$A/dev.de" --tgt "$A/dev.en"
-    [ -n "$REV" ] && score en-de $method "$layer" "$head" --flip -m "$REV" --src "$A/dev.en" --tgt "$A/dev.de"
-  done
-done < <(layers_heads "$FWD")
+echo "== de -> en, every layer, head, method and aggregation (align --calibrate)"
+$B align -m "$FWD" --src "$A/dev.de" --tgt "$A/dev.en" --calibrate "$A/dev.align" --threads "$THREADS"
+if [ -n "$REV" ]; then
+  echo "== en -> de, the same (gold links flipped)"
+  $B align -m "$REV" --src "$A/dev.en" --tgt "$A/dev.de" --calibrate "$A/dev.align" \
+    --calibrate-flip --threads "$THREADS"
+  echo "== both directions combined (heads averaged, aggregate sum)"
+  printf '%-6s %-10s %5s %4s  %s\n' combine method layer head "AER (precision, recall)"
+fi
 if [ -n "$REV" ]; then
   for sym in intersect union grow-diag-final-and; do
     while read -r layer head; do

@@ -3,7 +3,8 @@
 # installs only what it uses:
 #   build   the compiler and the libraries attnmt is built on          (tools/build.sh)
 #   corpus  the public-domain Bible modules and their converter        (tools/make-bible-corpus.sh)
-#   test    what the tests use beyond the build (xmllint for the SVGs)  (tools/test.sh)
+#   test    what the tests use beyond the build (xmllint for the SVGs, curl for the README's
+#           API examples)                                               (tools/test.sh)
 #   browser Debian's chromium for the page's browser test; Node.js and npm where missing (its
 #           driver, playwright-core, comes from npm: tools/test.sh runs npm ci in tests/browser)
 #   fuzz    clang, its libFuzzer and sanitizer runtimes, and its OpenMP  (tools/fuzz.sh)
@@ -17,7 +18,7 @@ declare -A groups=(
            libboost-program-options-dev libfmt-dev catch2 libdnnl-dev
            libcpp-httplib-dev nlohmann-json3-dev"
   [corpus]="sword-text-web sword-text-sparv libsword-utils python3"
-  [test]="libxml2-utils"
+  [test]="libxml2-utils curl"
   [browser]="chromium"
   [fuzz]="clang libclang-rt-14-dev libomp-14-dev"
   # Without OpenBLAS, Debian's torch multiplies matrices with the reference BLAS (~3 GFLOP/s).

@@ -13,8 +13,12 @@
 #include "cli/options.h"
 #include "cli/search_options.h"
 #include "decode/aligner.h"
+#include "decode/calibrate.h"
+#include "eval/aer.h"
 #include "io/atomic_file.h"
+#include "io/model_file.h"
 #include "models/model_io.h"
+#include "text/corpus.h"
 #include "tensor/error.h"
 #include "tensor/threads.h"
 
@@ -24,6 +28,8 @@ namespace {
 
 struct AlignCliOptions {
   std::string model_path, output = "-", reverse_path;
+  std::string calibrate_path, save_calibrated;  // --calibrate GOLD, --save-calibrated OUT
+  bool calibrate_flip = false;
   Symmetrize symmetrize = Symmetrize::kGrowDiagFinalAnd;
   int threads = 0;
   Precision precision = Precision::kAuto;
@@ -52,6 +58,11 @@ const CommandSpec kSpec{
     "--reverse-model M2 (a model trained target -> source) adds its links, combined by\n"
     "--symmetrize (given pairs, pharaoh, word level). Score against gold: attnmt score\n"
     "--alignments.\n"
+    "--calibrate GOLD (with --tgt; GOLD: Pharaoh links, 'i?j' possible) scores every decoder\n"
+    "layer and head (and their average), method and --alignment-aggregate by AER on the pairs,\n"
+    "prints the table best first, and with --save-calibrated OUT writes the model with the best\n"
+    "as its own (align_layer, align_head, align.method, align.aggregate), which translate, align\n"
+    "and serve then use unless told otherwise.\n"
     "Example: attnmt align -m model.attnmt --src test.en --tgt test.ja --format svg -o svg/"};
 
 std::optional<AlignCliOptions> parse(int argc, char** argv) {
@@ -64,7 +75,7 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
   io.add_options()
       ("src", po::value(&a.src_path)->required(), "source lines (- = stdin)")
       ("tgt", po::value(&a.tgt_path), "target lines, line-parallel (omit: align translations)")
-      ("format", po::value(&a.format)->required(), with_choices<AlignFormat>("the output").c_str())
+      ("format", po::value(&a.format), with_choices<AlignFormat>("the output (required but with --calibrate)").c_str())
       ("output,o", value_of(&o.output), "output file (- = stdout); for svg a folder (required)")
       ("max-svg", value_of(&a.max_svg), "svg: at most N pictures")
       ("keep-eos", po::bool_switch(&a.keep_eos), "keep the </s> row and column")
@@ -73,13 +84,27 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
        "the model's (--symmetrize; pharaoh, word level, with --tgt)")
       ("symmetrize", value_of(&o.symmetrize),
        with_choices<Symmetrize>("how --reverse-model's links combine: intersect (precise), "
-                                "union, grow-diag-final-and (balanced)").c_str());
+                                "union, grow-diag-final-and (balanced)").c_str())
+      ("calibrate", po::value(&o.calibrate_path),
+       "gold links of the pairs (Pharaoh, sure i-j and possible i?j): print the AER of every "
+       "layer, head, method and aggregation instead of alignments")
+      ("calibrate-flip", po::bool_switch(&o.calibrate_flip),
+       "the gold links are target-source (the model translates the other way): flip them")
+      ("save-calibrated", po::value(&o.save_calibrated),
+       "with --calibrate: write the model, aligning the best way, to this file");
   po::options_description desc;
   desc.add(model_options(o.model_path, o.threads, o.precision)).add(io).add(alignment_level_option(a.t)).add(search_options(a.t)).add(batch_options(a.t));
   auto vm = parse_options(kSpec, desc, argc, argv, {.aliases = kAliases});
   if (!vm) return std::nullopt;
   check_usage(kSpec, desc, [&] {
     a.t.validate();
+    const bool calibrating = !o.calibrate_path.empty();
+    ATTNMT_CHECK(calibrating || vm->count("format"),
+                 "the option '--format' is required but missing");
+    ATTNMT_CHECK(!calibrating || !a.tgt_path.empty(),
+                 "--calibrate scores given pairs: give their target lines with --tgt");
+    ATTNMT_CHECK(calibrating || (o.save_calibrated.empty() && !o.calibrate_flip),
+                 "--save-calibrated and --calibrate-flip go with --calibrate GOLD");
     ATTNMT_CHECK(a.format != AlignFormat::kSvg || !is_stdout_path(o.output),
                  "--format svg writes one file per pair: name a folder with -o");
     ATTNMT_CHECK(a.max_svg >= 0, "--max-svg must not be negative");
@@ -93,7 +118,63 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
                  "--symmetrize combines two models' links: give the other direction's model "
                  "with --reverse-model");
   });
+  note_given(*vm, a.t);
   return o;
+}
+
+std::vector<std::string> read_lines(const std::string& path, const char* what) {
+  LineReader in(path, what);
+  std::vector<std::string> lines;
+  for (std::string line; in.next(line);) lines.push_back(line);
+  return lines;
+}
+
+// align --calibrate: the AER table of every way this model can align the pairs.
+int run_calibration(AlignCliOptions& o) {
+  check_outputs("align", {{"--save-calibrated", o.save_calibrated}},
+                {{"--src", o.a.src_path}, {"--tgt", o.a.tgt_path}, {"-m", o.model_path},
+                 {"--calibrate", o.calibrate_path}});
+  set_threads(o.threads);
+  use_precision(o.precision);
+  const std::vector<std::string> src = read_lines(o.a.src_path, "source");
+  const std::vector<std::string> tgt = read_lines(o.a.tgt_path, "target");
+  const std::vector<std::string> gold_lines = read_lines(o.calibrate_path, "gold");
+  if (src.size() != tgt.size() || src.size() != gold_lines.size())
+    fail("--src has {} lines, --tgt {} and --calibrate {}: they must be line-parallel", src.size(),
+         tgt.size(), gold_lines.size());
+  std::vector<eval::Links> gold;
+  for (size_t i = 0; i < gold_lines.size(); ++i)
+    gold.push_back(eval::parse_links(gold_lines[i], fmt::format("{}:{}", o.calibrate_path, i + 1),
+                                     true, o.calibrate_flip));
+  LoadedModel lm = load_model(o.model_path);
+  const std::vector<CalibrationRow> rows = calibrate_alignment(
+      *lm.model, lm.vocab, src, tgt, gold, o.a.t.max_input_pieces, o.a.t.batch_size);
+  fmt::print("{:<4} {:<10} {:>5} {:>4} {:<9}  {}\n", "rank", "method", "layer", "head",
+             "aggregate", "AER (precision, recall), per cent");
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const AlignmentSetting& st = rows[k].setting;
+    fmt::print("{:<4} {:<10} {:>5} {:>4} {:<9}  {}\n", k + 1, name_of(st.method), st.layer,
+               st.head < 0 ? std::string("avg") : std::to_string(st.head), name_of(st.aggregate),
+               rows[k].score.format());
+  }
+  if (o.save_calibrated.empty()) return 0;
+  const AlignmentSetting& best = rows.front().setting;
+  ModelFile file = load_model_file(o.model_path);
+  if (lm.model->config().arch == Arch::kTransformer) {
+    file.set_config("align_layer", std::to_string(best.layer));
+    file.set_config("align_head", std::to_string(best.head));
+  }
+  file.set_config("align.method", std::string(name_of(best.method)));
+  file.set_config("align.aggregate", std::string(name_of(best.aggregate)));
+  save_model_file(o.save_calibrated, file);
+  fmt::print(stderr,
+             "attnmt align: wrote {}: aligns with layer {}, {}, method {}, aggregate {} (AER "
+             "{:.2f}% on these {} pairs)\n",
+             o.save_calibrated, best.layer,
+             best.head < 0 ? std::string("heads averaged") : fmt::format("head {}", best.head),
+             name_of(best.method), name_of(best.aggregate), 100 * rows.front().score.aer(),
+             src.size());
+  return 0;
 }
 
 }  // namespace
@@ -101,7 +182,8 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
 int run_align(int argc, char** argv) {
   std::optional<AlignCliOptions> parsed = parse(argc, argv);
   if (!parsed) return 0;
-  const AlignCliOptions& o = *parsed;
+  AlignCliOptions& o = *parsed;
+  if (!o.calibrate_path.empty()) return run_calibration(o);
   const bool svg = o.a.format == AlignFormat::kSvg;
   if (svg) {
     std::error_code ec;

@@ -82,11 +82,11 @@ std::optional<ServeCliOptions> parse(int argc, char** argv) {
                  "--beam {} is over --max-beam {}: raise --max-beam", o.t.search.beam,
                  s.limits.max_beam);
   });
+  note_given(*vm, o.t);
   s.limits.defaults = o.t.search;
   s.limits.level = o.t.level;
   s.batcher.window = std::chrono::milliseconds(o.window_ms);
   s.batcher.threads = o.threads;
-  s.batcher.translate = o.t;
   return o;
 }
 
@@ -99,6 +99,7 @@ int run_serve(int argc, char** argv) {
   check_outputs("serve", {}, {{"-m", o.model_path}});
   const ResolvedPrecision precision = use_precision(o.precision);
   LoadedModel lm = load_aligning_model(o.model_path, o.t);
+  o.s.batcher.translate = o.t;  // with the model file's calibrated alignment choices
   ModelSummary summary = summarize_model(lm, o.model_path);
   // SIGINT and SIGTERM go to one thread that stops the server: blocked here, before any other
   // thread exists, so that every thread inherits the mask.

@@ -72,6 +72,7 @@ std::optional<TranslateCliOptions> parse(int argc, char** argv) {
   auto vm = parse_options(kSpec, desc, argc, argv, {.aliases = kAliases});
   if (!vm) return std::nullopt;
   check_usage(kSpec, desc, [&] { t.validate(); });
+  note_given(*vm, t);
   t.n_best_format = vm->count("n-best") && !(*vm)["n-best"].defaulted();
   // The progress line is for people watching a terminal; --progress forces it elsewhere.
   if (isatty(STDERR_FILENO)) t.progress = true;

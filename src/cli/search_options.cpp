@@ -55,6 +55,9 @@ po::options_description alignment_level_option(TranslateOptions& t) {
       ("alignment-method", value_of(&t.method),
        with_choices<AlignmentMethod>("a target token's attention: of the step that predicts "
                                      "it, or of the next step, where it is the input").c_str())
+      ("alignment-aggregate", value_of(&t.aggregate),
+       with_choices<WordAggregate>("word level: a source word's weight is the sum, mean or "
+                                   "max of its pieces'").c_str())
       ("alignment-layer", po::value(&t.align_layer),
        "Transformer: the decoder layer whose source attention aligns, from 0 (-1 = the last; "
        "default: the model's, align_layer in `attnmt info`)")
@@ -64,8 +67,18 @@ po::options_description alignment_level_option(TranslateOptions& t) {
   return d;
 }
 
-LoadedModel load_aligning_model(const std::string& path, const TranslateOptions& t) {
+void note_given(const po::variables_map& vm, TranslateOptions& t) {
+  auto given = [&](const char* name) { return vm.count(name) && !vm[name].defaulted(); };
+  t.method_given = given("alignment-method");
+  t.aggregate_given = given("alignment-aggregate");
+}
+
+LoadedModel load_aligning_model(const std::string& path, TranslateOptions& t) {
   ModelFile file = load_model_file(path);
+  if (const std::string* v = file.find_config("align.method"); v && !t.method_given)
+    t.method = parse_choice<AlignmentMethod>(*v, "model setting align.method");
+  if (const std::string* v = file.find_config("align.aggregate"); v && !t.aggregate_given)
+    t.aggregate = parse_choice<WordAggregate>(*v, "model setting align.aggregate");
   if (t.align_layer != TranslateOptions::kModelsChoice)
     file.set_config("align_layer", std::to_string(t.align_layer));
   if (t.align_head != TranslateOptions::kModelsChoice)

@@ -20,11 +20,15 @@ ResolvedPrecision use_precision(Precision requested);
 po::options_description search_options(TranslateOptions& t);
 // --batch-size --batch-tokens --max-input-length
 po::options_description batch_options(TranslateOptions& t);
-// --alignment-level --alignment-method --alignment-layer --alignment-head
+// --alignment-level --alignment-method --alignment-aggregate --alignment-layer --alignment-head
 po::options_description alignment_level_option(TranslateOptions& t);
-// The model for translate and align, with --alignment-layer / --alignment-head in place of the
-// layer and head its file names (a Transformer's align_layer, align_head).
-LoadedModel load_aligning_model(const std::string& path, const TranslateOptions& t);
+// Notes which alignment options the command line gave (after parse_options).
+void note_given(const po::variables_map& vm, TranslateOptions& t);
+// The model for translate, align and serve, with --alignment-layer / --alignment-head in place
+// of the layer and head its file names (a Transformer's align_layer, align_head); where the
+// command line gave no --alignment-method / --alignment-aggregate, the file's calibrated ones
+// (align.method, align.aggregate) are taken into `t`.
+LoadedModel load_aligning_model(const std::string& path, TranslateOptions& t);
 
 // The warning after a run that cut `n` (> 0) input lines: where, and which limit did it
 // (--max-input-length, or the model's max_positions).

@@ -53,7 +53,8 @@ std::vector<LinkSet> reverse_word_links(const ReverseAligner& r, const AlignOpti
     h.tokens = rtgt.ids[i];
     h.attention = std::move(att[i]);
     const Alignment a = hypothesis_alignment(*r.vocab, rsrc.ids[i], h, /*word_level=*/true,
-                                             o.t.method, false, &rsrc.labels[i], &rtgt.labels[i]);
+                                             o.t.method, false, &rsrc.labels[i], &rtgt.labels[i],
+                                             o.t.aggregate);
     for (const auto& [their_src, their_tgt] : hard_alignment(a)) links[i].insert({their_tgt, their_src});
   }
   return links;
@@ -117,7 +118,7 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
       Alignment a;
       if (!empty[i])
         a = hypothesis_alignment(vocab, src.ids[i], best[i], word_level, o.t.method, o.keep_eos,
-                                 &src.labels[i], forced ? &tgt.labels[i] : nullptr);
+                                 &src.labels[i], forced ? &tgt.labels[i] : nullptr, o.t.aggregate);
       if (o.format == AlignFormat::kSvg) {
         if (empty[i] || stats.svg >= o.max_svg) continue;
         const std::string path =

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "io/json.h"
@@ -76,7 +77,7 @@ void check_alignment(const Alignment& a) {
   }
 }
 
-Alignment to_word_level(const Alignment& pieces) {
+Alignment to_word_level(const Alignment& pieces, WordAggregate source) {
   check_alignment(pieces);
   Words src = group_words(pieces.src_tokens);
   Words tgt = group_words(pieces.tgt_tokens);
@@ -87,9 +88,15 @@ Alignment to_word_level(const Alignment& pieces) {
     std::vector<float>& row = out.weights[jw];  // [S words]
     for (size_t iw = 0; iw < src.spans.size(); ++iw) {
       auto [sb, se] = src.spans[iw];
-      double mass = 0;  // sum over source pieces, then mean over target pieces
-      for (size_t j = tb; j < te; ++j)
-        for (size_t i = sb; i < se; ++i) mass += pieces.weights[j][i];
+      double mass = 0;  // over the source pieces (sum, mean or max), then mean over target pieces
+      for (size_t j = tb; j < te; ++j) {
+        double v = 0;
+        for (size_t i = sb; i < se; ++i)
+          v = source == WordAggregate::kMax ? std::max<double>(v, pieces.weights[j][i])
+                                            : v + pieces.weights[j][i];
+        if (source == WordAggregate::kMean) v /= static_cast<double>(se - sb);
+        mass += v;
+      }
       row[iw] = static_cast<float>(mass / static_cast<double>(te - tb));
     }
     renormalise(row);

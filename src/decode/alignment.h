@@ -38,6 +38,14 @@ constexpr ChoiceTable<AlignmentMethod, 2> choices(AlignmentMethod) {
   return {"alignment method", {{kPrediction, "prediction"}, {kShifted, "shifted"}}};
 }
 
+// How the weights of a word's source pieces make the word's weight (word level): their sum (the
+// attention mass on the word), their mean, or their largest.
+enum class WordAggregate { kSum, kMean, kMax };
+constexpr ChoiceTable<WordAggregate, 3> choices(WordAggregate) {
+  using enum WordAggregate;
+  return {"word aggregate", {{kSum, "sum"}, {kMean, "mean"}, {kMax, "max"}}};
+}
+
 struct Alignment {
   std::vector<std::string> src_tokens;      // [S] pieces (or words)
   std::vector<std::string> tgt_tokens;      // [T]
@@ -49,10 +57,11 @@ void check_alignment(const Alignment& a);
 
 // Word level: SentencePiece pieces merge into words; a word starts at a piece beginning with
 // "▁" (U+2581). The first piece always starts a word, and "</s>", "<s>" are words of their own.
-// Weights are summed over the source pieces of a word (attention mass adds up), averaged over
-// the target pieces of a word (each piece is one distribution), then each row is renormalised
-// to sum to 1. Token strings become the words without "▁" (a word that is only "▁" keeps it).
-Alignment to_word_level(const Alignment& pieces);
+// Weights are summed over the source pieces of a word (attention mass adds up; or their mean or
+// max, `source`), averaged over the target pieces of a word (each piece is one distribution),
+// then each row is renormalised to sum to 1. Token strings become the words without "▁" (a
+// word that is only "▁" keeps it).
+Alignment to_word_level(const Alignment& pieces, WordAggregate source = WordAggregate::kSum);
 
 // The shifted method on a piece-level alignment whose last row is "</s>": row j takes row j + 1
 // (the step where token j is the decoder's input); the last row keeps its own (no step follows

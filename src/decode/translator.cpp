@@ -131,7 +131,8 @@ Alignment hypothesis_alignment(const Vocab& vocab, const std::vector<int>& src,
                                const Hypothesis& hyp, bool word_level, AlignmentMethod method,
                                bool keep_eos,
                                const std::vector<std::string>* src_labels,
-                               const std::vector<std::string>* tgt_labels) {
+                               const std::vector<std::string>* tgt_labels,
+                               WordAggregate aggregate) {
   Alignment a;
   const bool src_labelled = src_labels && src_labels->size() == src.size();
   const bool tgt_labelled = tgt_labels && tgt_labels->size() == hyp.tokens.size();
@@ -147,7 +148,7 @@ Alignment hypothesis_alignment(const Vocab& vocab, const std::vector<int>& src,
   check_alignment(a);
   if (method == AlignmentMethod::kShifted) a = shift_to_inputs(a);
   if (!keep_eos) a = without_eos(a);
-  if (word_level) a = to_word_level(a);
+  if (word_level) a = to_word_level(a, aggregate);
   return a;
 }
 
@@ -157,7 +158,8 @@ std::string alignment_text(const Vocab& vocab, const std::vector<int>& src, cons
                            const TranslateOptions& o) {
   if (o.alignment == AlignmentOutput::kNone) return {};
   if (!hyp) return " ||| ";
-  Alignment a = hypothesis_alignment(vocab, src, *hyp, o.level == AlignmentLevel::kWord, o.method);
+  Alignment a = hypothesis_alignment(vocab, src, *hyp, o.level == AlignmentLevel::kWord, o.method,
+                                     false, nullptr, nullptr, o.aggregate);
   return " ||| " + (o.alignment == AlignmentOutput::kHard ? format_pharaoh(a) : format_soft(a));
 }
 

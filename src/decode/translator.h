@@ -47,6 +47,10 @@ struct TranslateOptions {
   AlignmentOutput alignment = AlignmentOutput::kNone;
   AlignmentLevel level = AlignmentLevel::kWord;
   AlignmentMethod method = AlignmentMethod::kPrediction;
+  WordAggregate aggregate = WordAggregate::kSum;  // a word's source pieces, at word level
+  // Given on the command line: otherwise the model file's calibrated choice (align.method,
+  // align.aggregate, written by `align --save-calibrated`) replaces the default.
+  bool method_given = false, aggregate_given = false;
   // The Transformer decoder layer and head whose attention aligns (-1: the last layer, the
   // heads' average); kModelsChoice keeps what the model file says (its align_layer, align_head).
   static constexpr int kModelsChoice = -2;
@@ -77,13 +81,14 @@ std::vector<std::vector<Hypothesis>> translate_ids(
 // attention rows, shifted by `method`; then EOS removed (unless keep_eos) and merged to words
 // when word_level.
 // Labels, when given (one per piece, from encode_window), replace the pieces' own strings, so
-// that an unknown piece shows its text instead of "<unk>".
+// that an unknown piece shows its text instead of "<unk>". `aggregate`: see to_word_level.
 Alignment hypothesis_alignment(const Vocab& vocab, const std::vector<int>& src,
                                const Hypothesis& hyp, bool word_level,
                                AlignmentMethod method = AlignmentMethod::kPrediction,
                                bool keep_eos = false,
                                const std::vector<std::string>* src_labels = nullptr,
-                               const std::vector<std::string>* tgt_labels = nullptr);
+                               const std::vector<std::string>* tgt_labels = nullptr,
+                               WordAggregate aggregate = WordAggregate::kSum);
 
 // The output line(s) of one input line (no trailing newline; n-best gives several lines
 // joined by '\n'). `index` is the 0-based input line number.

@@ -161,7 +161,7 @@ Reply line_reply(const LineResult& r, const TranslateRequest& q, const ModelView
   // tokens are the words and pieces the indices count.
   const Alignment piece_level =
       hypothesis_alignment(vocab, r.src, best, false, m.method, false, &r.src_labels);
-  const Alignment word_level = to_word_level(piece_level);
+  const Alignment word_level = to_word_level(piece_level, m.aggregate);
   out["translation"] = vocab.decode(best.tokens);
   out["score"] = best.score;
   out["source"] = {{"words", word_level.src_tokens}, {"pieces", piece_level.src_tokens}};

@@ -65,6 +65,7 @@ struct Server::Impl {
     const ModelConfig& c = model.model->config();
     view.vocab = &model.vocab;
     view.method = options.batcher.translate.method;
+    view.aggregate = options.batcher.translate.aggregate;
     // The map the model aligns with: a Transformer's align layer and head (-1: the last layer,
     // the heads' average); an LSTM has one.
     view.align_layer = c.arch == Arch::kTransformer

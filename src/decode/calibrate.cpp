@@ -1,0 +1,82 @@
+// The alignment calibration table (see calibrate.h).
+#include "decode/calibrate.h"
+
+#include <algorithm>
+
+#include "decode/forced.h"
+#include "decode/translator.h"
+#include "tensor/error.h"
+
+namespace attnmt {
+
+namespace {
+
+// The heads' average of one layer's maps [T][S].
+Matrix average(const std::vector<Matrix>& heads) {
+  Matrix out = heads.front();
+  for (size_t h = 1; h < heads.size(); ++h)
+    for (size_t r = 0; r < out.size(); ++r)
+      for (size_t c = 0; c < out[r].size(); ++c) out[r][c] += heads[h][r][c];
+  for (auto& row : out)
+    for (float& v : row) v /= static_cast<float>(heads.size());
+  return out;
+}
+
+}  // namespace
+
+std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& vocab,
+                                                const std::vector<std::string>& src,
+                                                const std::vector<std::string>& tgt,
+                                                const std::vector<eval::Links>& gold,
+                                                int max_input_pieces, int batch_size) {
+  ATTNMT_CHECK(src.size() == tgt.size() && src.size() == gold.size(),
+               "calibration: {} sources, {} targets and {} gold alignments: they must be "
+               "line-parallel",
+               src.size(), tgt.size(), gold.size());
+  const int cut = input_cut(model, max_input_pieces);
+  const EncodedWindow s = encode_window(vocab, src, cut);
+  const EncodedWindow t = encode_window(vocab, tgt, cut);
+  const std::vector<PairAttention> maps = forced_attention_maps(model, s.ids, t.ids, batch_size);
+  // The settings, in the order of the table's ties: layer, head (average first), method,
+  // aggregation.
+  std::vector<AlignmentSetting> settings;
+  size_t layers = 0, heads = 0;
+  for (const PairAttention& p : maps)
+    if (!p.source.empty()) layers = p.source.size(), heads = p.source.front().size();
+  ATTNMT_CHECK(layers > 0, "calibration: no pair has text on both sides");
+  // A layer of one head (the LSTM's) has only its "average".
+  const int last_head = heads > 1 ? static_cast<int>(heads) : 0;
+  for (int l = 0; l < static_cast<int>(layers); ++l)
+    for (int h = -1; h < last_head; ++h)
+      for (AlignmentMethod m : {AlignmentMethod::kPrediction, AlignmentMethod::kShifted})
+        for (WordAggregate a : {WordAggregate::kSum, WordAggregate::kMean, WordAggregate::kMax})
+          settings.push_back({m, l, h, a});
+  std::vector<CalibrationRow> rows(settings.size());
+  for (size_t k = 0; k < settings.size(); ++k) rows[k].setting = settings[k];
+  // Each pair's maps are read once per (layer, head) and scored for every method and
+  // aggregation.
+  for (size_t i = 0; i < maps.size(); ++i) {
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const AlignmentSetting& st = rows[k].setting;
+      eval::Links proposed;
+      if (!maps[i].source.empty()) {
+        const std::vector<Matrix>& layer = maps[i].source[st.layer];
+        Hypothesis h;
+        h.tokens = t.ids[i];
+        h.attention = st.head < 0 ? average(layer) : layer[st.head];
+        const Alignment a = hypothesis_alignment(vocab, s.ids[i], h, true, st.method, false,
+                                                 &s.labels[i], &t.labels[i], st.aggregate);
+        for (const auto& link : hard_alignment(a)) proposed.sure.insert(link);
+        proposed.possible = proposed.sure;
+      }
+      rows[k].score.add(proposed, gold[i]);
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const CalibrationRow& a, const CalibrationRow& b) {
+    if (a.score.aer() != b.score.aer()) return a.score.aer() < b.score.aer();
+    return a.score.precision() > b.score.precision();
+  });
+  return rows;
+}
+
+}  // namespace attnmt

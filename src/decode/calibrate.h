@@ -1,0 +1,42 @@
+// Choosing how a model aligns, on pairs with gold word alignments: every source-attention map
+// (each decoder layer, each head and the heads' average), read with each alignment method and
+// each word aggregation, scored by AER against the gold links. One teacher-forced pass gives
+// every map (forced_attention_maps), so the whole table costs one `attnmt align`. Behind
+// `attnmt align --calibrate GOLD`, which prints the table and can write the model with the best
+// layer and head as its own (align_layer, align_head).
+// Not here: the AER itself (eval/aer.h), the alignment formats (decode/alignment.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "decode/alignment.h"
+#include "eval/aer.h"
+#include "models/seq2seq.h"
+#include "text/vocab.h"
+
+namespace attnmt {
+
+struct AlignmentSetting {
+  AlignmentMethod method = AlignmentMethod::kPrediction;
+  int layer = 0;  // decoder layer (the LSTM: 0, its one map)
+  int head = -1;  // -1: the heads' average
+  WordAggregate aggregate = WordAggregate::kSum;
+};
+
+struct CalibrationRow {
+  AlignmentSetting setting;
+  eval::AerScore score;
+};
+
+// src[i], tgt[i]: the lines of pair i; gold[i]: its links as (source word, target word) of
+// this model's direction. Word level, EOS left out, each target word linked to its argmax
+// source word (what `align --format pharaoh` writes). Rows sorted by AER, best first (ties:
+// higher precision, then the order of the loops). Lines are cut at max_input_pieces.
+std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& vocab,
+                                                const std::vector<std::string>& src,
+                                                const std::vector<std::string>& tgt,
+                                                const std::vector<eval::Links>& gold,
+                                                int max_input_pieces, int batch_size = 32);
+
+}  // namespace attnmt
