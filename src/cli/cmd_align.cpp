@@ -122,13 +122,6 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
   return o;
 }
 
-std::vector<std::string> read_lines(const std::string& path, const char* what) {
-  LineReader in(path, what);
-  std::vector<std::string> lines;
-  for (std::string line; in.next(line);) lines.push_back(line);
-  return lines;
-}
-
 // align --calibrate: the AER table of every way this model can align the pairs.
 int run_calibration(AlignCliOptions& o) {
   check_outputs("align", {{"--save-calibrated", o.save_calibrated}},
