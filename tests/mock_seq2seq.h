@@ -33,7 +33,7 @@ class MockSeq2Seq : public Seq2Seq {
     int rows() const override { return static_cast<int>(src.size()); }
   };
 
-  Var logits(const Batch&, Mode, Tensor*) override { fail("the mock has no teacher-forced pass"); }
+  Var logits(const Batch&, Mode, Tensor*, Var*) override { fail("the mock has no teacher-forced pass"); }
 
   std::unique_ptr<DecoderState> encode(const IdMatrix& src, std::span<const int> len) override {
     auto st = std::make_unique<State>();

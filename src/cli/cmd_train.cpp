@@ -70,7 +70,13 @@ std::optional<TrainOptions> parse_train_options(int argc, char** argv) {
       ("label-smoothing", value_of(&o.label_smoothing), "label smoothing")
       ("ema", value_of(&o.ema), "keep an exponential moving average of the weights with this "
                                 "decay (e.g. 0.999; 0 = off): validated and saved instead of the "
-                                "last weights");
+                                "last weights")
+      ("guided-alignment", po::value(&o.guided_alignment),
+       "Pharaoh word links for the training pairs (one line per pair, e.g. from fast_align or "
+       "attnmt align): supervise the alignment head (align-layer, align-head; head 0 when -1) "
+       "with them")
+      ("guided-alignment-weight", value_of(&o.guided_alignment_weight),
+       "the weight of the guided-alignment loss (cross-entropy per linked target piece)");
   run.add_options()
       ("max-steps", value_of(&o.max_steps), "stop after N updates (0 = no limit)")
       ("max-epochs", value_of(&o.max_epochs), "stop after N epochs (default 10 when no limit is set)")

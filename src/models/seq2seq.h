@@ -84,8 +84,13 @@ class Seq2Seq {
 
   // Teacher-forced pass: unnormalised scores [B, T, V] as a graph node (training feeds them to
   // the fused log-softmax + cross-entropy). When `attention` is given it receives the alignment
-  // weights [B, T, S] (padding columns are 0).
-  virtual Var logits(const Batch& batch, Mode mode, Tensor* attention = nullptr) = 0;
+  // weights [B, T, S] (padding columns are 0). When `guided_loss` is given, training, and the
+  // batch has a guide (train/guided_alignment.h), it receives the guided-alignment loss [1] as
+  // a graph node: -sum guide * log(attention of the supervised head) over the guided rows
+  // (models that cannot be guided leave it empty: supports_guided_alignment()).
+  virtual Var logits(const Batch& batch, Mode mode, Tensor* attention = nullptr,
+                     Var* guided_loss = nullptr) = 0;
+  virtual bool supports_guided_alignment() const { return false; }
   // The same pass as log-probabilities [B, T, V].
   Var forward(const Batch& batch, Mode mode, Tensor* attention = nullptr) {
     return log_softmax(logits(batch, mode, attention));
@@ -113,6 +118,14 @@ class Seq2Seq {
   virtual int max_positions() const { return 0; }
 
   const ModelConfig& config() const { return config_; }
+  // Which source attention aligns (a Transformer's decoder layer and head, -1: the last layer,
+  // the heads' average): a setting read at run time, so it may change after construction.
+  void set_alignment(int layer, int head) {
+    ModelConfig c = config_;
+    c.align_layer = layer, c.align_head = head;
+    c.validate(false);
+    config_ = c;
+  }
   ParameterStore& params() { return params_; }
   const ParameterStore& params() const { return params_; }
   Rng& rng() { return rng_; }

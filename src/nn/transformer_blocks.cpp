@@ -136,8 +136,10 @@ Var PositionalEncoding::operator()(const Var& emb, int64_t offset) const {
 // ---- attention
 
 Var scaled_attention(const Var& q, const Var& k, const Var& v, std::span<const int> key_lengths,
-                     bool causal, float dropout_p, Rng& rng, bool training, Tensor* probs) {
-  if (!training || dropout_p <= 0.0f) return attention(q, k, v, key_lengths, causal, probs);
+                     bool causal, float dropout_p, Rng& rng, bool training, Tensor* probs,
+                     Var* log_probs) {
+  const bool drop = training && dropout_p > 0.0f;
+  if (!drop && !log_probs) return attention(q, k, v, key_lengths, causal, probs);
   const int64_t B = q->value.dim(0), H = q->value.dim(1), T = q->value.dim(2);
   const int64_t S = k->value.dim(2), d = q->value.dim(3);
   Tensor mask = Tensor::uninitialized(Shape{B * H, T, S});
@@ -151,7 +153,10 @@ Var scaled_attention(const Var& q, const Var& k, const Var& v, std::span<const i
   Var scores = scale(bmm(q3, k3, false, true), 1.0f / std::sqrt(static_cast<float>(d)));
   Var p = softmax(scores, &mask);  // [BH, T, S]
   if (probs) *probs = p->value.reshape(Shape{B, H, T, S});
-  Var out = bmm(dropout(p, dropout_p, rng, true), reshape(v, Shape{B * H, S, d}));
+  // The same weights' logarithms, for a loss on them (guided alignment): from the scores, so
+  // that they are exact where the weights underflow.
+  if (log_probs) *log_probs = reshape(log_softmax(scores, &mask), Shape{B, H, T, S});
+  Var out = bmm(drop ? dropout(p, dropout_p, rng, true) : p, reshape(v, Shape{B * H, S, d}));
   return reshape(out, Shape{B, H, T, d});
 }
 
@@ -186,12 +191,14 @@ Var MultiHeadAttention::self_attention(const Var& x, std::span<const int> length
 
 Var MultiHeadAttention::source_attention(const Var& x, const Var& memory,
                                          std::span<const int> memory_lengths, float dropout_p,
-                                         Rng& rng, bool training, Tensor* probs) const {
+                                         Rng& rng, bool training, Tensor* probs,
+                                         Var* log_probs) const {
   const int64_t H = heads_, d = head_dim_, D = H * d;
   Var q = split_heads(query_(x), 0, H, d);                         // [B, H, T, d]
   Var kv = linear(memory, kv_weight(), kv_bias());                 // [B, S, 2D]: one GEMM
   Var k = split_heads(kv, 0, H, d), v = split_heads(kv, D, H, d);  // [B, H, S, d]
-  Var ctx = scaled_attention(q, k, v, memory_lengths, false, dropout_p, rng, training, probs);
+  Var ctx = scaled_attention(q, k, v, memory_lengths, false, dropout_p, rng, training, probs,
+                             log_probs);
   return output_(merge_heads(ctx));
 }
 

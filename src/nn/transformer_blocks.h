@@ -45,8 +45,11 @@ class PositionalEncoding {
 // Scaled dot-product attention as the model uses it: the fused op, or, when attention dropout
 // is on during training, the unfused product (scores, masked softmax, dropout, product).
 // q [B, H, T, d], k and v [B, H, S, d] -> [B, H, T, d]; probs (optional) [B, H, T, S].
+// log_probs (optional) receives the weights' logarithms [B, H, T, S] as a graph node, for a loss
+// on the attention (guided alignment; the unfused path then runs, masked entries -1e30).
 Var scaled_attention(const Var& q, const Var& k, const Var& v, std::span<const int> key_lengths,
-                     bool causal, float dropout_p, Rng& rng, bool training, Tensor* probs);
+                     bool causal, float dropout_p, Rng& rng, bool training, Tensor* probs,
+                     Var* log_probs = nullptr);
 
 // Multi-head attention with biases on every projection (as torch.nn.Linear): parameters at
 // scope/{query,key,value,output}/{weight [D, D], bias [D]}. The query/key/value projections
@@ -62,8 +65,10 @@ class MultiHeadAttention {
   Var self_attention(const Var& x, std::span<const int> lengths, bool causal, float dropout_p,
                      Rng& rng, bool training, Tensor* probs = nullptr) const;
   // Attention of x [B, T, D] over memory [B, S, D] with memory_lengths [B]. -> [B, T, D]
+  // log_probs: see scaled_attention.
   Var source_attention(const Var& x, const Var& memory, std::span<const int> memory_lengths,
-                       float dropout_p, Rng& rng, bool training, Tensor* probs = nullptr) const;
+                       float dropout_p, Rng& rng, bool training, Tensor* probs = nullptr,
+                       Var* log_probs = nullptr) const;
 
   // Pieces for incremental decoding (and for the two calls above).
   Var qkv_weight() const;  // [3D, D] concatenated query, key, value weights

@@ -60,6 +60,34 @@ void check(const BatchOptions& o) {
 
 }  // namespace
 
+namespace {
+
+// Batch::guide from the corpus's piece links: each linked target piece's row spreads 1 evenly
+// over its source pieces.
+void add_guide(const ParallelCorpus& corpus, std::span<const int64_t> indices, Batch& b) {
+  const int64_t T = b.tgt_out.cols, S = b.src.cols;
+  b.guide.assign(static_cast<size_t>(b.size()) * T * S, 0.0f);
+  for (int r = 0; r < b.size(); ++r) {
+    float* g = b.guide.data() + static_cast<size_t>(r) * T * S;
+    for (const auto& [i, j] : corpus.guide[indices[r]]) {
+      ATTNMT_CHECK(i >= 0 && i < b.src_len[r] - 1 && j >= 0 && j < b.tgt_len[r] - 1,
+                   "guided alignment: link {}-{} is outside pair {} ({} x {} pieces)", i, j,
+                   indices[r], b.src_len[r] - 1, b.tgt_len[r] - 1);
+      g[j * S + i] = 1.0f;
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      float* row = g + t * S;
+      float sum = 0;
+      for (int64_t s = 0; s < S; ++s) sum += row[s];
+      if (sum == 0) continue;
+      for (int64_t s = 0; s < S; ++s) row[s] /= sum;
+      ++b.guided_rows;
+    }
+  }
+}
+
+}  // namespace
+
 Batch make_batch(const ParallelCorpus& corpus, std::span<const int64_t> indices) {
   Batch b;
   const int n = static_cast<int>(indices.size());
@@ -95,6 +123,7 @@ Batch make_batch(const ParallelCorpus& corpus, std::span<const int64_t> indices)
     b.tgt_len[r] = lt + 1;
     b.n_tgt_tokens += lt + 1;
   }
+  if (!corpus.guide.empty()) add_guide(corpus, indices, b);
   return b;
 }
 

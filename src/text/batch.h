@@ -32,6 +32,10 @@ struct Batch {
   std::vector<int> src_len, tgt_len;  // [B] real lengths (incl. EOS / BOS)
   std::vector<int64_t> index;         // [B] position of each pair in the corpus
   int64_t n_tgt_tokens = 0;           // real target tokens (EOS included, padding not)
+  // Guided alignment, when the corpus has it: [B, T, S] row t = the source pieces that the
+  // target piece predicted at t (tgt_out[t]) is linked to, summing to 1; rows without links 0.
+  std::vector<float> guide;
+  int64_t guided_rows = 0;  // rows of `guide` with links
   int size() const { return src.rows; }
 };
 

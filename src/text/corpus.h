@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace attnmt {
@@ -91,6 +92,10 @@ std::vector<std::string> read_lines(const std::string& path, const std::string& 
 struct ParallelCorpus {
   std::vector<std::vector<int>> src, tgt;  // [N][len] piece ids
   std::vector<int64_t> line_no;            // [N] 1-based line of each pair in the files
+  // Guided alignment (train --guided-alignment, train/guided_alignment.h): [N] the pair's links
+  // as (source piece, target piece) indices; empty as a whole when training is not guided, and
+  // for a pair without links.
+  std::vector<std::vector<std::pair<int, int>>> guide;
   ReaderStats stats;
   int64_t size() const { return static_cast<int64_t>(src.size()); }
 };

@@ -19,6 +19,11 @@ void TrainOptions::validate() const {
   ATTNMT_CHECK(batch_tokens > 0, "--batch-tokens must be positive, got {}", batch_tokens);
   ATTNMT_CHECK(std::isfinite(lr) && lr > 0, "--lr must be a positive number, got {}", lr);
   ATTNMT_CHECK(warmup >= 0, "--warmup must not be negative");
+  ATTNMT_CHECK(std::isfinite(guided_alignment_weight) && guided_alignment_weight >= 0,
+               "--guided-alignment-weight must be a number >= 0, got {}", guided_alignment_weight);
+  ATTNMT_CHECK(guided_alignment.empty() || model.arch == Arch::kTransformer,
+               "--guided-alignment supervises a Transformer's attention head: it needs --arch "
+               "transformer");
   ATTNMT_CHECK(adam.beta1 >= 0 && adam.beta1 < 1, "--adam-beta1 must be in [0, 1), got {}",
                adam.beta1);
   ATTNMT_CHECK(adam.beta2 >= 0 && adam.beta2 < 1, "--adam-beta2 must be in [0, 1), got {}",

@@ -40,6 +40,10 @@ struct TrainOptions {
   // Weight averaging: an exponential moving average of the parameters with this decay
   // (0 = off), validated and saved instead of the raw weights (train/averaging.h).
   float ema = 0.0f;
+  // Guided alignment (train/guided_alignment.h): Pharaoh links for the training pairs, and the
+  // weight of their loss against the translation loss (both per target token).
+  std::string guided_alignment;
+  float guided_alignment_weight = 0.1f;
 
   // When to stop (0 = no limit; with none set, 10 epochs)
   int64_t max_steps = 0;

@@ -27,6 +27,7 @@
 #include "train/averaging.h"
 #include "train/checkpoint.h"
 #include "train/curve_log.h"
+#include "train/guided_alignment.h"
 #include "train/validation.h"
 
 namespace attnmt {
@@ -202,6 +203,7 @@ struct Run {
   double seconds_before = 0;
   int64_t tokens_before = 0, steps_before = 0;
   double window_loss = 0, window_tokens = 0;  // since the last logged line
+  double window_guided = 0, window_guided_rows = 0;  // --guided-alignment's loss, its rows
   int non_finite_in_a_row = 0;                // updates skipped for a NaN/Inf loss or gradient
 
   double elapsed() const {
@@ -280,6 +282,27 @@ void prepare(Run& r) {
   ATTNMT_CHECK(r.corpus.size() > 0, "no usable training pairs in {} / {} ({})", o.src, o.tgt,
                describe(r.corpus.stats));
   r.rep.line(fmt::format("training data: {}", describe(r.corpus.stats)));
+  if (!o.guided_alignment.empty()) {
+    ATTNMT_CHECK(r.model->supports_guided_alignment(),
+                 "--guided-alignment supervises a Transformer's attention head: this model is "
+                 "an {}",
+                 name_of(r.model->config().arch));
+    const GuideStats g = attach_guided_alignment(r.corpus, r.vocab, o.guided_alignment,
+                                                 count_lines(o.src, "source"));
+    // One head learns to align: that head, not the heads' average, is what the model's
+    // alignments then read (also when a --resume adds the guidance).
+    if (r.model->config().align_head < 0)
+      r.model->set_alignment(r.model->config().align_layer, 0);
+    const ModelConfig& c = r.model->config();
+    r.rep.line(fmt::format(
+        "guided alignment: {} pairs with {} word links from {} ({} pairs left unguided: their "
+        "links name words beyond their lines); supervising decoder layer {}, head {}, weight {}",
+        g.pairs, g.links, o.guided_alignment, g.mismatched,
+        c.align_layer < 0 ? c.dec_layers - 1 : c.align_layer, c.align_head,
+        o.guided_alignment_weight));
+    ATTNMT_CHECK(g.pairs > 0, "--guided-alignment '{}': no training pair got links",
+                 o.guided_alignment);
+  }
   if (!o.valid_src.empty()) {
     ReaderOptions vro;
     vro.skip_bad_lines = o.skip_bad_lines;
@@ -321,14 +344,17 @@ void skip_update(Run& r, double loss, double norm) {
 // real target tokens, backward with 1/tokens, clip, Adam. Returns false when the update was
 // skipped (a non-finite loss or gradient).
 bool train_step(Run& r, const Batch& b, int64_t batches_per_epoch, float& lr) {
-  Var logits = r.model->logits(b, Mode::kTrain);  // [B, T, V]
+  Var guided;  // --guided-alignment: -sum guide * log attention over the guided rows [1]
+  Var logits = r.model->logits(b, Mode::kTrain, nullptr, b.guide.empty() ? nullptr : &guided);
   const int64_t V = logits->value.shape().last();
   Var flat = reshape(logits, Shape{static_cast<int64_t>(b.tgt_out.ids.size()), V});
   // The logits are not read again: the loss overwrites them with their own gradient.
   Var loss = cross_entropy_with_logits(flat, b.tgt_out.ids, r.o.label_smoothing, kPadId,
                                        /*consume_logits=*/true);
   const double ntok = static_cast<double>(b.n_tgt_tokens);
-  backward(loss, Tensor::full(Shape{1}, static_cast<float>(1.0 / ntok)));
+  // Both losses are sums over target tokens: one scale, 1/tokens, keeps their ratio the weight.
+  Var total = guided ? add(loss, scale(guided, r.o.guided_alignment_weight)) : loss;
+  backward(total, Tensor::full(Shape{1}, static_cast<float>(1.0 / ntok)));
   const double norm = clip_grad_norm(r.model->params(), r.o.clip_norm);
   lr = r.sched.at(r.st.step + 1, r.st.plateau_scale,
                   decays_to_budget(r.o.schedule) ? r.total_steps(batches_per_epoch) : 0);
@@ -344,6 +370,7 @@ bool train_step(Run& r, const Batch& b, int64_t batches_per_epoch, float& lr) {
   r.st.tokens += b.n_tgt_tokens;
   r.window_loss += loss->value[0];
   r.window_tokens += ntok;
+  if (guided) r.window_guided += guided->value[0], r.window_guided_rows += b.guided_rows;
   return true;
 }
 
@@ -379,14 +406,19 @@ void report_progress(Run& r, float lr, int64_t batches_per_epoch) {
     eta =
         ((r.max_epochs - r.st.epoch) * double(batches_per_epoch) - r.st.batch_in_epoch) * per_step;
   const double loss = r.window_loss / std::max(1.0, r.window_tokens);
-  r.rep.progress(fmt::format("epoch {} step {} loss {:.4f} tok/s {:.0f} lr {:.3g} eta {}",
-                             r.st.epoch + 1, r.st.step, loss,
+  const std::string guided =
+      r.window_guided_rows > 0
+          ? fmt::format(" alignment {:.4f}", r.window_guided / r.window_guided_rows)
+          : std::string();
+  r.rep.progress(fmt::format("epoch {} step {} loss {:.4f}{} tok/s {:.0f} lr {:.3g} eta {}",
+                             r.st.epoch + 1, r.st.step, loss, guided,
                              r.window_tokens / std::max(1e-9, wsec), lr, format_duration(eta)),
                  log_now);
   r.sum.last_loss = loss;
   if (log_now) {
     r.rep.point({.step = r.st.step, .minutes = now / 60, .lr = lr, .train_loss = loss});
     r.window_loss = r.window_tokens = 0;
+    r.window_guided = r.window_guided_rows = 0;
     r.window_start = Clock::now();
   }
 }

@@ -122,7 +122,7 @@ Var LstmAttention::decode_step(const Var& y_gates, Recurrent& r, const Memory& m
   return weights;
 }
 
-Var LstmAttention::logits(const Batch& batch, Mode mode, Tensor* attention) {
+Var LstmAttention::logits(const Batch& batch, Mode mode, Tensor* attention, Var*) {
   const bool training = mode == Mode::kTrain;
   const int64_t B = batch.size(), T = batch.tgt_in.cols, S = batch.src.cols;
   const int64_t Hd = config_.dec_hidden, E = config_.emb_dim;

@@ -25,7 +25,8 @@ class LstmAttention : public Seq2Seq {
   static constexpr std::string_view kTinyRecipe =
       "--label-smoothing 0 --batch-tokens 500 --lr 0.01 --max-steps 150";
 
-  Var logits(const Batch& batch, Mode mode, Tensor* attention = nullptr) override;
+  Var logits(const Batch& batch, Mode mode, Tensor* attention = nullptr,
+             Var* guided_loss = nullptr) override;
   std::unique_ptr<DecoderState> encode(const IdMatrix& src, std::span<const int> src_len) override;
   Step step(DecoderState& state, std::span<const int> last_tokens) override;
   void select(DecoderState& state, std::span<const int> rows) override;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "tensor/error.h"
@@ -139,7 +140,7 @@ Var Transformer::encode_memory(const IdMatrix& src, std::span<const int> src_len
 }
 
 Var Transformer::decode(const Batch& batch, bool training, Tensor* attention,
-                        AttentionMaps* maps) {
+                        AttentionMaps* maps, Var* guided_loss) {
   const ModelConfig& c = config_;
   const int64_t B = batch.size(), T = batch.tgt_in.cols;
   Var memory = encode_memory(batch.src, batch.src_len, training,
@@ -148,6 +149,8 @@ Var Transformer::decode(const Batch& batch, bool training, Tensor* attention,
                   training);  // [B, T, D]
   Tensor probs;               // [B, H, T, S] of the alignment layer
   const int align = align_layer();
+  const bool guided = training && guided_loss && !batch.guide.empty();
+  Var log_probs;  // [B, H, T, S] of the alignment layer, when guided
   for (int l = 0; l < static_cast<int>(decoder_.size()); ++l) {
     const DecoderLayer& e = decoder_[l];
     Tensor* self_probs = maps ? &maps->decoder.emplace_back() : nullptr;  // [B, H, T, T]
@@ -165,7 +168,8 @@ Var Transformer::decode(const Batch& batch, bool training, Tensor* attention,
         x, e.source_norm,
         [&](const Var& h) {
           return e.source_attention.source_attention(h, memory, batch.src_len, c.attention_dropout,
-                                                     rng_, training, source_probs);
+                                                     rng_, training, source_probs,
+                                                     guided && l == align ? &log_probs : nullptr);
         },
         training);
     x = residual(
@@ -173,11 +177,26 @@ Var Transformer::decode(const Batch& batch, bool training, Tensor* attention,
         training);
   }
   if (attention) *attention = alignment_from(maps ? maps->source[align] : probs);
+  if (guided) *guided_loss = guided_alignment_loss(log_probs, batch);
   return c.pre_norm ? decoder_norm_(x) : x;  // [B, T, D]
 }
 
-Var Transformer::logits(const Batch& batch, Mode mode, Tensor* attention) {
-  return output_.logits(decode(batch, mode == Mode::kTrain, attention, nullptr));  // [B, T, V]
+Var Transformer::guided_alignment_loss(const Var& log_probs, const Batch& batch) const {
+  const int64_t B = log_probs->value.dim(0), H = log_probs->value.dim(1),
+                TS = log_probs->value.dim(2) * log_probs->value.dim(3);
+  ATTNMT_CHECK(static_cast<int64_t>(batch.guide.size()) == B * TS,
+               "guided alignment: a guide of {} values for a batch of {} x {}", batch.guide.size(),
+               B, TS);
+  const int64_t head = std::max(0, config_.align_head);
+  Tensor target = Tensor::zeros(log_probs->value.shape());  // [B, H, T, S]: the guide at `head`
+  for (int64_t b = 0; b < B; ++b)
+    std::copy_n(batch.guide.data() + b * TS, TS, target.data() + (b * H + head) * TS);
+  return scale(sum(mul(constant(target), log_probs)), -1.0f);  // [1]
+}
+
+Var Transformer::logits(const Batch& batch, Mode mode, Tensor* attention, Var* guided_loss) {
+  return output_.logits(
+      decode(batch, mode == Mode::kTrain, attention, nullptr, guided_loss));  // [B, T, V]
 }
 
 AttentionMaps Transformer::attention_maps(const Batch& batch) {

@@ -28,7 +28,10 @@ class Transformer : public Seq2Seq {
       "--label-smoothing 0 --batch-tokens 500 --lr 0.003 --warmup 20 --schedule inverse-sqrt "
       "--max-steps 400";
 
-  Var logits(const Batch& batch, Mode mode, Tensor* attention = nullptr) override;
+  Var logits(const Batch& batch, Mode mode, Tensor* attention = nullptr,
+             Var* guided_loss = nullptr) override;
+  // The supervised head is the alignment head (align_head; the first head when it is -1).
+  bool supports_guided_alignment() const override { return true; }
   AttentionMaps attention_maps(const Batch& batch) override;
   std::unique_ptr<DecoderState> encode(const IdMatrix& src, std::span<const int> src_len) override;
   Step step(DecoderState& state, std::span<const int> last_tokens) override;
@@ -53,14 +56,18 @@ class Transformer : public Seq2Seq {
   Var encode_memory(const IdMatrix& src, std::span<const int> src_len, bool training,
                     std::vector<Tensor>* maps = nullptr);
   // The teacher-forced pass behind logits() and attention_maps(): the decoder's output before
-  // the output layer [B, T, D]; `attention` gets the alignment [B, T, S], `maps` everything.
-  Var decode(const Batch& batch, bool training, Tensor* attention, AttentionMaps* maps);
+  // the output layer [B, T, D]; `attention` gets the alignment [B, T, S], `maps` everything,
+  // `guided_loss` the guided-alignment loss (see Seq2Seq::logits).
+  Var decode(const Batch& batch, bool training, Tensor* attention, AttentionMaps* maps,
+             Var* guided_loss = nullptr);
   // x + dropout(f(norm(x))) (pre-norm) or norm(x + dropout(f(x))) (post-norm).
   template <typename F>
   Var residual(const Var& x, const LayerNorm& norm, F&& f, bool training);
   int align_layer() const;
   // [B, H, T, S] -> [B, T, S]: heads averaged, or the configured head.
   Tensor alignment_from(const Tensor& probs) const;
+  // -sum batch.guide * log_probs at the supervised head. log_probs [B, H, T, S] -> [1]
+  Var guided_alignment_loss(const Var& log_probs, const Batch& batch) const;
 
   Embedding embedding_;
   PositionalEncoding positions_;
