@@ -100,7 +100,7 @@ TEST_CASE("guided alignment: a trained head reproduces a given mirrored alignmen
                       "/m.attnmt --vocab-size 30 --arch transformer --emb-dim 32 --heads 2"
                       " --ffn-dim 64 --enc-layers 2 --dec-layers 2 --dropout 0"
                       " --label-smoothing 0 --batch-tokens 500 --lr 0.003 --warmup 20"
-                      " --schedule inverse-sqrt --max-steps 300 --threads 1 --align-layer 1"
+                      " --schedule inverse-sqrt --max-steps 120 --threads 1 --align-layer 1"
                       " --guided-alignment " + d + "/mirror.align --guided-alignment-weight 1");
   INFO(t.err);
   REQUIRE(t.exit_code == 0);
