@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, what attnmt needs on Debian 12, by purpose, so that each script
 # installs only what it uses:
-#   build   the compiler and the libraries attnmt is built on          (tools/build.sh)
+#   build   the compiler and the libraries attnmt is built on, Open MPI included (tools/build.sh)
 #   corpus  the public-domain Bible modules and their converter        (tools/make-bible-corpus.sh)
 #   test    what the tests use beyond the build (xmllint for the SVGs, curl for the README's
 #           API examples)                                               (tools/test.sh)
@@ -16,7 +16,7 @@ set -euo pipefail
 declare -A groups=(
   [build]="build-essential cmake pkg-config libeigen3-dev libsentencepiece-dev sentencepiece
            libboost-program-options-dev libfmt-dev catch2 libdnnl-dev
-           libcpp-httplib-dev nlohmann-json3-dev"
+           libcpp-httplib-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin"
   [corpus]="sword-text-web sword-text-sparv libsword-utils python3"
   [test]="libxml2-utils curl"
   [browser]="chromium"

@@ -9,6 +9,8 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "models/registry.h"
+#include "tensor/error.h"
+#include "train/cluster.h"
 #include "train/trainer.h"
 
 namespace attnmt::cli {
@@ -114,7 +116,16 @@ std::optional<TrainOptions> parse_train_options(int argc, char** argv) {
 int run_train(int argc, char** argv) {
   std::optional<TrainOptions> o = parse_train_options(argc, argv);
   if (!o) return 0;
-  TrainSummary s = train(*o);
+  cluster::init();  // one rank of `mpirun -np N attnmt train`, or the only one
+  TrainSummary s;
+  try {
+    s = train(*o);
+  } catch (const Error& e) {
+    // Every rank says what stopped it; the others' messages say which rank they come from.
+    if (cluster::rank() > 0) throw Error(fmt::format("{}: {}", cluster::whoami(), e.what()));
+    throw;
+  }
+  cluster::finalize();
   return s.interrupted ? 130 : 0;
 }
 

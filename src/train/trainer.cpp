@@ -8,11 +8,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "autograd/ops.h"
@@ -26,8 +29,11 @@
 #include "text/vocab.h"
 #include "train/averaging.h"
 #include "train/checkpoint.h"
+#include "train/cluster.h"
 #include "train/curve_log.h"
+#include "train/data_parallel.h"
 #include "train/guided_alignment.h"
+#include "train/reporter.h"
 #include "train/validation.h"
 
 namespace attnmt {
@@ -37,22 +43,34 @@ namespace {
 // The first SIGINT/SIGTERM stops training after the current step, with a checkpoint; a second
 // one (the step is taking too long, or the user insists) ends the process at once, removing
 // the temp file of a checkpoint being written.
+// Under mpirun the note is rank 0's alone, and says what a signal there usually means.
 volatile std::sig_atomic_t g_stop_signal = 0;
+const char* g_stop_note = nullptr;
 extern "C" void on_stop_signal(int sig) {
   if (g_stop_signal) remove_temp_files_and_die(sig);
   g_stop_signal = sig;
-  static const char kNote[] =
-      "\nattnmt train: stopping after this step, with a checkpoint (a second signal stops at "
-      "once)\n";
-  [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, kNote, sizeof kNote - 1);
+  if (g_stop_note)
+    [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, g_stop_note, std::strlen(g_stop_note));
 }
 
 // Installs the handlers for the run (a signal stops training after the current step, with a
 // checkpoint), and puts the old ones back after.
 struct SignalScope {
   struct sigaction old_int {}, old_term {};
-  SignalScope() {
+  std::string note;
+  explicit SignalScope(const TrainOptions& o) {
     g_stop_signal = 0;
+    if (!cluster::distributed())
+      note = "\nattnmt train: stopping after this step, with a checkpoint (a second signal stops "
+             "at once)\n";
+    else if (cluster::rank() == 0)
+      note = fmt::format(
+          "\nattnmt train: a signal under mpirun: the job stops after this step with a "
+          "checkpoint if every rank can finish it; when a rank has died, or mpirun ends the job "
+          "first, the last checkpoint written, {}, stays intact: the same mpirun command with "
+          "--resume continues from it\n",
+          o.checkpoint_path());
+    g_stop_note = note.empty() ? nullptr : note.c_str();
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
@@ -60,50 +78,11 @@ struct SignalScope {
     sigaction(SIGTERM, &sa, &old_term);
   }
   ~SignalScope() {
+    g_stop_note = nullptr;
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);
   }
 };
-
-// Progress and log lines: stderr (a live line on a terminal) and the --log file.
-class Reporter {
- public:
-  explicit Reporter(const TrainOptions& o)
-      : quiet_(o.quiet), live_(!o.quiet && (o.progress || isatty(STDERR_FILENO))) {
-    if (!o.log_file.empty()) {
-      log_.open(o.log_file, std::ios::app);
-      ATTNMT_CHECK(log_.good(), "cannot open log file '{}' for writing", o.log_file);
-      curves_ = CurveLog(curve_record_path(o.log_file));
-    }
-  }
-  void point(const CurvePoint& p) { curves_.add(p); }  // the --log file's .tsv record
-  void line(const std::string& s) {  // a permanent line
-    if (!quiet_) fmt::print(stderr, "{}{}\n", live_ ? "\r\033[K" : "", s);
-    if (log_.is_open()) log_ << s << '\n' << std::flush;
-  }
-  void progress(const std::string& s, bool also_log) {
-    if (live_)
-      fmt::print(stderr, "\r\033[K{}", s);
-    else if (also_log && !quiet_)
-      fmt::print(stderr, "{}\n", s);
-    if (also_log && log_.is_open()) log_ << s << '\n' << std::flush;
-  }
-  ~Reporter() {
-    if (live_) fmt::print(stderr, "\n");
-  }
-
- private:
-  bool quiet_, live_;
-  std::ofstream log_;
-  CurveLog curves_;
-};
-
-std::string format_duration(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
-  int64_t t = static_cast<int64_t>(s);
-  return t >= 3600 ? fmt::format("{}h{:02}m", t / 3600, t / 60 % 60)
-                   : fmt::format("{}m{:02}s", t / 60, t % 60);
-}
 
 // --vocab PREFIX or PREFIX.model: the file to read.
 std::string vocab_model_path(const std::string& vocab) {
@@ -150,6 +129,7 @@ KeyValues training_info(const TrainOptions& o, const TrainState& s) {
       {"train.precision", std::string(name_of(precision()))},
       {"train.best_valid", s.best_score > -1e29 ? fmt::format("{:.4f}", s.best_score) : "none"}};
   if (o.warmup > 0) kv.emplace_back("train.warmup", std::to_string(o.warmup));
+  if (cluster::distributed()) kv.emplace_back("train.ranks", std::to_string(cluster::size()));
   if (o.ema > 0)
     kv.emplace_back("train.ema", fmt::format("{} (the saved weights are the average)", o.ema));
   return kv;
@@ -184,8 +164,10 @@ using Clock = std::chrono::steady_clock;
 
 // Everything one training run holds; the stages below each take it.
 struct Run {
-  explicit Run(const TrainOptions& options) : o(options), rep(options) {}
+  explicit Run(const TrainOptions& options) : o(options), rep(options, root) {}
   const TrainOptions& o;
+  // Under mpirun (train/data_parallel.h): rank 0 alone validates, reports and writes files.
+  const bool parallel = cluster::distributed(), root = cluster::rank() == 0;
   Reporter rep;
   int threads = 0;
   TrainState st;
@@ -205,13 +187,20 @@ struct Run {
   double window_loss = 0, window_tokens = 0;  // since the last logged line
   double window_guided = 0, window_guided_rows = 0;  // --guided-alignment's loss, its rows
   int non_finite_in_a_row = 0;                // updates skipped for a NaN/Inf loss or gradient
+  // Under mpirun: what the ranks agreed on at the last update (rank 0's clock, a signal on
+  // any rank), so that they take every decision alike; and the gradient bucket.
+  double agreed_seconds = 0;
+  bool agreed_stop = false;
+  std::vector<float> bucket;
 
   double elapsed() const {
     return seconds_before + std::chrono::duration<double>(Clock::now() - start).count();
   }
+  // The time that decisions (the schedule, --max-time) use: the same on every rank.
+  double clock() const { return parallel ? agreed_seconds : elapsed(); }
   // The updates the run will have made when it stops (estimated at every step for --max-time).
   int64_t total_steps(int64_t batches_per_epoch) const {
-    RunPosition at{st.step, st.epoch, st.batch_in_epoch, batches_per_epoch, elapsed(), 0};
+    RunPosition at{st.step, st.epoch, st.batch_in_epoch, batches_per_epoch, clock(), 0};
     if (st.step > steps_before)  // this process's rate
       at.seconds_per_step = (at.seconds - seconds_before) / double(st.step - steps_before);
     else if (st.step > 0)  // just resumed: the checkpoint's
@@ -220,11 +209,28 @@ struct Run {
   }
 };
 
+// The vocabulary: given, or trained by rank 0 (the others wait, then read what it wrote).
+Vocab obtain_vocab_on_all_ranks(Run& r) {
+  if (!r.parallel) return obtain_vocab(r.o, r.rep);
+  Vocab vocab;
+  if (r.root) vocab = obtain_vocab(r.o, r.rep);
+  cluster::barrier();
+  if (r.root) return vocab;
+  const std::string path =
+      r.o.vocab.empty() ? r.o.output + ".spm.model" : vocab_model_path(r.o.vocab);
+  ATTNMT_CHECK(std::filesystem::exists(path),
+               "{}: cannot see the vocabulary '{}' that rank 0 wrote: under mpirun, -o must be on "
+               "a filesystem that every rank sees (docs/DISTRIBUTED.md), or give every rank the "
+               "same --vocab",
+               cluster::whoami(), path);
+  return Vocab::load(path);
+}
+
 // Stage 1: the model, vocabulary and optimiser (fresh, or restored from the checkpoint) and
 // the data.
 void prepare(Run& r) {
   const TrainOptions& o = r.o;
-  r.threads = set_threads(o.threads);
+  r.threads = set_threads(o.threads == 0 && r.parallel ? cluster::default_threads() : o.threads);
   const ResolvedPrecision precision =
       resolve_precision(o.precision, PrecisionUse::kTraining, cpu_features());
   set_precision(precision.precision);
@@ -250,12 +256,17 @@ void prepare(Run& r) {
     r.model = std::move(ckpt->loaded.model);
     r.rep.line(fmt::format("resuming from {} at step {} (epoch {}, batch {})", o.checkpoint_path(),
                            r.st.step, r.st.epoch + 1, r.st.batch_in_epoch));
+    const std::string* ranks = ckpt->loaded.file.find_config("train.ranks");
+    if ((ranks ? std::atoi(ranks->c_str()) : 1) != cluster::size())
+      r.rep.line(fmt::format("resuming with {} rank(s) a run of {}: the batches are the same "
+                             "(--batch-tokens is the whole job's), the dropout masks are not",
+                             cluster::size(), ranks ? *ranks : "1"));
     if (!kept.empty())
       r.rep.line(fmt::format("resuming: the checkpoint's model settings are kept over the "
                              "options: {}",
                              fmt::join(kept, ", ")));
   } else {
-    r.vocab = obtain_vocab(o, r.rep);
+    r.vocab = obtain_vocab_on_all_ranks(r);
     ModelConfig mc = o.model;
     mc.vocab_size = r.vocab.size();
     r.model = make_model(mc, o.seed);
@@ -303,7 +314,7 @@ void prepare(Run& r) {
     ATTNMT_CHECK(g.pairs > 0, "--guided-alignment '{}': no training pair got links",
                  o.guided_alignment);
   }
-  if (!o.valid_src.empty()) {
+  if (!o.valid_src.empty() && r.root) {  // only rank 0 validates
     ReaderOptions vro;
     vro.skip_bad_lines = o.skip_bad_lines;
     vro.max_length = fits;
@@ -312,6 +323,13 @@ void prepare(Run& r) {
   r.rep.line(fmt::format("{}: {} parameters, vocabulary {}, {} threads, products in {}",
                          name_of(r.model->config().arch), r.model->params().n_scalars(),
                          r.vocab.size(), r.threads, precision.why));
+  if (r.parallel) {
+    require_ranks_agree(o, r.corpus, r.vocab, r.model->params());
+    r.rep.line(fmt::format("data-parallel: {} ranks ({} on this machine), {} threads each; every "
+                           "rank computes about 1/{} of each batch of {} target tokens",
+                           cluster::size(), cluster::local_size(), r.threads, cluster::size(),
+                           o.batch_tokens));
+  }
   r.sched = Schedule{o.schedule, o.lr, o.warmup};
   r.budget = Budget{o.max_steps, r.max_epochs, o.max_time_minutes * 60};
   r.start = r.window_start = Clock::now();
@@ -342,24 +360,43 @@ void skip_update(Run& r, double loss, double norm) {
 
 // Stage 2: one update. Teacher-forced forward, label-smoothed cross-entropy summed over the
 // real target tokens, backward with 1/tokens, clip, Adam. Returns false when the update was
-// skipped (a non-finite loss or gradient).
-bool train_step(Run& r, const Batch& b, int64_t batches_per_epoch, float& lr) {
-  Var guided;  // --guided-alignment: -sum guide * log attention over the guided rows [1]
-  Var logits = r.model->logits(b, Mode::kTrain, nullptr, b.guide.empty() ? nullptr : &guided);
-  const int64_t V = logits->value.shape().last();
-  Var flat = reshape(logits, Shape{static_cast<int64_t>(b.tgt_out.ids.size()), V});
-  // The logits are not read again: the loss overwrites them with their own gradient.
-  Var loss = cross_entropy_with_logits(flat, b.tgt_out.ids, r.o.label_smoothing, kPadId,
-                                       /*consume_logits=*/true);
-  const double ntok = static_cast<double>(b.n_tgt_tokens);
-  // Both losses are sums over target tokens: one scale, 1/tokens, keeps their ratio the weight.
-  Var total = guided ? add(loss, scale(guided, r.o.guided_alignment_weight)) : loss;
-  backward(total, Tensor::full(Shape{1}, static_cast<float>(1.0 / ntok)));
+// skipped (a non-finite loss or gradient). Under mpirun each rank takes its share of `global`,
+// and the gradients are summed before the clip: every rank makes the same update.
+bool train_step(Run& r, const Batch& global, int64_t batches_per_epoch, float& lr) {
+  Batch share;
+  if (r.parallel) {
+    share = batch_share(r.corpus, global, cluster::rank(), cluster::size());
+    r.model->rng() = Rng(rank_step_seed(r.o.seed, r.st.step + 1, cluster::rank()));
+  }
+  const Batch& b = r.parallel ? share : global;
+  // Both losses are sums over target tokens: one scale, 1/tokens of the whole batch, keeps
+  // their ratio the weight and makes the ranks' gradients add up to the whole batch's.
+  const double ntok = static_cast<double>(global.n_tgt_tokens);
+  std::array<double, 3> figures = {0, 0, 0};  // loss, guided loss, guided rows
+  if (b.size() > 0) {
+    Var guided;  // --guided-alignment: -sum guide * log attention over the guided rows [1]
+    Var logits = r.model->logits(b, Mode::kTrain, nullptr, b.guide.empty() ? nullptr : &guided);
+    const int64_t V = logits->value.shape().last();
+    Var flat = reshape(logits, Shape{static_cast<int64_t>(b.tgt_out.ids.size()), V});
+    // The logits are not read again: the loss overwrites them with their own gradient.
+    Var loss = cross_entropy_with_logits(flat, b.tgt_out.ids, r.o.label_smoothing, kPadId,
+                                         /*consume_logits=*/true);
+    Var total = guided ? add(loss, scale(guided, r.o.guided_alignment_weight)) : loss;
+    backward(total, Tensor::full(Shape{1}, static_cast<float>(1.0 / ntok)));
+    figures = {loss->value[0], guided ? guided->value[0] : 0.0, double(b.guided_rows)};
+  }
+  if (r.parallel) {
+    const StepAgreement a = agree_on_step(r.model->params(), r.bucket, figures,
+                                          r.root ? r.elapsed() : 0.0, g_stop_signal != 0);
+    figures = a.figures;
+    r.agreed_seconds = a.seconds;
+    r.agreed_stop = a.stop;
+  }
   const double norm = clip_grad_norm(r.model->params(), r.o.clip_norm);
   lr = r.sched.at(r.st.step + 1, r.st.plateau_scale,
                   decays_to_budget(r.o.schedule) ? r.total_steps(batches_per_epoch) : 0);
-  if (!std::isfinite(loss->value[0]) || !std::isfinite(norm)) {
-    skip_update(r, loss->value[0], norm);
+  if (!std::isfinite(figures[0]) || !std::isfinite(norm)) {
+    skip_update(r, figures[0], norm);
     return false;
   }
   r.non_finite_in_a_row = 0;
@@ -367,10 +404,10 @@ bool train_step(Run& r, const Batch& b, int64_t batches_per_epoch, float& lr) {
   r.model->params().zero_grad();
   ++r.st.step;
   if (r.ema) r.ema->update(r.st.step);
-  r.st.tokens += b.n_tgt_tokens;
-  r.window_loss += loss->value[0];
+  r.st.tokens += global.n_tgt_tokens;
+  r.window_loss += figures[0];
   r.window_tokens += ntok;
-  if (guided) r.window_guided += guided->value[0], r.window_guided_rows += b.guided_rows;
+  if (figures[2] > 0) r.window_guided += figures[1], r.window_guided_rows += figures[2];
   return true;
 }
 
@@ -469,17 +506,26 @@ void checkpoint(Run& r) {
 std::string after_step(Run& r) {
   const TrainOptions& o = r.o;
   if (o.valid_every > 0 && r.st.step % o.valid_every == 0) {
-    run_validation(r);
+    if (r.root) run_validation(r);
+    if (r.parallel) share_validation_state(r.st);
     if (o.patience > 0 && r.st.bad_validations >= o.patience)
       return fmt::format("early stopping: {} validations without improvement", o.patience);
   }
-  if (o.save_every > 0 && r.st.step % o.save_every == 0) checkpoint(r);
-  if (g_stop_signal) {
+  if (o.save_every > 0 && r.st.step % o.save_every == 0) {
+    if (r.parallel)
+      require_same_on_all_ranks(fingerprint_parameters(r.model->params()),
+                                fmt::format("parameters at step {}", r.st.step),
+                                "they drifted apart; please report it, and --resume from the "
+                                "last checkpoint");
+    if (r.root) checkpoint(r);
+  }
+  if (r.parallel ? r.agreed_stop : g_stop_signal != 0) {
     r.sum.interrupted = true;
-    return fmt::format("stopped by signal {}", static_cast<int>(g_stop_signal));
+    return g_stop_signal ? fmt::format("stopped by signal {}", static_cast<int>(g_stop_signal))
+                         : std::string("stopped by a signal to another rank");
   }
   if (o.max_steps && r.st.step >= o.max_steps) return fmt::format("reached {} steps", o.max_steps);
-  if (o.max_time_minutes && r.elapsed() >= o.max_time_minutes * 60)
+  if (o.max_time_minutes && r.clock() >= o.max_time_minutes * 60)
     return fmt::format("reached {} minutes", o.max_time_minutes);
   return {};
 }
@@ -491,8 +537,8 @@ void finish(Run& r) {
   if (!r.sum.interrupted && r.dev.size() > 0 &&
       !(o.valid_every > 0 && r.st.step % o.valid_every == 0))
     run_validation(r);
-  checkpoint(r);
-  if (r.dev.size() == 0) {
+  if (r.root) checkpoint(r);
+  if (r.root && r.dev.size() == 0) {
     AveragedWeights averaged(r.ema.get());
     save_model(o.output, *r.model, r.vocab, training_info(o, r.st), o.save_dtype);
   }
@@ -515,8 +561,11 @@ void finish(Run& r) {
 TrainSummary train(const TrainOptions& o) {
   ATTNMT_CHECK(!o.output.empty(), "no output model: give -o/--output MODEL");
   o.validate();
-  const std::vector<std::string> stale = check_outputs(o);
-  FileLock lock(o.output + ".lock", fmt::format("the model '{}'", o.output));
+  // Under mpirun, rank 0 alone writes: it alone checks the outputs and holds the lock.
+  const bool writes = cluster::rank() == 0;
+  const std::vector<std::string> stale = writes ? check_outputs(o) : std::vector<std::string>{};
+  std::optional<FileLock> lock;
+  if (writes) lock.emplace(o.output + ".lock", fmt::format("the model '{}'", o.output));
   Run r(o);
   for (const std::string& path : stale)
     r.rep.line(fmt::format("removed '{}', left by a process that no longer runs", path));
@@ -527,7 +576,7 @@ TrainSummary train(const TrainOptions& o) {
     r.sum.steps = r.st.step;
     return r.sum;
   }
-  SignalScope signals;
+  SignalScope signals(o);
   BatchOptions bo;
   bo.batch_tokens = o.batch_tokens;
   for (;;) {
