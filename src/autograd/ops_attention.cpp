@@ -41,10 +41,10 @@ Var attention(const Var& q, const Var& k, const Var& v, std::span<const int> key
     for (int64_t g = 0; g < B * H; ++g) {
       int64_t b = g / H;
       float* p = P.data() + g * T * S;
-      gemm(false, true, T, S, d, alpha, Q.data() + g * T * d, K.data() + g * S * d, 0.0f, p);
+      gemm_local(false, true, T, S, d, alpha, Q.data() + g * T * d, K.data() + g * S * d, 0.0f, p);
       for (int64_t t = 0; t < T; ++t) fill_mask_row(mask.data() + t * S, S, T, t, klen[b], causal);
       kernels::softmax_rows(p, p, T, S, mask.data());
-      gemm(false, false, T, d, S, 1.0f, p, V.data() + g * S * d, 0.0f, O.data() + g * T * d);
+      gemm_local(false, false, T, d, S, 1.0f, p, V.data() + g * S * d, 0.0f, O.data() + g * T * d);
     }
   }
   if (probs) *probs = P;
@@ -63,19 +63,19 @@ Var attention(const Var& q, const Var& k, const Var& v, std::span<const int> key
         const float* p = P.data() + g * T * S;
         const float* go = dO.data() + g * T * d;
         // O = P V: dV += P^T dO, dP = dO V^T.
-        if (dV) gemm(true, false, S, d, T, 1.0f, p, go, 1.0f, dV + g * S * d);
-        gemm(false, true, T, S, d, 1.0f, go, self.parents[2]->value.data() + g * S * d, 0.0f,
-             dP.data());
+        if (dV) gemm_local(true, false, S, d, T, 1.0f, p, go, 1.0f, dV + g * S * d);
+        gemm_local(false, true, T, S, d, 1.0f, go, self.parents[2]->value.data() + g * S * d, 0.0f,
+                   dP.data());
         // Through the softmax (masked entries have p = 0, so they get no gradient).
         std::fill(dS.begin(), dS.end(), 0.0f);
         kernels::softmax_rows_backward(p, dP.data(), dS.data(), T, S);
         // scores = alpha Q K^T: dQ += alpha dS K, dK += alpha dS^T Q.
         if (dQ)
-          gemm(false, false, T, d, S, alpha, dS.data(), self.parents[1]->value.data() + g * S * d,
-               1.0f, dQ + g * T * d);
+          gemm_local(false, false, T, d, S, alpha, dS.data(),
+                     self.parents[1]->value.data() + g * S * d, 1.0f, dQ + g * T * d);
         if (dK)
-          gemm(true, false, S, d, T, alpha, dS.data(), self.parents[0]->value.data() + g * T * d,
-               1.0f, dK + g * S * d);
+          gemm_local(true, false, S, d, T, alpha, dS.data(),
+                     self.parents[0]->value.data() + g * T * d, 1.0f, dK + g * S * d);
       }
     }
   });

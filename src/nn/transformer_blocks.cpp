@@ -300,11 +300,12 @@ Tensor attend_cached(const float* q, int64_t q_stride, const KvCache& cache,
       const float* K = cache.k.data() + g * cap * d;  // [L, d] of [cap, d]
       const float* V = cache.v.data() + g * cap * d;
       float* p = P.data() + g * L;
-      gemm(false, true, 1, L, d, alpha, qg, K, 0.0f, p);  // p [1, L] = alpha q K^T
+      gemm_local(false, true, 1, L, d, alpha, qg, K, 0.0f, p);  // p [1, L] = alpha q K^T
       int64_t klen = key_lengths.empty() ? L : std::min<int64_t>(L, key_lengths[n]);
       for (int64_t s = 0; s < L; ++s) mask[s] = s < klen ? 1.0f : 0.0f;
       kernels::softmax_rows(p, p, 1, L, mask.data());
-      gemm(false, false, 1, d, L, 1.0f, p, V, 0.0f, out.data() + n * D + h * d);  // [1, d] = p V
+      gemm_local(false, false, 1, d, L, 1.0f, p, V, 0.0f,
+                 out.data() + n * D + h * d);  // [1, d] = p V
     }
   });
   if (probs) *probs = P;

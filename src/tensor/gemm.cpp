@@ -75,6 +75,19 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   }
 }
 
+void gemm_local(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                const float* A, const float* B, float beta, float* C) {
+  MatrixMap c(C, M, N);
+  if (M == 0 || N == 0 || K == 0) {
+    if (beta == 0.0f) c.setZero();
+    else if (beta != 1.0f) c *= beta;
+    return;
+  }
+  const bool accumulate = beta != 0.0f;
+  if (accumulate && beta != 1.0f) c *= beta;
+  gemm_block(trans_a, trans_b, M, N, K, alpha, A, B, accumulate, C, 0, M, 0, N);
+}
+
 void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c, float alpha,
             float beta) {
   int64_t ar = a.shape().outer(), ac = a.shape().last();
@@ -106,8 +119,12 @@ void batched_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b
   // Inside this parallel loop Eigen sees a nested region and stays single-threaded.
   const bool spread = G > 1 && G * M * N * K >= (int64_t(1) << 18) && M * N * K < (1 << 22);
 #pragma omp parallel for schedule(static) if (spread)
-  for (int64_t g = 0; g < G; ++g)
-    gemm(trans_a, trans_b, M, N, K, alpha, A + g * sa, B + g * sb, beta, C + g * sc);
+  for (int64_t g = 0; g < G; ++g) {
+    if (spread)
+      gemm_local(trans_a, trans_b, M, N, K, alpha, A + g * sa, B + g * sb, beta, C + g * sc);
+    else
+      gemm(trans_a, trans_b, M, N, K, alpha, A + g * sa, B + g * sb, beta, C + g * sc);
+  }
 }
 
 void register_weight(const Tensor& w) { dnnl_backend::register_weight(w); }

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <span>
 
@@ -97,11 +98,20 @@ void sum_gradients(ParameterStore& params, std::vector<float>& bucket, int64_t b
 StepAgreement agree_on_step(ParameterStore& params, std::vector<float>& bucket,
                             const std::array<double, 3>& figures, double seconds,
                             bool stop_requested) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  cluster::barrier();  // apart from the sums, so that their time is the communication's alone
+  const Clock::time_point all_here = Clock::now();
   std::array<double, 5> all = {figures[0], figures[1], figures[2],
                                cluster::rank() == 0 ? seconds : 0.0, stop_requested ? 1.0 : 0.0};
   cluster::sum(all);
   sum_gradients(params, bucket);
-  return {{all[0], all[1], all[2]}, all[3], all[4] > 0};
+  const Clock::time_point end = Clock::now();
+  return {{all[0], all[1], all[2]},
+          all[3],
+          all[4] > 0,
+          std::chrono::duration<double>(all_here - start).count(),
+          std::chrono::duration<double>(end - all_here).count()};
 }
 
 void share_validation_state(TrainState& st) {

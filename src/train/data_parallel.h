@@ -35,6 +35,7 @@ struct StepAgreement {
   std::array<double, 3> figures;  // summed over the ranks: loss, guided loss, guided rows
   double seconds;                 // rank 0's training time: the clock of every decision
   bool stop;                      // a rank was sent SIGINT/SIGTERM
+  double waited, summed;          // seconds waiting for the slowest rank, then summing
 };
 // Sums the gradients (sum_gradients) and the step's `figures` over the ranks; `seconds` counts
 // on rank 0 only, `stop_requested` on any.

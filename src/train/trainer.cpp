@@ -191,6 +191,7 @@ struct Run {
   // any rank), so that they take every decision alike; and the gradient bucket.
   double agreed_seconds = 0;
   bool agreed_stop = false;
+  double waited = 0, summed = 0;  // this process's seconds waiting for other ranks, summing
   std::vector<float> bucket;
 
   double elapsed() const {
@@ -391,6 +392,8 @@ bool train_step(Run& r, const Batch& global, int64_t batches_per_epoch, float& l
     figures = a.figures;
     r.agreed_seconds = a.seconds;
     r.agreed_stop = a.stop;
+    r.waited += a.waited;
+    r.summed += a.summed;
   }
   const double norm = clip_grad_norm(r.model->params(), r.o.clip_norm);
   lr = r.sched.at(r.st.step + 1, r.st.plateau_scale,
@@ -553,6 +556,13 @@ void finish(Run& r) {
   r.rep.line(fmt::format("{} after step {} ({}): {:.0f} target tokens/s; model {}, checkpoint {}",
                          r.sum.interrupted ? "interrupted" : "done", r.st.step, r.sum.stop_reason,
                          r.sum.tokens_per_second, o.output, o.checkpoint_path()));
+  if (r.parallel) {
+    const double steps = r.sum.seconds - r.seconds_before;
+    r.rep.line(fmt::format("data-parallel, rank 0: {:.1f}% of the time waiting for the other "
+                           "ranks, {:.1f}% summing the gradients ({:.1f} ms a step)",
+                           100 * r.waited / steps, 100 * r.summed / steps,
+                           1e3 * r.summed / std::max<int64_t>(1, r.st.step - r.steps_before)));
+  }
   if (r.sum.interrupted) r.rep.line("continue with the same command and --resume");
 }
 
