@@ -30,11 +30,11 @@ std::string mpi_missing() {
     return;                                            \
   }
 
-// mpirun with N ranks on this machine, whoever runs it (root in CI containers), without the
-// shared-memory single-copy mechanism that containers forbid. `ranks` may also be an MPMD list.
+// mpirun with N ranks on this machine, whoever runs it (root in CI containers), on shared memory
+// alone (no network interface needed) without the single-copy mechanism containers forbid. `ranks` may also be an MPMD list.
 std::string mpirun(const std::string& ranks) {
   return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun "
-         "--oversubscribe --mca btl_vader_single_copy_mechanism none " +
+         "--oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none " +
          ranks;
 }
 std::string attnmt_binary() { return std::string("'") + ATTNMT_BINARY + "'"; }

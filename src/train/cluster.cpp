@@ -135,12 +135,16 @@ void barrier() {
 #endif
 }
 
-int default_threads() {
-  const int cores = std::max(1u, std::thread::hardware_concurrency());
+int allowed_cores() {
   cpu_set_t set;
   CPU_ZERO(&set);
-  const int allowed = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : cores;
-  return std::max(1, std::min(allowed, cores / std::max(1, g_local_size)));
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+int default_threads() {
+  const int cores = std::max(1u, std::thread::hardware_concurrency());
+  return std::max(1, std::min(allowed_cores(), cores / std::max(1, g_local_size)));
 }
 
 }  // namespace attnmt::cluster

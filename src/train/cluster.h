@@ -38,6 +38,8 @@ void broadcast(std::span<double> values);
 std::vector<uint64_t> gather(uint64_t value);
 void barrier();
 
+// The cores this process may run on (its affinity: mpirun binds ranks to cores or sockets).
+int allowed_cores();
 // The thread count for --threads 0 in a job: the cores this process may run on, shared with the
 // other ranks of this machine when they are not bound to cores of their own.
 int default_threads();

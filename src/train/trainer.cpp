@@ -5,22 +5,16 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <csignal>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <thread>
 
 #include "autograd/ops.h"
 #include "io/output_path.h"
-#include "io/temp_files.h"
 #include "tensor/error.h"
 #include "tensor/precision.h"
 #include "tensor/threads.h"
@@ -34,55 +28,12 @@
 #include "train/data_parallel.h"
 #include "train/guided_alignment.h"
 #include "train/reporter.h"
+#include "train/stop_signals.h"
 #include "train/validation.h"
 
 namespace attnmt {
 
 namespace {
-
-// The first SIGINT/SIGTERM stops training after the current step, with a checkpoint; a second
-// one (the step is taking too long, or the user insists) ends the process at once, removing
-// the temp file of a checkpoint being written.
-// Under mpirun the note is rank 0's alone, and says what a signal there usually means.
-volatile std::sig_atomic_t g_stop_signal = 0;
-const char* g_stop_note = nullptr;
-extern "C" void on_stop_signal(int sig) {
-  if (g_stop_signal) remove_temp_files_and_die(sig);
-  g_stop_signal = sig;
-  if (g_stop_note)
-    [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, g_stop_note, std::strlen(g_stop_note));
-}
-
-// Installs the handlers for the run (a signal stops training after the current step, with a
-// checkpoint), and puts the old ones back after.
-struct SignalScope {
-  struct sigaction old_int {}, old_term {};
-  std::string note;
-  explicit SignalScope(const TrainOptions& o) {
-    g_stop_signal = 0;
-    if (!cluster::distributed())
-      note = "\nattnmt train: stopping after this step, with a checkpoint (a second signal stops "
-             "at once)\n";
-    else if (cluster::rank() == 0)
-      note = fmt::format(
-          "\nattnmt train: a signal under mpirun: the job stops after this step with a "
-          "checkpoint if every rank can finish it; when a rank has died, or mpirun ends the job "
-          "first, the last checkpoint written, {}, stays intact: the same mpirun command with "
-          "--resume continues from it\n",
-          o.checkpoint_path());
-    g_stop_note = note.empty() ? nullptr : note.c_str();
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-  }
-  ~SignalScope() {
-    g_stop_note = nullptr;
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
-  }
-};
 
 // --vocab PREFIX or PREFIX.model: the file to read.
 std::string vocab_model_path(const std::string& vocab) {
@@ -232,6 +183,11 @@ Vocab obtain_vocab_on_all_ranks(Run& r) {
 void prepare(Run& r) {
   const TrainOptions& o = r.o;
   r.threads = set_threads(o.threads == 0 && r.parallel ? cluster::default_threads() : o.threads);
+  if (r.parallel && r.threads > cluster::allowed_cores())
+    r.rep.line(fmt::format("warning: --threads {} on a rank that mpirun bound to {} core(s): "
+                           "the threads will share them; run mpirun with --bind-to none, or "
+                           "give --threads {}",
+                           r.threads, cluster::allowed_cores(), cluster::allowed_cores()));
   const ResolvedPrecision precision =
       resolve_precision(o.precision, PrecisionUse::kTraining, cpu_features());
   set_precision(precision.precision);
@@ -388,7 +344,7 @@ bool train_step(Run& r, const Batch& global, int64_t batches_per_epoch, float& l
   }
   if (r.parallel) {
     const StepAgreement a = agree_on_step(r.model->params(), r.bucket, figures,
-                                          r.root ? r.elapsed() : 0.0, g_stop_signal != 0);
+                                          r.root ? r.elapsed() : 0.0, StopSignals::received() != 0);
     figures = a.figures;
     r.agreed_seconds = a.seconds;
     r.agreed_stop = a.stop;
@@ -522,9 +478,10 @@ std::string after_step(Run& r) {
                                 "last checkpoint");
     if (r.root) checkpoint(r);
   }
-  if (r.parallel ? r.agreed_stop : g_stop_signal != 0) {
+  const int sig = StopSignals::received();
+  if (r.parallel ? r.agreed_stop : sig != 0) {
     r.sum.interrupted = true;
-    return g_stop_signal ? fmt::format("stopped by signal {}", static_cast<int>(g_stop_signal))
+    return sig ? fmt::format("stopped by signal {}", sig)
                          : std::string("stopped by a signal to another rank");
   }
   if (o.max_steps && r.st.step >= o.max_steps) return fmt::format("reached {} steps", o.max_steps);
@@ -586,7 +543,7 @@ TrainSummary train(const TrainOptions& o) {
     r.sum.steps = r.st.step;
     return r.sum;
   }
-  SignalScope signals(o);
+  StopSignals signals(o.checkpoint_path());
   BatchOptions bo;
   bo.batch_tokens = o.batch_tokens;
   for (;;) {
