@@ -38,6 +38,14 @@ void each_piece(std::span<T> values, auto&& call) {
   for (size_t i = 0; i < values.size(); i += kPiece)
     call(values.data() + i, static_cast<int>(std::min(kPiece, values.size() - i)));
 }
+
+template <typename T>
+void sum_in_place(std::span<T> values, MPI_Datatype type) {
+  if (g_size > 1)
+    each_piece(values, [type](T* p, int n) {
+      MPI_Allreduce(MPI_IN_PLACE, p, n, type, MPI_SUM, MPI_COMM_WORLD);
+    });
+}
 #endif
 
 }  // namespace
@@ -97,19 +105,13 @@ std::string whoami() { return fmt::format("rank {} of {} ({})", g_rank, g_size, 
 
 void sum(std::span<float> values) {
 #ifdef ATTNMT_WITH_MPI
-  if (g_size > 1)
-    each_piece(values, [](float* p, int n) {
-      MPI_Allreduce(MPI_IN_PLACE, p, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-    });
+  sum_in_place(values, MPI_FLOAT);
 #endif
 }
 
 void sum(std::span<double> values) {
 #ifdef ATTNMT_WITH_MPI
-  if (g_size > 1)
-    each_piece(values, [](double* p, int n) {
-      MPI_Allreduce(MPI_IN_PLACE, p, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    });
+  sum_in_place(values, MPI_DOUBLE);
 #endif
 }
 
