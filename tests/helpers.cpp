@@ -19,6 +19,18 @@ RunResult run_shell(const std::string& command) {
   return {code, read_text(out), read_text(err)};
 }
 
+Rng& test_rng(uint64_t salt) {
+  static Rng rng;
+  static std::string seeded_for;
+  const std::string name = Catch::getResultCapture().getCurrentTestName();
+  const std::string key = name + "#" + std::to_string(salt);
+  if (key != seeded_for) {
+    rng = Rng(std::hash<std::string>{}(name) ^ salt);
+    seeded_for = key;
+  }
+  return rng;
+}
+
 RunResult run_attnmt(const std::string& args) {
   return run_shell(std::string("'") + ATTNMT_BINARY + "' " + args);
 }

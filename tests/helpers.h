@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tensor/random.h"
 #include "text/vocab.h"
 
 // True in a build with AddressSanitizer (tools/test-sanitized.sh): its shadow memory needs an
@@ -37,6 +38,10 @@ RunResult run_attnmt(const std::string& args);
 // Runs a shell command line (a list or a pipeline too), capturing stdout and stderr, with
 // stdin from /dev/null unless the command redirects it.
 RunResult run_shell(const std::string& command);
+
+// A generator seeded from the running TEST_CASE's name (and `salt`): a test's random inputs
+// are then the same whether ctest runs it alone or it runs after others in one process.
+Rng& test_rng(uint64_t salt);
 
 // A fresh empty folder under the system temp dir, removed when the object dies.
 class TempDir {

@@ -1,13 +1,13 @@
 // A finite-difference gradient check for every autograd op: random shapes, batch size 1,
 // odd sizes and masked positions.
 #include "gradcheck.h"
+#include "helpers.h"
 
 using namespace attnmt;
 using namespace attnmt::testing;
 
 namespace {
-Rng g_rng(7);
-Tensor rnd(const Shape& s, float scale = 1.0f) { return random_tensor(s, g_rng, scale); }
+Tensor rnd(const Shape& s, float scale = 1.0f) { return random_tensor(s, test_rng(7), scale); }
 }  // namespace
 
 TEST_CASE("gradcheck linear with and without bias, batch 1 and odd sizes", "[autograd][grad]") {

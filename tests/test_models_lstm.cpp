@@ -1,6 +1,7 @@
 // The LSTM encoder-decoder: gradient checks of the LSTM layers and of each attention score
 // function, tied embeddings, and the whole model's loss against finite differences.
 #include "gradcheck.h"
+#include "helpers.h"
 #include "models/lstm/lstm_attention.h"
 #include "nn/attention.h"
 #include "nn/lstm.h"
@@ -9,7 +10,6 @@ using namespace attnmt;
 using namespace attnmt::testing;
 
 namespace {
-Rng g_rng(11);
 
 // A 2-sentence batch: sources of 3 and 2 pieces (+EOS), targets of 2 and 1 (+EOS).
 Batch tiny_batch() {
@@ -46,9 +46,9 @@ TEST_CASE("gradcheck the stacked bidirectional LstmEncoder with padding", "[lstm
   ParameterStore store;
   Rng rng(5);
   LstmEncoder enc(Scope(store, "enc"), 4, 3, 2, true, rng);
-  Var x = parameter(random_tensor(Shape{2, 3, 4}, g_rng));
+  Var x = parameter(random_tensor(Shape{2, 3, 4}, test_rng(11)));
   std::vector<int> lengths{3, 1};
-  Tensor R = random_tensor(Shape{2, 3 * 6 + 12}, g_rng);
+  Tensor R = random_tensor(Shape{2, 3 * 6 + 12}, test_rng(11));
   auto loss = [&] {
     EncoderOutput out = enc(x, lengths, 0.0f, rng, false);
     Var all = concat({reshape(out.memory, Shape{2, 18}), out.final_h, out.final_c}, 1);
@@ -69,9 +69,9 @@ TEST_CASE("gradcheck each attention score function with a padding mask", "[lstm]
     ParameterStore store;
     Rng rng(3);
     SoftAttention att(Scope(store, "att"), type, M, Q, rng);
-    Var q = parameter(random_tensor(Shape{2, Q}, g_rng));
-    Var mem = parameter(random_tensor(Shape{2, 3, M}, g_rng));
-    Tensor R = random_tensor(Shape{2, 3 + M}, g_rng);
+    Var q = parameter(random_tensor(Shape{2, Q}, test_rng(11)));
+    Var mem = parameter(random_tensor(Shape{2, 3, M}, test_rng(11)));
+    Tensor R = random_tensor(Shape{2, 3 + M}, test_rng(11));
     auto loss = [&] {
       Var w = att.weights(q, att.keys(mem), mask);
       return sum(mul(concat({w, SoftAttention::context(w, mem)}, 1), constant(R)));

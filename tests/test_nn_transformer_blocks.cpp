@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "gradcheck.h"
+#include "helpers.h"
 #include "nn/transformer_blocks.h"
 #include "tensor/error.h"
 
@@ -13,8 +14,7 @@ using namespace attnmt;
 using namespace attnmt::testing;
 
 namespace {
-Rng g_rng(11);
-Tensor rnd(const Shape& s, float scale = 1.0f) { return random_tensor(s, g_rng, scale); }
+Tensor rnd(const Shape& s, float scale = 1.0f) { return random_tensor(s, test_rng(11), scale); }
 
 // Random (non-zero) biases, so that the checks see them.
 void randomise(ParameterStore& store, float scale = 0.3f) {
