@@ -210,3 +210,42 @@ TEST_CASE("the shifted method takes each row from the next step, the last keeps 
   CHECK(format_pharaoh(without_eos(s)) == "1-0 1-1");
   CHECK(format_pharaoh(without_eos(a)) == "0-0 1-1");
 }
+
+TEST_CASE("the diagonal tension moves a close call onto the diagonal, and only a close call",
+          "[decode][align]") {
+  Alignment a;
+  a.src_tokens = {"a", "b"};
+  a.tgt_tokens = {"x", "y"};
+  a.weights = {{0.45f, 0.55f}, {0.05f, 0.95f}};
+  // Row 0 sits at relative position 1/4: source 0 (also 1/4) keeps its weight, source 1 (3/4)
+  // is scaled by exp(-8 x 1/2) before the row is renormalised.
+  const auto w = diagonal_weighted(a, 8.0f);
+  const double far = 0.55 * std::exp(-4.0);
+  CHECK(w[0][0] == Approx(0.45 / (0.45 + far)).epsilon(1e-5));
+  CHECK(w[0][1] == Approx(far / (0.45 + far)).epsilon(1e-5));
+  CHECK(w[1][0] + w[1][1] == Approx(1.0f));
+  CHECK(diagonal_weighted(a, 0.0f) == a.weights);
+  CHECK(format_pharaoh(a) == "1-0 1-1");
+  CHECK(format_pharaoh(a, {LinkExtraction::kTarget, 8.0f}) == "0-0 1-1");
+  // 0.05 against 0.95 is not a close call: row 1 keeps its link on source 1 even at tension 2,
+  // where row 0 already moves (0.45 against 0.55 e^-1).
+  CHECK(format_pharaoh(a, {LinkExtraction::kTarget, 2.0f}) == "0-0 1-1");
+  a.weights[1] = {0.95f, 0.05f};
+  CHECK(format_pharaoh(a, {LinkExtraction::kTarget, 2.0f}) == "0-0 0-1");
+}
+
+TEST_CASE("grow links add a source word's best target word next to a link", "[decode][align]") {
+  Alignment a;
+  a.src_tokens = {"a", "b", "c", "d"};
+  a.tgt_tokens = {"x", "y", "z"};
+  // Rows' argmaxes: 0-0, 2-1, 2-2. Columns' argmaxes: 0-0, 1-0 (0.3 > 0.2 > 0.1), 2-1, 3-2.
+  // Intersection 0-0 2-1. Growing: 1-0 neighbours 0-0 and source 1 has no link; 2-2
+  // neighbours 2-1 and target 2 has none; 3-2 neighbours 2-1 and source 3 has none.
+  a.weights = {{0.5f, 0.3f, 0.1f, 0.1f}, {0.1f, 0.2f, 0.6f, 0.1f}, {0.1f, 0.1f, 0.5f, 0.3f}};
+  CHECK(format_pharaoh(a) == "0-0 2-1 2-2");
+  CHECK(format_pharaoh(a, {LinkExtraction::kGrow, 0.0f}) == "0-0 1-0 2-1 2-2 3-2");
+  // A column's best target that touches no link is not taken: 3-0 here (source 3 has no link,
+  // but it neighbours none, and target 0 has one, so the final step leaves it out too).
+  a.weights = {{0.5f, 0.1f, 0.1f, 0.3f}, {0.1f, 0.6f, 0.2f, 0.1f}, {0.1f, 0.1f, 0.6f, 0.2f}};
+  CHECK(format_pharaoh(a, {LinkExtraction::kGrow, 0.0f}) == "0-0 1-1 2-2");
+}

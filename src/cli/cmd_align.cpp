@@ -30,6 +30,7 @@ struct AlignCliOptions {
   std::string model_path, output = "-", reverse_path;
   std::string calibrate_path, save_calibrated;  // --calibrate GOLD, --save-calibrated OUT
   bool calibrate_flip = false;
+  int calibrate_rows = 30;  // --calibrate-rows: the table's rows printed
   Symmetrize symmetrize = Symmetrize::kGrowDiagFinalAnd;
   int threads = 0;
   Precision precision = Precision::kAuto;
@@ -55,14 +56,17 @@ const CommandSpec kSpec{
     "rows average; piece keeps the pieces. The EOS row and column are left out unless --keep-eos.\n"
     "--alignment-method shifted reads each target token's row at the next step (where it is the\n"
     "decoder's input); --alignment-layer/--alignment-head choose a Transformer's layer and head.\n"
+    "Hard links (pharaoh, json's \"hard\"): --alignment-links grow adds each source word's best\n"
+    "target word (grow-diag-final-and); --alignment-diagonal D favours links near the diagonal.\n"
     "--reverse-model M2 (a model trained target -> source) adds its links, combined by\n"
     "--symmetrize (given pairs, pharaoh, word level). Score against gold: attnmt score\n"
     "--alignments.\n"
     "--calibrate GOLD (with --tgt; GOLD: Pharaoh links, 'i?j' possible) scores every decoder\n"
-    "layer and head (and their average), method and --alignment-aggregate by AER on the pairs,\n"
-    "prints the table best first, and with --save-calibrated OUT writes the model with the best\n"
-    "as its own (align_layer, align_head, align.method, align.aggregate), which translate, align\n"
-    "and serve then use unless told otherwise.\n"
+    "layer and head (and their average), method, --alignment-aggregate, --alignment-links and\n"
+    "--alignment-diagonal (0, 2, 4, 8, 16) by AER on the pairs, prints the best rows, and with\n"
+    "--save-calibrated OUT writes the model with the best as its own (align_layer, align_head,\n"
+    "align.method, align.aggregate, align.links, align.diagonal), which translate, align and\n"
+    "serve then use unless told otherwise. Calibrate on pairs you do not score on.\n"
     "Example: attnmt align -m model.attnmt --src test.en --tgt test.ja --format svg -o svg/"};
 
 std::optional<AlignCliOptions> parse(int argc, char** argv) {
@@ -87,7 +91,10 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
                                 "union, grow-diag-final-and (balanced)").c_str())
       ("calibrate", po::value(&o.calibrate_path),
        "gold links of the pairs (Pharaoh, sure i-j and possible i?j): print the AER of every "
-       "layer, head, method and aggregation instead of alignments")
+       "way of reading the model's attention (layer, head, method, aggregation, links, "
+       "diagonal) instead of alignments")
+      ("calibrate-rows", po::value(&o.calibrate_rows)->default_value(30),
+       "with --calibrate: print the best N settings")
       ("calibrate-flip", po::bool_switch(&o.calibrate_flip),
        "the gold links are target-source (the model translates the other way): flip them")
       ("save-calibrated", po::value(&o.save_calibrated),
@@ -105,6 +112,7 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
                  "--calibrate scores given pairs: give their target lines with --tgt");
     ATTNMT_CHECK(calibrating || (o.save_calibrated.empty() && !o.calibrate_flip),
                  "--save-calibrated and --calibrate-flip go with --calibrate GOLD");
+    ATTNMT_CHECK(o.calibrate_rows >= 1, "--calibrate-rows must be at least 1");
     ATTNMT_CHECK(a.format != AlignFormat::kSvg || !is_stdout_path(o.output),
                  "--format svg writes one file per pair: name a folder with -o");
     ATTNMT_CHECK(a.max_svg >= 0, "--max-svg must not be negative");
@@ -142,14 +150,20 @@ int run_calibration(AlignCliOptions& o) {
   LoadedModel lm = load_model(o.model_path);
   const std::vector<CalibrationRow> rows = calibrate_alignment(
       *lm.model, lm.vocab, src, tgt, gold, o.a.t.max_input_pieces, o.a.t.batch_size);
-  fmt::print("{:<4} {:<10} {:>5} {:>4} {:<9}  {}\n", "rank", "method", "layer", "head",
-             "aggregate", "AER (precision, recall), per cent");
-  for (size_t k = 0; k < rows.size(); ++k) {
+  // The best rows (--calibrate-rows), then how many more there were.
+  fmt::print("{:<4} {:<10} {:>5} {:>4} {:<9} {:<6} {:>8}  {}\n", "rank", "method", "layer",
+             "head", "aggregate", "links", "diagonal", "AER (precision, recall), per cent");
+  const size_t shown = std::min(rows.size(), static_cast<size_t>(o.calibrate_rows));
+  for (size_t k = 0; k < shown; ++k) {
     const AlignmentSetting& st = rows[k].setting;
-    fmt::print("{:<4} {:<10} {:>5} {:>4} {:<9}  {}\n", k + 1, name_of(st.method), st.layer,
-               st.head < 0 ? std::string("avg") : std::to_string(st.head), name_of(st.aggregate),
+    fmt::print("{:<4} {:<10} {:>5} {:>4} {:<9} {:<6} {:>8g}  {}\n", k + 1, name_of(st.method),
+               st.layer, st.head < 0 ? std::string("avg") : std::to_string(st.head),
+               name_of(st.aggregate), name_of(st.links.extraction), st.links.diagonal,
                rows[k].score.format());
   }
+  if (shown < rows.size())
+    fmt::print("({} more settings, none better; --calibrate-rows {} shows them all)\n",
+               rows.size() - shown, rows.size());
   if (o.save_calibrated.empty()) return 0;
   const AlignmentSetting& best = rows.front().setting;
   ModelFile file = load_model_file(o.model_path);
@@ -159,14 +173,16 @@ int run_calibration(AlignCliOptions& o) {
   }
   file.set_config("align.method", std::string(name_of(best.method)));
   file.set_config("align.aggregate", std::string(name_of(best.aggregate)));
+  file.set_config("align.links", std::string(name_of(best.links.extraction)));
+  file.set_config("align.diagonal", fmt::format("{:g}", best.links.diagonal));
   save_model_file(o.save_calibrated, file);
   fmt::print(stderr,
-             "attnmt align: wrote {}: aligns with layer {}, {}, method {}, aggregate {} (AER "
-             "{:.2f}% on these {} pairs)\n",
+             "attnmt align: wrote {}: aligns with layer {}, {}, method {}, aggregate {}, links {}, "
+             "diagonal {:g} (AER {:.2f}% on these {} pairs)\n",
              o.save_calibrated, best.layer,
              best.head < 0 ? std::string("heads averaged") : fmt::format("head {}", best.head),
-             name_of(best.method), name_of(best.aggregate), 100 * rows.front().score.aer(),
-             src.size());
+             name_of(best.method), name_of(best.aggregate), name_of(best.links.extraction),
+             best.links.diagonal, 100 * rows.front().score.aer(), src.size());
   return 0;
 }
 

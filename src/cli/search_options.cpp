@@ -58,6 +58,13 @@ po::options_description alignment_level_option(TranslateOptions& t) {
       ("alignment-aggregate", value_of(&t.aggregate),
        with_choices<WordAggregate>("word level: a source word's weight is the sum, mean or "
                                    "max of its pieces'").c_str())
+      ("alignment-links", value_of(&t.links.extraction),
+       with_choices<LinkExtraction>("hard links: each target word's best source word, or "
+                                    "grow-diag-final-and of those and each source word's best "
+                                    "target word").c_str())
+      ("alignment-diagonal", value_of(&t.links.diagonal),
+       "hard links favour the diagonal: weights x exp(-D |i/S - j/T|) (fast_align's tension; "
+       "0 = none; default: the model's)")
       ("alignment-layer", po::value(&t.align_layer),
        "Transformer: the decoder layer whose source attention aligns, from 0 (-1 = the last; "
        "default: the model's, align_layer in `attnmt info`)")
@@ -71,7 +78,28 @@ void note_given(const po::variables_map& vm, TranslateOptions& t) {
   auto given = [&](const char* name) { return vm.count(name) && !vm[name].defaulted(); };
   t.method_given = given("alignment-method");
   t.aggregate_given = given("alignment-aggregate");
+  t.links_given = given("alignment-links");
+  t.diagonal_given = given("alignment-diagonal");
 }
+
+namespace {
+
+// The model file's align.diagonal: a number from 0 to 1000.
+float diagonal_setting(const std::string& text, const std::string& path) {
+  float d = -1;
+  try {
+    size_t n = 0;
+    d = std::stof(text, &n);
+    if (n != text.size()) d = -1;
+  } catch (const std::exception&) {
+  }
+  if (!(d >= 0 && d <= 1000))
+    fail("model file '{}': setting align.diagonal must be a number from 0 to 1000, got '{}'",
+         path, text);
+  return d;
+}
+
+}  // namespace
 
 LoadedModel load_aligning_model(const std::string& path, TranslateOptions& t) {
   ModelFile file = load_model_file(path);
@@ -79,6 +107,10 @@ LoadedModel load_aligning_model(const std::string& path, TranslateOptions& t) {
     t.method = parse_choice<AlignmentMethod>(*v, "model setting align.method");
   if (const std::string* v = file.find_config("align.aggregate"); v && !t.aggregate_given)
     t.aggregate = parse_choice<WordAggregate>(*v, "model setting align.aggregate");
+  if (const std::string* v = file.find_config("align.links"); v && !t.links_given)
+    t.links.extraction = parse_choice<LinkExtraction>(*v, "model setting align.links");
+  if (const std::string* v = file.find_config("align.diagonal"); v && !t.diagonal_given)
+    t.links.diagonal = diagonal_setting(*v, path);
   if (t.align_layer != TranslateOptions::kModelsChoice)
     file.set_config("align_layer", std::to_string(t.align_layer));
   if (t.align_head != TranslateOptions::kModelsChoice)

@@ -55,7 +55,8 @@ std::vector<LinkSet> reverse_word_links(const ReverseAligner& r, const AlignOpti
     const Alignment a = hypothesis_alignment(*r.vocab, rsrc.ids[i], h, /*word_level=*/true,
                                              o.t.method, false, &rsrc.labels[i], &rtgt.labels[i],
                                              o.t.aggregate);
-    for (const auto& [their_src, their_tgt] : hard_alignment(a)) links[i].insert({their_tgt, their_src});
+    for (const auto& [their_src, their_tgt] : hard_alignment(a, o.t.links))
+      links[i].insert({their_tgt, their_src});
   }
   return links;
 }
@@ -133,16 +134,16 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
       if (reverse.model) {
         LinkSet forward;
         if (!empty[i])
-          for (const auto& link : hard_alignment(a)) forward.insert(link);
+          for (const auto& link : hard_alignment(a, o.t.links)) forward.insert(link);
         s << format_links(symmetrize(forward, reverse_links[i], reverse.how)) << '\n';
         continue;
       }
       if (o.format == AlignFormat::kPharaoh)
-        s << format_pharaoh(a);
+        s << format_pharaoh(a, o.t.links);
       else if (o.format == AlignFormat::kSoft)
         s << format_soft(a);
       else
-        s << format_json(a, true);
+        s << format_json(a, true, 4, o.t.links);
       s << '\n';
     }
     stats.pairs += static_cast<int64_t>(src_lines.size());

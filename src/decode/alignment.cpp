@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
+#include "decode/symmetrize.h"
 #include "io/json.h"
 #include "tensor/error.h"
 #include "text/utf8.h"
@@ -128,23 +130,49 @@ Alignment without_eos(const Alignment& a) {
   return out;
 }
 
-std::vector<std::pair<int, int>> hard_alignment(const Alignment& a) {
+std::vector<std::vector<float>> diagonal_weighted(const Alignment& a, float diagonal) {
   check_alignment(a);
-  std::vector<std::pair<int, int>> pairs;
-  for (size_t j = 0; j < a.weights.size(); ++j) {
-    const auto& row = a.weights[j];
-    if (row.empty()) continue;
-    size_t best = 0;
-    for (size_t i = 1; i < row.size(); ++i)
-      if (row[i] > row[best]) best = i;
-    pairs.emplace_back(static_cast<int>(best), static_cast<int>(j));
+  std::vector<std::vector<float>> w = a.weights;
+  if (diagonal == 0) return w;
+  const double rows = static_cast<double>(w.size());
+  for (size_t j = 0; j < w.size(); ++j) {
+    const double cols = static_cast<double>(w[j].size());
+    for (size_t i = 0; i < w[j].size(); ++i)
+      w[j][i] *= static_cast<float>(
+          std::exp(-diagonal * std::abs((static_cast<double>(i) + 0.5) / cols -
+                                        (static_cast<double>(j) + 0.5) / rows)));
+    renormalise(w[j]);
   }
+  return w;
+}
+
+std::vector<std::pair<int, int>> hard_alignment(const Alignment& a, const LinkRule& rule) {
+  const std::vector<std::vector<float>> w = diagonal_weighted(a, rule.diagonal);  // [T][S]
+  LinkSet by_target, by_source;  // (i, j)
+  for (size_t j = 0; j < w.size(); ++j) {
+    if (w[j].empty()) continue;
+    const auto best = std::max_element(w[j].begin(), w[j].end()) - w[j].begin();
+    by_target.insert({static_cast<int>(best), static_cast<int>(j)});
+  }
+  if (rule.extraction == LinkExtraction::kGrow && !by_target.empty()) {
+    for (size_t i = 0; i < w.front().size(); ++i) {
+      size_t best = 0;
+      for (size_t j = 1; j < w.size(); ++j)
+        if (w[j][i] > w[best][i]) best = j;
+      by_source.insert({static_cast<int>(i), static_cast<int>(best)});
+    }
+    by_target = symmetrize(by_target, by_source, Symmetrize::kGrowDiagFinalAnd);
+  }
+  std::vector<std::pair<int, int>> pairs(by_target.begin(), by_target.end());
+  std::sort(pairs.begin(), pairs.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.second, x.first) < std::tie(y.second, y.first);
+  });
   return pairs;
 }
 
-std::string format_pharaoh(const Alignment& a) {
+std::string format_pharaoh(const Alignment& a, const LinkRule& rule) {
   std::string out;
-  for (auto [i, j] : hard_alignment(a)) {
+  for (auto [i, j] : hard_alignment(a, rule)) {
     if (!out.empty()) out += ' ';
     out += fmt::format("{}-{}", i, j);
   }
@@ -177,7 +205,7 @@ std::string format_soft_matrix(const Alignment& a, int decimals) {
   return out;
 }
 
-std::string format_json(const Alignment& a, bool with_hard, int decimals) {
+std::string format_json(const Alignment& a, bool with_hard, int decimals, const LinkRule& rule) {
   check_alignment(a);
   auto strings = [](const std::vector<std::string>& v) {
     std::string s = "[";
@@ -196,7 +224,7 @@ std::string format_json(const Alignment& a, bool with_hard, int decimals) {
   if (with_hard) {
     out += ", \"hard\": [";
     bool first = true;
-    for (auto [i, j] : hard_alignment(a)) {
+    for (auto [i, j] : hard_alignment(a, rule)) {
       out += fmt::format("{}[{}, {}]", first ? "" : ", ", i, j);
       first = false;
     }

@@ -73,13 +73,35 @@ Alignment shift_to_inputs(const Alignment& a);
 // choice: it still sums to 1, and says "no preference").
 Alignment without_eos(const Alignment& a);
 
-// Hard alignment: each target j linked to argmax_i weights[j][i] (ties: the smallest i).
-// Pairs are (source i, target j), sorted by target index. Rows with no columns give no pair.
-std::vector<std::pair<int, int>> hard_alignment(const Alignment& a);
+// How hard links are read from the soft matrix. target: each target token j linked to
+// argmax_i weights[j][i] (one link per target token, the shape of fast_align's links). grow: those
+// links and each source token's argmax target token, combined by grow-diag-final-and
+// (symmetrize.h): both directions read from the one matrix (words of a phrase can share links).
+enum class LinkExtraction { kTarget, kGrow };
+constexpr ChoiceTable<LinkExtraction, 2> choices(LinkExtraction) {
+  using enum LinkExtraction;
+  return {"link extraction", {{kTarget, "target"}, {kGrow, "grow"}}};
+}
+
+struct LinkRule {
+  LinkExtraction extraction = LinkExtraction::kTarget;
+  // Diagonal tension (fast_align's prior, Dyer et al. 2013): links are read from
+  //   weights[j][i] * exp(-diagonal * |(i + 1/2) / S - (j + 1/2) / T|), each row renormalised,
+  // which favours source positions near the target's relative position. 0: the weights as they
+  // are. The soft formats always show the weights as they are.
+  float diagonal = 0;
+};
+
+// The weights that hard links are read from under `diagonal` (a copy, rows renormalised).
+std::vector<std::vector<float>> diagonal_weighted(const Alignment& a, float diagonal);
+
+// Hard alignment (ties: the smallest index). Pairs are (source i, target j), sorted by target
+// index, then source index. Rows with no columns give no pair.
+std::vector<std::pair<int, int>> hard_alignment(const Alignment& a, const LinkRule& rule = {});
 
 // Pharaoh / Moses / fast_align format: "i-j" pairs (0-based source-target), space-separated,
 // sorted by target index j (the order fast_align writes). Example: "0-0 2-1 1-2".
-std::string format_pharaoh(const Alignment& a);
+std::string format_pharaoh(const Alignment& a, const LinkRule& rule = {});
 
 // Soft alignment on one line (to append after " ||| " in translate output), the convention of
 // Marian's --alignment soft: target rows separated by a space, the S weights of a row
@@ -93,7 +115,8 @@ std::string format_soft_matrix(const Alignment& a, int decimals = 4);
 //   {"source": ["a", ...], "target": [...], "alignment": [[w, ...], ...]}
 // plus "hard": [[i, j], ...] when with_hard. Strings are JSON-escaped (quotes, backslashes,
 // control characters as \uXXXX) and invalid UTF-8 is replaced by U+FFFD.
-std::string format_json(const Alignment& a, bool with_hard = false, int decimals = 4);
+std::string format_json(const Alignment& a, bool with_hard = false, int decimals = 4,
+                        const LinkRule& rule = {});
 
 // A standalone SVG 1.1 heatmap: one cell per (target row, source column) coloured from white
 // (0) to dark blue (1), source tokens along the top (rotated), target tokens down the left, a

@@ -38,7 +38,7 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
   const EncodedWindow t = encode_window(vocab, tgt, cut);
   const std::vector<PairAttention> maps = forced_attention_maps(model, s.ids, t.ids, batch_size);
   // The settings, in the order of the table's ties: layer, head (average first), method,
-  // aggregation.
+  // aggregation, extraction, diagonal.
   std::vector<AlignmentSetting> settings;
   size_t layers = 0, heads = 0;
   for (const PairAttention& p : maps)
@@ -50,23 +50,29 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
     for (int h = -1; h < last_head; ++h)
       for (AlignmentMethod m : {AlignmentMethod::kPrediction, AlignmentMethod::kShifted})
         for (WordAggregate a : {WordAggregate::kSum, WordAggregate::kMean, WordAggregate::kMax})
-          settings.push_back({m, l, h, a});
+          for (LinkExtraction e : {LinkExtraction::kTarget, LinkExtraction::kGrow})
+            for (float diagonal : kCalibratedDiagonals) settings.push_back({m, l, h, a, {e, diagonal}});
   std::vector<CalibrationRow> rows(settings.size());
   for (size_t k = 0; k < settings.size(); ++k) rows[k].setting = settings[k];
-  // Each pair's maps are read once per (layer, head) and scored for every method and
-  // aggregation.
+  // Each pair's word-level matrix is made once per (layer, head, method, aggregation), the run
+  // of consecutive rows that differ only in their LinkRule.
   for (size_t i = 0; i < maps.size(); ++i) {
+    Alignment a;
     for (size_t k = 0; k < rows.size(); ++k) {
       const AlignmentSetting& st = rows[k].setting;
       eval::Links proposed;
       if (!maps[i].source.empty()) {
-        const std::vector<Matrix>& layer = maps[i].source[st.layer];
-        Hypothesis h;
-        h.tokens = t.ids[i];
-        h.attention = st.head < 0 ? average(layer) : layer[st.head];
-        const Alignment a = hypothesis_alignment(vocab, s.ids[i], h, true, st.method, false,
-                                                 &s.labels[i], &t.labels[i], st.aggregate);
-        for (const auto& link : hard_alignment(a)) proposed.sure.insert(link);
+        const AlignmentSetting* prev = k ? &rows[k - 1].setting : nullptr;
+        if (!prev || prev->layer != st.layer || prev->head != st.head ||
+            prev->method != st.method || prev->aggregate != st.aggregate) {
+          const std::vector<Matrix>& layer = maps[i].source[st.layer];
+          Hypothesis h;
+          h.tokens = t.ids[i];
+          h.attention = st.head < 0 ? average(layer) : layer[st.head];
+          a = hypothesis_alignment(vocab, s.ids[i], h, true, st.method, false, &s.labels[i],
+                                   &t.labels[i], st.aggregate);
+        }
+        for (const auto& link : hard_alignment(a, st.links)) proposed.sure.insert(link);
         proposed.possible = proposed.sure;
       }
       rows[k].score.add(proposed, gold[i]);

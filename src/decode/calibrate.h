@@ -22,7 +22,11 @@ struct AlignmentSetting {
   int layer = 0;  // decoder layer (the LSTM: 0, its one map)
   int head = -1;  // -1: the heads' average
   WordAggregate aggregate = WordAggregate::kSum;
+  LinkRule links;  // how hard links are read: extraction and diagonal tension
 };
+
+// The diagonal tensions the table tries (0: none).
+inline constexpr float kCalibratedDiagonals[] = {0, 2, 4, 8, 16};
 
 struct CalibrationRow {
   AlignmentSetting setting;
@@ -30,9 +34,10 @@ struct CalibrationRow {
 };
 
 // src[i], tgt[i]: the lines of pair i; gold[i]: its links as (source word, target word) of
-// this model's direction. Word level, EOS left out, each target word linked to its argmax
-// source word (what `align --format pharaoh` writes). Rows sorted by AER, best first (ties:
-// higher precision, then the order of the loops). Lines are cut at max_input_pieces.
+// this model's direction. Word level, EOS left out, links read as `align --format pharaoh`
+// reads them under each LinkRule (both extractions x kCalibratedDiagonals). Rows sorted by AER,
+// best first (ties: higher precision, then the order of the loops, which puts the plainer
+// setting first). Lines are cut at max_input_pieces.
 std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& vocab,
                                                 const std::vector<std::string>& src,
                                                 const std::vector<std::string>& tgt,

@@ -123,6 +123,9 @@ void TranslateOptions::validate() const {
                "--alignment-layer and --alignment-head must be -1 (the last layer, the heads' "
                "average) or a layer or head number from 0");
   ATTNMT_CHECK(max_input_pieces >= 1, "--max-input-length must be at least 1");
+  ATTNMT_CHECK(std::isfinite(links.diagonal) && links.diagonal >= 0 && links.diagonal <= 1000,
+               "--alignment-diagonal must be a number from 0 (no prior) to 1000, got {}",
+               links.diagonal);
 }
 
 // ---- Output ----
@@ -160,7 +163,7 @@ std::string alignment_text(const Vocab& vocab, const std::vector<int>& src, cons
   if (!hyp) return " ||| ";
   Alignment a = hypothesis_alignment(vocab, src, *hyp, o.level == AlignmentLevel::kWord, o.method,
                                      false, nullptr, nullptr, o.aggregate);
-  return " ||| " + (o.alignment == AlignmentOutput::kHard ? format_pharaoh(a) : format_soft(a));
+  return " ||| " + (o.alignment == AlignmentOutput::kHard ? format_pharaoh(a, o.links) : format_soft(a));
 }
 
 }  // namespace

@@ -48,9 +48,11 @@ struct TranslateOptions {
   AlignmentLevel level = AlignmentLevel::kWord;
   AlignmentMethod method = AlignmentMethod::kPrediction;
   WordAggregate aggregate = WordAggregate::kSum;  // a word's source pieces, at word level
+  LinkRule links;                                 // how hard links are read (alignment.h)
   // Given on the command line: otherwise the model file's calibrated choice (align.method,
-  // align.aggregate, written by `align --save-calibrated`) replaces the default.
-  bool method_given = false, aggregate_given = false;
+  // align.aggregate, align.links, align.diagonal, written by `align --save-calibrated`)
+  // replaces the default.
+  bool method_given = false, aggregate_given = false, links_given = false, diagonal_given = false;
   // The Transformer decoder layer and head whose attention aligns (-1: the last layer, the
   // heads' average); kModelsChoice keeps what the model file says (its align_layer, align_head).
   static constexpr int kModelsChoice = -2;

@@ -178,7 +178,7 @@ Reply line_reply(const LineResult& r, const TranslateRequest& q, const ModelView
     out["alignment_level"] = name_of(q.level);
     if (q.alignment == AlignmentOutput::kHard) {
       Reply pairs = Reply::array();
-      for (const auto& [i, j] : hard_alignment(a)) pairs.push_back({i, j});
+      for (const auto& [i, j] : hard_alignment(a, m.links)) pairs.push_back({i, j});
       out["alignment"] = std::move(pairs);
     } else {
       out["alignment"] = weights_json(a.weights);

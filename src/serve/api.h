@@ -81,6 +81,7 @@ struct ModelView {  // what the reply says of the model
   const Vocab* vocab = nullptr;
   AlignmentMethod method = AlignmentMethod::kPrediction;
   WordAggregate aggregate = WordAggregate::kSum;  // of the "alignment" field at word level
+  LinkRule links;                                 // how its hard links are read
   int align_layer = -1, align_head = -1;  // resolved: which map "alignment" is
 };
 

@@ -66,6 +66,7 @@ struct Server::Impl {
     view.vocab = &model.vocab;
     view.method = options.batcher.translate.method;
     view.aggregate = options.batcher.translate.aggregate;
+    view.links = options.batcher.translate.links;
     // The map the model aligns with: a Transformer's align layer and head (-1: the last layer,
     // the heads' average); an LSTM has one.
     view.align_layer = c.arch == Arch::kTransformer
