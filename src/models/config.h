@@ -57,6 +57,8 @@ struct ModelConfig {
   // Throws attnmt::Error naming the bad setting. with_vocab = false skips the vocabulary size
   // (the options are checked before the vocabulary exists).
   void validate(bool with_vocab = true) const;
+  // The Transformer decoder layer that aligns, align_layer with -1 resolved to the last.
+  int aligning_layer() const { return align_layer < 0 ? dec_layers - 1 : align_layer; }
 };
 
 template <typename F>

@@ -69,9 +69,7 @@ struct Server::Impl {
     view.links = options.batcher.translate.links;
     // The map the model aligns with: a Transformer's align layer and head (-1: the last layer,
     // the heads' average); an LSTM has one.
-    view.align_layer = c.arch == Arch::kTransformer
-                           ? (c.align_layer < 0 ? c.dec_layers - 1 : c.align_layer)
-                           : 0;
+    view.align_layer = c.arch == Arch::kTransformer ? c.aligning_layer() : 0;
     view.align_head = c.arch == Arch::kTransformer ? c.align_head : 0;
     model_json = summary_json(summary, view).dump();
     routes();

@@ -266,7 +266,7 @@ void prepare(Run& r) {
         "guided alignment: {} pairs with {} word links from {} ({} pairs left unguided: their "
         "links name words beyond their lines); supervising decoder layer {}, head {}, weight {}",
         g.pairs, g.links, o.guided_alignment, g.mismatched,
-        c.align_layer < 0 ? c.dec_layers - 1 : c.align_layer, c.align_head,
+        c.aligning_layer(), c.align_head,
         o.guided_alignment_weight));
     ATTNMT_CHECK(g.pairs > 0, "--guided-alignment '{}': no training pair got links",
                  o.guided_alignment);

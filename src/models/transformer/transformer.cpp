@@ -100,7 +100,7 @@ Var Transformer::residual(const Var& x, const LayerNorm& norm, F&& f, bool train
 }
 
 int Transformer::align_layer() const {
-  return config_.align_layer < 0 ? config_.dec_layers - 1 : config_.align_layer;
+  return config_.aligning_layer();
 }
 
 Tensor Transformer::alignment_from(const Tensor& probs) const {
