@@ -3,6 +3,7 @@
 #include <random>
 
 #include "decode/alignment.h"
+#include "decode/calibrate.h"
 #include "io/json.h"
 #include "helpers.h"
 #include "tensor/error.h"
@@ -248,4 +249,33 @@ TEST_CASE("grow links add a source word's best target word next to a link", "[de
   // but it neighbours none, and target 0 has one, so the final step leaves it out too).
   a.weights = {{0.5f, 0.1f, 0.1f, 0.3f}, {0.1f, 0.6f, 0.2f, 0.1f}, {0.1f, 0.1f, 0.6f, 0.2f}};
   CHECK(format_pharaoh(a, {LinkExtraction::kGrow, 0.0f}) == "0-0 1-1 2-2");
+}
+
+TEST_CASE("the held-out calibration score crosses the halves: chosen on one, scored on the other",
+          "[decode][align]") {
+  // Gold: one sure link per pair. Setting A finds it on the even-numbered pairs only, B on the
+  // odd-numbered ones only, C on none; the table (sorted on all pairs) may rank them any way.
+  auto row = [](bool even_right, bool odd_right) {
+    CalibrationRow r;
+    const eval::Links gold{{{0, 0}}, {{0, 0}}};
+    const eval::Links right = gold, wrong{{{1, 0}}, {{1, 0}}};
+    for (int i = 0; i < 4; ++i) {
+      const eval::Links& proposed = (i % 2 == 0 ? even_right : odd_right) ? right : wrong;
+      r.score.add(proposed, gold);
+      r.halves[i % 2].add(proposed, gold);
+    }
+    return r;
+  };
+  const std::vector<CalibrationRow> rows = {row(false, false), row(true, false), row(false, true)};
+  // Chosen on the even pairs: A (right there), scored on the odd ones: wrong. Chosen on the odd
+  // pairs: B, scored on the even ones: wrong. Every held-out link is wrong: AER 100%.
+  const eval::AerScore held = held_out_score(rows);
+  CHECK(held.proposed == 4);
+  CHECK(held.hit_sure == 0);
+  CHECK(held.aer() == Approx(1.0));
+  // A setting right everywhere is chosen on both halves (on the even ones it ties with A and
+  // comes first in the table's order) and scores perfectly on both.
+  const eval::AerScore perfect = held_out_score({row(true, true), row(true, false)});
+  CHECK(perfect.hit_sure == 4);
+  CHECK(perfect.aer() == Approx(0.0));
 }

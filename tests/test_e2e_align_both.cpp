@@ -2,6 +2,7 @@
 // opposite directions, and what it prints is exactly the set operation on the links each model
 // gives alone (the reverse model's flipped), for intersect and union; grow-diag-final-and lies
 // between the two.
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -76,4 +77,52 @@ TEST_CASE("align --reverse-model: intersect and union of the two directions' lin
   auto lone = run_attnmt("align -m " + d + "/fwd.bin" + pair + " --symmetrize union");
   CHECK(lone.exit_code == 2);
   CHECK(lone.err.find("--reverse-model") != std::string::npos);
+  // The link rules reach the links. A diagonal tension of 1000 outweighs any attention: each
+  // target word j links to the source word nearest its relative position, argmin_i
+  // |(i + 1/2)/S - (j + 1/2)/T| (the first on a tie), whatever the model attends to.
+  auto diag = run_attnmt("align -m " + d + "/fwd.bin" + pair + " --alignment-diagonal 1000");
+  REQUIRE(diag.exit_code == 0);
+  const auto dl = split_lines(diag.out);
+  const auto src_lines = split_lines(read_text(d + "/train.en")),
+             tgt_lines = split_lines(read_text(d + "/train.es"));
+  REQUIRE((dl.size() == 40 && src_lines.size() >= 40 && tgt_lines.size() >= 40));
+  auto words = [](const std::string& line) {
+    std::istringstream in(line);
+    int n = 0;
+    for (std::string w; in >> w;) ++n;
+    return n;
+  };
+  int moved = 0;
+  for (size_t k = 0; k < dl.size(); ++k) {
+    const int S = words(src_lines[k]), T = words(tgt_lines[k]);
+    Links want;
+    for (int j = 0; j < T; ++j) {
+      int best = 0;
+      for (int i = 1; i < S; ++i)
+        if (std::abs((i + 0.5) / S - (j + 0.5) / T) < std::abs((best + 0.5) / S - (j + 0.5) / T))
+          best = i;
+      want.insert({best, j});
+    }
+    CHECK(parse(dl[k], false) == want);
+    moved += parse(fl[k], false) != want;
+  }
+  INFO(moved << " of 40 lines whose plain links are not the diagonal");
+  CHECK(moved > 0);  // the tension changed something: the plain links are not all diagonal
+  // grow at that tension: the tiny corpus's lines have as many words on both sides (S = T), so
+  // each row's and each column's argmax is the diagonal, and so is their combination.
+  auto grow = run_attnmt("align -m " + d + "/fwd.bin" + pair +
+                         " --alignment-diagonal 1000 --alignment-links grow");
+  REQUIRE(grow.exit_code == 0);
+  const auto gw = split_lines(grow.out);
+  REQUIRE(gw.size() == 40);
+  for (size_t k = 0; k < gw.size(); ++k) {
+    REQUIRE(words(src_lines[k]) == words(tgt_lines[k]));
+    CHECK(parse(gw[k], false) == parse(dl[k], false));
+  }
+  for (const char* value : {"-1", "nan", "1e9"}) {
+    auto refused = run_attnmt("align -m " + d + "/fwd.bin" + pair + " --alignment-diagonal " +
+                              std::string(value));
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("--alignment-diagonal") != std::string::npos);
+  }
 }

@@ -107,9 +107,11 @@ TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][
     REQUIRE(c.exit_code == 0);
     const std::vector<std::string> table = split_lines(c.out);
     // A header, the best 30 of the LSTM's one map x 2 methods x 3 aggregates x 2 extractions x
-    // 5 diagonal tensions, and how many more there were.
-    REQUIRE(table.size() == 1 + 30 + 1);
-    CHECK_THAT(table.back(), Catch::StartsWith("(30 more settings"));
+    // 5 diagonal tensions, how many more there were, and the held-out estimate
+    // (held_out_score, tested on its own in test_decode_alignment.cpp).
+    REQUIRE(table.size() == 1 + 30 + 1 + 1);
+    CHECK_THAT(table[31], Catch::StartsWith("(30 more settings"));
+    CHECK_THAT(table[32], Catch::StartsWith("held out"));
     CHECK_THAT(table[1], Catch::StartsWith(next_word ? "1    shifted" : "1    prediction"));
     // The saved model's own alignment scores what the table's first row says.
     auto own = run_attnmt("align -m " + d + "/cal.attnmt --src " + d + "/train.en --tgt " + d +

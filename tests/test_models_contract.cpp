@@ -64,6 +64,29 @@ TEST_CASE("contract: incremental decoding equals the teacher-forced pass", "[mod
   }
 }
 
+TEST_CASE("contract: alignment() is the attention of the teacher-forced pass, at any layer",
+          "[models][contract]") {
+  const Batch batch = tiny_batch();
+  for (const auto& [arch, ex] : all_examples(23)) {
+    INFO(arch->name << ": " << ex.name);
+    auto m = make_model(ex.config, 5);
+    NoGradGuard ng;
+    // A Transformer may stop at its aligning layer: try each (and a head), not only the last.
+    const bool transformer = m->config().arch == Arch::kTransformer;
+    const int layers = transformer ? m->config().dec_layers : 1;
+    for (int layer = 0; layer < layers; ++layer)
+      for (int head : {-1, 0}) {
+        INFO("layer " << layer << ", head " << head);
+        if (transformer) m->set_alignment(layer, head);
+        Tensor att;  // [B, T, S]
+        m->forward(batch, Mode::kEval, &att);
+        const Tensor fast = m->alignment(batch);
+        REQUIRE(fast.shape() == att.shape());
+        CHECK((fast.arr() - att.arr()).abs().maxCoeff() == 0.0f);
+      }
+  }
+}
+
 TEST_CASE("contract: attention_maps holds the alignment's map and rows of probabilities",
           "[models][contract]") {
   const Batch batch = tiny_batch();

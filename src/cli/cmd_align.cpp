@@ -164,6 +164,10 @@ int run_calibration(AlignCliOptions& o) {
   if (shown < rows.size())
     fmt::print("({} more settings, none better; --calibrate-rows {} shows them all)\n",
                rows.size() - shown, rows.size());
+  if (src.size() >= 2)
+    fmt::print("held out (the best setting on the even-numbered pairs scored on the odd-numbered "
+               "ones, and the other way round): {}\n",
+               held_out_score(rows).format());
   if (o.save_calibrated.empty()) return 0;
   const AlignmentSetting& best = rows.front().setting;
   ModelFile file = load_model_file(o.model_path);

@@ -76,6 +76,7 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
         proposed.possible = proposed.sure;
       }
       rows[k].score.add(proposed, gold[i]);
+      rows[k].halves[i % 2].add(proposed, gold[i]);
     }
   }
   std::stable_sort(rows.begin(), rows.end(), [](const CalibrationRow& a, const CalibrationRow& b) {
@@ -83,6 +84,21 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
     return a.score.precision() > b.score.precision();
   });
   return rows;
+}
+
+eval::AerScore held_out_score(const std::vector<CalibrationRow>& rows) {
+  ATTNMT_CHECK(!rows.empty(), "calibration: no settings were scored");
+  eval::AerScore out;
+  for (int half : {0, 1}) {
+    // The order of `rows` breaks ties, as in the table.
+    const CalibrationRow* best = &rows.front();
+    for (const CalibrationRow& r : rows) {
+      const eval::AerScore &a = r.halves[half], &b = best->halves[half];
+      if (a.aer() < b.aer() || (a.aer() == b.aer() && a.precision() > b.precision())) best = &r;
+    }
+    out += best->halves[1 - half];
+  }
+  return out;
 }
 
 }  // namespace attnmt

@@ -30,7 +30,8 @@ inline constexpr float kCalibratedDiagonals[] = {0, 2, 4, 8, 16};
 
 struct CalibrationRow {
   AlignmentSetting setting;
-  eval::AerScore score;
+  eval::AerScore score;      // on all the pairs
+  eval::AerScore halves[2];  // on the even-numbered pairs (0, 2, ...) and the odd-numbered ones
 };
 
 // src[i], tgt[i]: the lines of pair i; gold[i]: its links as (source word, target word) of
@@ -43,5 +44,11 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
                                                 const std::vector<std::string>& tgt,
                                                 const std::vector<eval::Links>& gold,
                                                 int max_input_pieces, int batch_size = 32);
+
+// What calibrating is worth on pairs it did not see: the setting best on the even-numbered
+// pairs scored on the odd-numbered ones, plus the setting best on those scored on the even ones
+// (ties as in the table). The table's first row is scored on the pairs that chose it, so it is
+// optimistic; this is the figure to expect on new pairs.
+eval::AerScore held_out_score(const std::vector<CalibrationRow>& rows);
 
 }  // namespace attnmt

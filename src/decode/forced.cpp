@@ -79,8 +79,7 @@ std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vect
   NoGradGuard no_grad;
   std::vector<Matrix> out(src.size());
   for_each_batch(src, tgt, batch_size, [&](const Batch& batch, const std::vector<int64_t>& pair) {
-    Tensor attention;  // [B, T, S]
-    model.forward(batch, Mode::kEval, &attention);
+    const Tensor attention = model.alignment(batch);  // [B, T, S]
     const int B = batch.size(), T = batch.tgt_out.cols, S = batch.src.cols;
     ATTNMT_CHECK(attention.rank() == 3 && attention.dim(0) == B && attention.dim(1) == T &&
                      attention.dim(2) == S,

@@ -44,6 +44,12 @@ void AerScore::add(const Links& a, const Links& gold) {
   }
 }
 
+AerScore& AerScore::operator+=(const AerScore& o) {
+  proposed += o.proposed, sure += o.sure, possible += o.possible;
+  hit_sure += o.hit_sure, hit_possible += o.hit_possible;
+  return *this;
+}
+
 double AerScore::precision() const {
   return proposed ? static_cast<double>(hit_possible) / static_cast<double>(proposed) : 0.0;
 }

@@ -34,6 +34,7 @@ struct AerScore {
   // possible)", in per cent.
   std::string format(int width = 2) const;
   void add(const Links& proposed, const Links& gold);
+  AerScore& operator+=(const AerScore& o);  // the counts of both
 };
 
 }  // namespace attnmt::eval

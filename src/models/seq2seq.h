@@ -95,6 +95,14 @@ class Seq2Seq {
   Var forward(const Batch& batch, Mode mode, Tensor* attention = nullptr) {
     return log_softmax(logits(batch, mode, attention));
   }
+  // The alignment weights [B, T, S] that logits() gives, in eval mode (call under NoGradGuard):
+  // what forced alignment needs. A model may skip what they do not depend on (the output layer,
+  // a Transformer's decoder layers above the aligning one).
+  virtual Tensor alignment(const Batch& batch) {
+    Tensor a;
+    logits(batch, Mode::kEval, &a);
+    return a;
+  }
   // The same pass in eval mode (call under NoGradGuard), keeping every attention map. The
   // default is the alignment's map as one layer of one head (what an LSTM has).
   virtual AttentionMaps attention_maps(const Batch& batch) {

@@ -123,9 +123,18 @@ Var LstmAttention::decode_step(const Var& y_gates, Recurrent& r, const Memory& m
 }
 
 Var LstmAttention::logits(const Batch& batch, Mode mode, Tensor* attention, Var*) {
-  const bool training = mode == Mode::kTrain;
+  return output_.logits(w_o_(decode(batch, mode == Mode::kTrain, attention)));  // [B, T, V]
+}
+
+Tensor LstmAttention::alignment(const Batch& batch) {
+  Tensor a;  // [B, T, S]
+  decode(batch, false, &a);
+  return a;
+}
+
+Var LstmAttention::decode(const Batch& batch, bool training, Tensor* attention) {
   const int64_t B = batch.size(), T = batch.tgt_in.cols, S = batch.src.cols;
-  const int64_t Hd = config_.dec_hidden, E = config_.emb_dim;
+  const int64_t Hd = config_.dec_hidden;
   Recurrent r;
   Memory m = encode_memory(batch.src, batch.src_len, training, r);
   // Target embeddings time-major, so that each step's rows are one contiguous block (a view).
@@ -149,8 +158,7 @@ Var LstmAttention::logits(const Batch& batch, Mode mode, Tensor* attention, Var*
   // Back to batch-major (the loss reads targets as [B, T]) while the rows are still narrow.
   Var hidden = transpose(reshape(feeds.size() == 1 ? feeds[0] : concat(feeds, 0), Shape{T, B, Hd}),
                          0, 1);  // [B, T, Hd]
-  (void)E;
-  return output_.logits(w_o_(hidden));                            // [B, T, V]
+  return hidden;
 }
 
 std::unique_ptr<DecoderState> LstmAttention::encode(const IdMatrix& src,

@@ -27,6 +27,7 @@ class LstmAttention : public Seq2Seq {
 
   Var logits(const Batch& batch, Mode mode, Tensor* attention = nullptr,
              Var* guided_loss = nullptr) override;
+  Tensor alignment(const Batch& batch) override;
   std::unique_ptr<DecoderState> encode(const IdMatrix& src, std::span<const int> src_len) override;
   Step step(DecoderState& state, std::span<const int> last_tokens) override;
   void select(DecoderState& state, std::span<const int> rows) override;
@@ -48,6 +49,9 @@ class LstmAttention : public Seq2Seq {
   // One decoder step. y_gates [N, 4Hd]: the embedding part of layer 0's input projection.
   // Returns the attention weights [N, S]; updates `r`.
   Var decode_step(const Var& y_gates, Recurrent& r, const Memory& m, bool training);
+  // The teacher-forced pass behind logits() and alignment(): every step's attentional hidden
+  // state [B, T, Hd] (before w_o and the output layer); `attention` gets the weights [B, T, S].
+  Var decode(const Batch& batch, bool training, Tensor* attention);
 
   Embedding embedding_;
   LstmEncoder encoder_;

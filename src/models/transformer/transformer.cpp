@@ -140,7 +140,7 @@ Var Transformer::encode_memory(const IdMatrix& src, std::span<const int> src_len
 }
 
 Var Transformer::decode(const Batch& batch, bool training, Tensor* attention,
-                        AttentionMaps* maps, Var* guided_loss) {
+                        AttentionMaps* maps, Var* guided_loss, bool alignment_only) {
   const ModelConfig& c = config_;
   const int64_t B = batch.size(), T = batch.tgt_in.cols;
   Var memory = encode_memory(batch.src, batch.src_len, training,
@@ -151,7 +151,8 @@ Var Transformer::decode(const Batch& batch, bool training, Tensor* attention,
   const int align = align_layer();
   const bool guided = training && guided_loss && !batch.guide.empty();
   Var log_probs;  // [B, H, T, S] of the alignment layer, when guided
-  for (int l = 0; l < static_cast<int>(decoder_.size()); ++l) {
+  const int layers = alignment_only ? align + 1 : static_cast<int>(decoder_.size());
+  for (int l = 0; l < layers; ++l) {
     const DecoderLayer& e = decoder_[l];
     Tensor* self_probs = maps ? &maps->decoder.emplace_back() : nullptr;  // [B, H, T, T]
     Tensor* source_probs = maps ? &maps->source.emplace_back()            // [B, H, T, S]
@@ -178,6 +179,7 @@ Var Transformer::decode(const Batch& batch, bool training, Tensor* attention,
   }
   if (attention) *attention = alignment_from(maps ? maps->source[align] : probs);
   if (guided) *guided_loss = guided_alignment_loss(log_probs, batch);
+  if (alignment_only) return x;
   return c.pre_norm ? decoder_norm_(x) : x;  // [B, T, D]
 }
 
@@ -197,6 +199,12 @@ Var Transformer::guided_alignment_loss(const Var& log_probs, const Batch& batch)
 Var Transformer::logits(const Batch& batch, Mode mode, Tensor* attention, Var* guided_loss) {
   return output_.logits(
       decode(batch, mode == Mode::kTrain, attention, nullptr, guided_loss));  // [B, T, V]
+}
+
+Tensor Transformer::alignment(const Batch& batch) {
+  Tensor a;  // [B, T, S]
+  decode(batch, false, &a, nullptr, nullptr, /*alignment_only=*/true);
+  return a;
 }
 
 AttentionMaps Transformer::attention_maps(const Batch& batch) {

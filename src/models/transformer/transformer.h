@@ -33,6 +33,7 @@ class Transformer : public Seq2Seq {
   // The supervised head is the alignment head (align_head; the first head when it is -1).
   bool supports_guided_alignment() const override { return true; }
   AttentionMaps attention_maps(const Batch& batch) override;
+  Tensor alignment(const Batch& batch) override;
   std::unique_ptr<DecoderState> encode(const IdMatrix& src, std::span<const int> src_len) override;
   Step step(DecoderState& state, std::span<const int> last_tokens) override;
   void select(DecoderState& state, std::span<const int> rows) override;
@@ -57,9 +58,10 @@ class Transformer : public Seq2Seq {
                     std::vector<Tensor>* maps = nullptr);
   // The teacher-forced pass behind logits() and attention_maps(): the decoder's output before
   // the output layer [B, T, D]; `attention` gets the alignment [B, T, S], `maps` everything,
-  // `guided_loss` the guided-alignment loss (see Seq2Seq::logits).
+  // `guided_loss` the guided-alignment loss (see Seq2Seq::logits). alignment_only: stop after
+  // the aligning layer (the output is then not the decoder's: only `attention` is).
   Var decode(const Batch& batch, bool training, Tensor* attention, AttentionMaps* maps,
-             Var* guided_loss = nullptr);
+             Var* guided_loss = nullptr, bool alignment_only = false);
   // x + dropout(f(norm(x))) (pre-norm) or norm(x + dropout(f(x))) (post-norm).
   template <typename F>
   Var residual(const Var& x, const LayerNorm& norm, F&& f, bool training);
