@@ -77,6 +77,39 @@ TEST_CASE("align --reverse-model: intersect and union of the two directions' lin
   auto lone = run_attnmt("align -m " + d + "/fwd.bin" + pair + " --symmetrize union");
   CHECK(lone.exit_code == 2);
   CHECK(lone.err.find("--reverse-model") != std::string::npos);
+  // Each model aligns its own calibrated way. The reverse model calibrated against the diagonal
+  // (its attention follows the reversal, so a diagonal tension wins) keeps its settings under
+  // --reverse-model, and the forward model keeps its own (the defaults).
+  {
+    std::string gold;
+    for (const std::string& line : split_lines(read_text(d + "/train.es"))) {
+      std::istringstream in(line);
+      int n = 0;
+      for (std::string w; in >> w;) gold += (n ? " " : "") + std::to_string(n) + "-" + std::to_string(n), ++n;
+      gold += "\n";
+    }
+    write_text(d + "/diag.align", gold);
+    auto cal = run_attnmt("align -m " + d + "/rev.bin --src " + d + "/train.es --tgt " + d +
+                          "/train.en --calibrate " + d + "/diag.align --save-calibrated " + d +
+                          "/rev-cal.bin --threads 1");
+    INFO(cal.out << cal.err);
+    REQUIRE(cal.exit_code == 0);
+    auto rc = run_attnmt("align -m " + d + "/rev-cal.bin --src " + d + "/train.es --tgt " + d +
+                         "/train.en --format pharaoh --threads 1");
+    auto ic = run_attnmt("align -m " + d + "/fwd.bin --reverse-model " + d + "/rev-cal.bin" +
+                         pair + " --symmetrize intersect");
+    REQUIRE((rc.exit_code | ic.exit_code) == 0);
+    REQUIRE(rc.out != r.out);  // the calibrated settings changed the reverse model's links
+    const auto rcl = split_lines(rc.out), icl = split_lines(ic.out);
+    REQUIRE((rcl.size() == 40 && icl.size() == 40));
+    for (size_t k = 0; k < icl.size(); ++k) {
+      const Links a = parse(fl[k], false), b = parse(rcl[k], true);
+      Links both;
+      for (const auto& l : a)
+        if (b.count(l)) both.insert(l);
+      CHECK(parse(icl[k], false) == both);
+    }
+  }
   // The link rules reach the links. A diagonal tension of 1000 outweighs any attention: each
   // target word j links to the source word nearest its relative position, argmin_i
   // |(i + 1/2)/S - (j + 1/2)/T| (the first on a tie), whatever the model attends to.

@@ -211,12 +211,16 @@ int run_align(int argc, char** argv) {
   }
   set_threads(o.threads);
   use_precision(o.precision);
+  // Each model aligns its own calibrated way (its file's align.* settings) unless the command
+  // line says otherwise.
+  TranslateOptions reverse_t = o.a.t;
   LoadedModel lm = load_aligning_model(o.model_path, o.a.t);
   std::unique_ptr<LoadedModel> rm;
   ReverseAligner reverse;
   if (!o.reverse_path.empty()) {
-    rm = std::make_unique<LoadedModel>(load_aligning_model(o.reverse_path, o.a.t));
-    reverse = {rm->model.get(), &rm->vocab, o.symmetrize};
+    rm = std::make_unique<LoadedModel>(load_aligning_model(o.reverse_path, reverse_t));
+    reverse = {rm->model.get(), &rm->vocab, o.symmetrize, reverse_t.method, reverse_t.aggregate,
+               reverse_t.links};
   }
   std::unique_ptr<AtomicOutput> out;
   if (!svg) out = std::make_unique<AtomicOutput>(o.output);

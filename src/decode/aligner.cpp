@@ -53,9 +53,9 @@ std::vector<LinkSet> reverse_word_links(const ReverseAligner& r, const AlignOpti
     h.tokens = rtgt.ids[i];
     h.attention = std::move(att[i]);
     const Alignment a = hypothesis_alignment(*r.vocab, rsrc.ids[i], h, /*word_level=*/true,
-                                             o.t.method, false, &rsrc.labels[i], &rtgt.labels[i],
-                                             o.t.aggregate);
-    for (const auto& [their_src, their_tgt] : hard_alignment(a, o.t.links))
+                                             r.method, false, &rsrc.labels[i], &rtgt.labels[i],
+                                             r.aggregate);
+    for (const auto& [their_src, their_tgt] : hard_alignment(a, r.links))
       links[i].insert({their_tgt, their_src});
   }
   return links;

@@ -27,6 +27,10 @@ struct ReverseAligner {
   Seq2Seq* model = nullptr;
   const Vocab* vocab = nullptr;
   Symmetrize how = Symmetrize::kGrowDiagFinalAnd;
+  // How this model's links are read (its own calibrated settings, alignment.h).
+  AlignmentMethod method = AlignmentMethod::kPrediction;
+  WordAggregate aggregate = WordAggregate::kSum;
+  LinkRule links;
 };
 
 struct AlignOptions {
