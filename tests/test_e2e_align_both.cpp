@@ -12,10 +12,10 @@ using namespace attnmt::testing;
 
 namespace {
 
-using Links = std::set<std::pair<int, int>>;
+using WordLinks = std::set<std::pair<int, int>>;
 
-Links parse(const std::string& line, bool flip) {
-  Links out;
+WordLinks parse(const std::string& line, bool flip) {
+  WordLinks out;
   std::istringstream in(line);
   for (std::string p; in >> p;) {
     const int i = std::stoi(p.substr(0, p.find('-'))), j = std::stoi(p.substr(p.find('-') + 1));
@@ -56,14 +56,14 @@ TEST_CASE("align --reverse-model: intersect and union of the two directions' lin
   REQUIRE((rl.size() == 40 && il.size() == 40 && ul.size() == 40 && gl.size() == 40));
   int differ = 0;
   for (size_t k = 0; k < fl.size(); ++k) {
-    const Links a = parse(fl[k], false), b = parse(rl[k], true);
-    Links both, either = a;
+    const WordLinks a = parse(fl[k], false), b = parse(rl[k], true);
+    WordLinks both, either = a;
     for (const auto& l : a)
       if (b.count(l)) both.insert(l);
     either.insert(b.begin(), b.end());
     CHECK(parse(il[k], false) == both);
     CHECK(parse(ul[k], false) == either);
-    const Links g = parse(gl[k], false);
+    const WordLinks g = parse(gl[k], false);
     for (const auto& l : both) CHECK(g.count(l) == 1);
     for (const auto& l : g) CHECK(either.count(l) == 1);
     differ += a != b;
@@ -103,8 +103,8 @@ TEST_CASE("align --reverse-model: intersect and union of the two directions' lin
     const auto rcl = split_lines(rc.out), icl = split_lines(ic.out);
     REQUIRE((rcl.size() == 40 && icl.size() == 40));
     for (size_t k = 0; k < icl.size(); ++k) {
-      const Links a = parse(fl[k], false), b = parse(rcl[k], true);
-      Links both;
+      const WordLinks a = parse(fl[k], false), b = parse(rcl[k], true);
+      WordLinks both;
       for (const auto& l : a)
         if (b.count(l)) both.insert(l);
       CHECK(parse(icl[k], false) == both);
@@ -128,7 +128,7 @@ TEST_CASE("align --reverse-model: intersect and union of the two directions' lin
   int moved = 0;
   for (size_t k = 0; k < dl.size(); ++k) {
     const int S = words(src_lines[k]), T = words(tgt_lines[k]);
-    Links want;
+    WordLinks want;
     for (int j = 0; j < T; ++j) {
       int best = 0;
       for (int i = 1; i < S; ++i)

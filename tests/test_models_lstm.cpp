@@ -12,7 +12,7 @@ using namespace attnmt::testing;
 namespace {
 
 // A 2-sentence batch: sources of 3 and 2 pieces (+EOS), targets of 2 and 1 (+EOS).
-Batch tiny_batch() {
+Batch lstm_tiny_batch() {
   Batch b;
   b.src = IdMatrix{2, 4, {5, 6, 7, 3, 8, 9, 3, 0}};
   b.tgt_in = IdMatrix{2, 3, {2, 10, 11, 2, 12, 0}};
@@ -93,7 +93,7 @@ TEST_CASE("gradcheck the whole LSTM model's loss for every attention type", "[ls
   for (AttentionType type : {AttentionType::kDot, AttentionType::kGeneral, AttentionType::kAdditive}) {
     INFO(name_of(type));
     LstmAttention model(tiny_lstm_config(type), 7);
-    Batch batch = tiny_batch();
+    Batch batch = lstm_tiny_batch();
     for (const auto& [name, v] : model.params().all()) {
       INFO(name);
       gradcheck_parameter([&] { return model_loss(model, batch); }, v, 8);
@@ -111,7 +111,7 @@ TEST_CASE("tied embeddings are one tensor that receives gradient from both uses"
   CHECK(untied.params().n_scalars() == tied.params().n_scalars() + 13 * 4);
   // Row 1 (unk) never appears in the batch: in the tied model it still gets gradient, through
   // the output projection; in the untied model the embedding row stays at zero gradient.
-  Batch batch = tiny_batch();
+  Batch batch = lstm_tiny_batch();
   backward(model_loss(tied, batch));
   backward(model_loss(untied, batch));
   const Tensor& g_tied = tied.params().get("embedding/weight")->grad;

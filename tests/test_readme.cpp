@@ -49,7 +49,7 @@ void substitute(std::string& text, const std::string& from, const std::string& t
     text.replace(at, from.size(), to);
 }
 
-int count_lines(const std::string& path) {
+int lines_in(const std::string& path) {
   std::istringstream in(read_text(path));
   int n = 0;
   for (std::string l; std::getline(in, l);) ++n;
@@ -77,8 +77,8 @@ TEST_CASE("README: the shipped-model commands translate and draw heatmaps", "[re
   INFO(block << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err);
   REQUIRE(r.exit_code == 0);
 
-  int n_sample = count_lines(kSourceDir + "/corpora/sample.en");
-  REQUIRE(count_lines(dir.file("sample.es")) == n_sample);
+  int n_sample = lines_in(kSourceDir + "/corpora/sample.en");
+  REQUIRE(lines_in(dir.file("sample.es")) == n_sample);
   // --alignment hard prints "translation ||| i-j i-j ..." for every line
   std::regex hard_line(R"(.+ \|\|\| (\d+-\d+)( \d+-\d+)*)");
   std::istringstream out(r.out);
@@ -117,9 +117,9 @@ TEST_CASE("README: the quickstart runs as written (tiny settings)", "[readme][e2
   // the resumed run went on from the checkpoint to step 40
   CHECK(r.err.find("resuming from") != std::string::npos);
   CHECK(read_text(d + "/train.log").find("done after step 40") != std::string::npos);
-  int n = count_lines(d + "/test.en");
-  CHECK(count_lines(d + "/test.es") == n);
-  CHECK(count_lines(d + "/test.align") == n);
+  int n = lines_in(d + "/test.en");
+  CHECK(lines_in(d + "/test.es") == n);
+  CHECK(lines_in(d + "/test.align") == n);
   std::regex pharaoh(R"((\d+-\d+( \d+-\d+)*)?)");
   std::istringstream align(read_text(d + "/test.align"));
   for (std::string l; std::getline(align, l);) CHECK(std::regex_match(l, pharaoh));

@@ -46,7 +46,7 @@ std::string attnmt_binary() { return std::string("'") + ATTNMT_BINARY + "'"; }
 
 // A tiny LSTM (no dropout unless given) on the tiny corpus, fp32 products (bf16 would round
 // the two runs' different partial sums differently), one thread a rank.
-std::string train_args(const std::string& d, const std::string& extra = "",
+std::string mpi_train_args(const std::string& d, const std::string& extra = "",
                        int batch_tokens = 120) {
   return "train --src " + d + "/train.en --tgt " + d + "/train.es --vocab " + d +
          "/v.model --emb-dim 16 --enc-hidden 16 --dec-hidden 32 --lr 0.01 --precision fp32 "
@@ -111,7 +111,7 @@ TEST_CASE("mpirun -np 2 train: the parameters of one process with the same globa
   TempDir dir("mpi-same");
   const std::string d = dir.path().string();
   prepare(d);
-  const std::string args = train_args(d, "--dropout 0 --max-steps 30 --save-every 1000");
+  const std::string args = mpi_train_args(d, "--dropout 0 --max-steps 30 --save-every 1000");
   auto one = run_attnmt(args + " -o " + d + "/one.bin");
   INFO(one.err);
   REQUIRE(one.exit_code == 0);
@@ -122,7 +122,7 @@ TEST_CASE("mpirun -np 2 train: the parameters of one process with the same globa
   const double same = max_difference(d + "/one.bin", d + "/two.bin");
   CHECK(same < 2e-4);
   // The yardstick: one process with half the batch (another data order) is far off.
-  REQUIRE(run_attnmt(train_args(d, "--dropout 0 --max-steps 30", 60) + " -o " + d + "/half.bin")
+  REQUIRE(run_attnmt(mpi_train_args(d, "--dropout 0 --max-steps 30", 60) + " -o " + d + "/half.bin")
               .exit_code == 0);
   CHECK(max_difference(d + "/one.bin", d + "/half.bin") > 100 * same);
   // Both ranks hold the model: rank 0 alone wrote it, its vocabulary is the given one.
@@ -138,7 +138,7 @@ TEST_CASE("mpirun -np 2 train --resume continues bit for bit, dropout included",
   const std::string d = dir.path().string();
   prepare(d);
   const std::string run = mpirun("-np 2 ") + attnmt_binary() + " " +
-                          train_args(d, "--dropout 0.3 --save-every 1000 --warmup 4");
+                          mpi_train_args(d, "--dropout 0.3 --save-every 1000 --warmup 4");
   REQUIRE(run_shell(run + " -o " + d + "/straight.bin --max-steps 16").exit_code == 0);
   REQUIRE(run_shell(run + " -o " + d + "/split.bin --max-steps 8").exit_code == 0);
   auto resumed = run_shell(run + " -o " + d + "/split.bin --max-steps 16 --resume");
@@ -156,7 +156,7 @@ TEST_CASE("a killed rank ends the mpirun job with the last checkpoint intact and
   const std::string d = dir.path().string();
   prepare(d);
   // Without --vocab: rank 0 trains the vocabulary, the other rank waits and reads it.
-  std::string args = train_args(d, "--dropout 0.1 --save-every 5 --log-every 1000");
+  std::string args = mpi_train_args(d, "--dropout 0.1 --save-every 5 --log-every 1000");
   const std::string given = "--vocab " + d + "/v.model";
   args.replace(args.find(given), given.size(), "--vocab-size 40");
   const std::string run = mpirun("-np 2 ") + attnmt_binary() + " " + args;
