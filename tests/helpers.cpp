@@ -76,6 +76,20 @@ std::string shared_enja_dir() {
 
 namespace attnmt::testing {
 
+std::string diagonal_gold(const std::vector<std::string>& lines, bool next_word) {
+  std::string gold;
+  for (const std::string& line : lines) {
+    std::istringstream in(line);
+    int n = 0;
+    for (std::string w; in >> w;) ++n;
+    for (int j = 0; j < n; ++j)
+      gold += (j ? " " : "") + std::to_string(next_word && j + 1 < n ? j + 1 : j) + "-" +
+              std::to_string(j);
+    gold += "\n";
+  }
+  return gold;
+}
+
 void write_tiny_corpus(const std::string& dir, int n) {
   const std::vector<std::pair<std::string, std::string>> lexicon = {
       {"red", "rojo"},   {"blue", "azul"},    {"green", "verde"}, {"cat", "gato"},

@@ -83,6 +83,11 @@ Vocab train_test_vocab(const std::string& src, const std::string& tgt, int size,
 // `n` distinct pairs of 2-5 words, written as dir/train.{en,es}. Used by the end-to-end tests.
 void write_tiny_corpus(const std::string& dir, int n = 50);
 
+// Gold links "0-0 1-1 ..." for each line's space-separated words: word j of the target linked to
+// word j of the source (lines of equal length on both sides), or with next_word to word j + 1
+// (the last word to itself). One line per line, each ending with '\n'.
+std::string diagonal_gold(const std::vector<std::string>& lines, bool next_word = false);
+
 // Loads `model_path`, translates every dir/train.en line greedily and returns how many equal
 // their dir/train.es reference exactly (the others are reported through UNSCOPED_INFO).
 // `n_pairs` receives the corpus size.

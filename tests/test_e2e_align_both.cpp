@@ -81,14 +81,7 @@ TEST_CASE("align --reverse-model: intersect and union of the two directions' lin
   // (its attention follows the reversal, so a diagonal tension wins) keeps its settings under
   // --reverse-model, and the forward model keeps its own (the defaults).
   {
-    std::string gold;
-    for (const std::string& line : split_lines(read_text(d + "/train.es"))) {
-      std::istringstream in(line);
-      int n = 0;
-      for (std::string w; in >> w;) gold += (n ? " " : "") + std::to_string(n) + "-" + std::to_string(n), ++n;
-      gold += "\n";
-    }
-    write_text(d + "/diag.align", gold);
+    write_text(d + "/diag.align", diagonal_gold(split_lines(read_text(d + "/train.es"))));
     auto cal = run_attnmt("align -m " + d + "/rev.bin --src " + d + "/train.es --tgt " + d +
                           "/train.en --calibrate " + d + "/diag.align --save-calibrated " + d +
                           "/rev-cal.bin --threads 1");

@@ -91,15 +91,7 @@ TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][
   // saved model aligns that way without being told.
   for (const bool next_word : {false, true}) {
     INFO((next_word ? "gold: the next word" : "gold: the diagonal"));
-    std::string gold;
-    for (const std::string& line : src) {
-      const size_t n = std::count(line.begin(), line.end(), ' ') + 1;
-      for (size_t j = 0; j < n; ++j)
-        gold += (j ? " " : "") + std::to_string(next_word && j + 1 < n ? j + 1 : j) + "-" +
-                std::to_string(j);
-      gold += "\n";
-    }
-    write_text(d + "/gold.align", gold);
+    write_text(d + "/gold.align", diagonal_gold(src, next_word));
     auto c = run_attnmt("align -m " + d + "/copy.attnmt --src " + d + "/train.en --tgt " + d +
                         "/copy.en --calibrate " + d + "/gold.align --save-calibrated " + d +
                         "/cal.attnmt --threads 1");
