@@ -147,7 +147,11 @@ std::vector<std::vector<float>> diagonal_weighted(const Alignment& a, float diag
 }
 
 std::vector<std::pair<int, int>> hard_alignment(const Alignment& a, const LinkRule& rule) {
-  const std::vector<std::vector<float>> w = diagonal_weighted(a, rule.diagonal);  // [T][S]
+  check_alignment(a);
+  // [T][S]: the weights themselves, or a weighted copy under a diagonal tension.
+  std::vector<std::vector<float>> weighted;
+  if (rule.diagonal != 0) weighted = diagonal_weighted(a, rule.diagonal);
+  const std::vector<std::vector<float>>& w = rule.diagonal != 0 ? weighted : a.weights;
   LinkSet by_target, by_source;  // (i, j)
   for (size_t j = 0; j < w.size(); ++j) {
     if (w[j].empty()) continue;
