@@ -59,6 +59,10 @@ std::string read_text(const std::string& path);
 // The lines of a text, without their '\n'.
 std::vector<std::string> split_lines(const std::string& text);
 void write_text(const std::string& path, const std::string& text);
+// Whether `part` occurs in `s`.
+inline bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 // ../shared/corpora/small_parallel_enja, or "" when this clone has no ../shared.
 std::string shared_enja_dir();

@@ -25,9 +25,6 @@ std::string save_error(const std::string& path, const ModelFile& f) {
   }
   return "";
 }
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
 // Magnitudes spread from 1e-4 to 6e4 (float16's normal range), both signs.
 Tensor spread_tensor(const Shape& shape, unsigned seed) {
   Tensor t = Tensor::uninitialized(shape);

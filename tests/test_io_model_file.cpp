@@ -14,11 +14,6 @@ using namespace attnmt::testing;
 
 namespace {
 
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
-
 // Fills with distinct values, including bit patterns a text format would lose.
 Tensor make_tensor(const Shape& shape, float seed) {
   Tensor t = Tensor::uninitialized(shape);

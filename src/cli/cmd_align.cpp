@@ -56,13 +56,17 @@ const CommandSpec kSpec{
     "rows average; piece keeps the pieces. The EOS row and column are left out unless --keep-eos.\n"
     "--alignment-method shifted reads each target token's row at the next step (where it is the\n"
     "decoder's input); --alignment-layer/--alignment-head choose a Transformer's layer and head.\n"
+    "--alignment-method saliency reads gradients, not attention: how strongly each source\n"
+    "piece's embedding moves each target token's probability (a backward pass per token:\n"
+    "slower, and often a better aligner than the attention).\n"
     "Hard links (pharaoh, json's \"hard\"): --alignment-links grow adds each source word's best\n"
     "target word (grow-diag-final-and); --alignment-diagonal D favours links near the diagonal.\n"
     "--reverse-model M2 (a model trained target -> source) adds its links, combined by\n"
     "--symmetrize (given pairs, pharaoh, word level). Score against gold: attnmt score\n"
     "--alignments.\n"
     "--calibrate GOLD (with --tgt; GOLD: Pharaoh links, 'i?j' possible) scores every decoder\n"
-    "layer and head (and their average), method, --alignment-aggregate, --alignment-links and\n"
+    "layer and head (and their average), method (saliency too), --alignment-aggregate,\n"
+    "--alignment-links and\n"
     "--alignment-diagonal (0, 2, 4, 8, 16) by AER on the pairs, prints the best rows, and with\n"
     "--save-calibrated OUT writes the model with the best as its own (align_layer, align_head,\n"
     "align.method, align.aggregate, align.links, align.diagonal), which translate, align and\n"
@@ -156,8 +160,10 @@ int run_calibration(AlignCliOptions& o) {
   const size_t shown = std::min(rows.size(), static_cast<size_t>(o.calibrate_rows));
   for (size_t k = 0; k < shown; ++k) {
     const AlignmentSetting& st = rows[k].setting;
+    const bool saliency = st.method == AlignmentMethod::kSaliency;
     fmt::print("{:<4} {:<10} {:>5} {:>4} {:<9} {:<6} {:>8g}  {}\n", k + 1, name_of(st.method),
-               st.layer, st.head < 0 ? std::string("avg") : std::to_string(st.head),
+               saliency ? std::string("-") : std::to_string(st.layer),
+               saliency ? std::string("-") : st.head < 0 ? std::string("avg") : std::to_string(st.head),
                name_of(st.aggregate), name_of(st.links.extraction), st.links.diagonal,
                rows[k].score.format());
   }
@@ -171,7 +177,8 @@ int run_calibration(AlignCliOptions& o) {
   if (o.save_calibrated.empty()) return 0;
   const AlignmentSetting& best = rows.front().setting;
   ModelFile file = load_model_file(o.model_path);
-  if (lm.model->config().arch == Arch::kTransformer) {
+  const bool saliency = best.method == AlignmentMethod::kSaliency;
+  if (lm.model->config().arch == Arch::kTransformer && !saliency) {
     file.set_config("align_layer", std::to_string(best.layer));
     file.set_config("align_head", std::to_string(best.head));
   }
@@ -181,10 +188,13 @@ int run_calibration(AlignCliOptions& o) {
   file.set_config("align.diagonal", fmt::format("{:g}", best.links.diagonal));
   save_model_file(o.save_calibrated, file);
   fmt::print(stderr,
-             "attnmt align: wrote {}: aligns with layer {}, {}, method {}, aggregate {}, links {}, "
+             "attnmt align: wrote {}: aligns with {}method {}, aggregate {}, links {}, "
              "diagonal {:g} (AER {:.2f}% on these {} pairs)\n",
-             o.save_calibrated, best.layer,
-             best.head < 0 ? std::string("heads averaged") : fmt::format("head {}", best.head),
+             o.save_calibrated,
+             saliency ? std::string()
+                      : fmt::format("layer {}, {}, ", best.layer,
+                                    best.head < 0 ? std::string("heads averaged")
+                                                  : fmt::format("head {}", best.head)),
              name_of(best.method), name_of(best.aggregate), name_of(best.links.extraction),
              best.links.diagonal, 100 * rows.front().score.aer(), src.size());
   return 0;

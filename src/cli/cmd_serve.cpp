@@ -99,6 +99,13 @@ int run_serve(int argc, char** argv) {
   check_outputs("serve", {}, {{"-m", o.model_path}});
   const ResolvedPrecision precision = use_precision(o.precision);
   LoadedModel lm = load_aligning_model(o.model_path, o.t);
+  if (o.t.method == AlignmentMethod::kSaliency) {
+    // The page shows what the model attends to; saliency (a backward pass per target word) is
+    // for translate and align.
+    fmt::print(stderr, "attnmt serve: the alignment method saliency is for translate and align; "
+                       "serve shows the attention (method prediction)\n");
+    o.t.method = AlignmentMethod::kPrediction;
+  }
   o.s.batcher.translate = o.t;  // with the model file's calibrated alignment choices
   ModelSummary summary = summarize_model(lm, o.model_path);
   // SIGINT and SIGTERM go to one thread that stops the server: blocked here, before any other

@@ -45,7 +45,8 @@ std::vector<LinkSet> reverse_word_links(const ReverseAligner& r, const AlignOpti
   const int cut = input_cut(*r.model, o.t.max_input_pieces);
   const EncodedWindow rsrc = encode_window(*r.vocab, tgt_lines, cut);
   const EncodedWindow rtgt = encode_window(*r.vocab, src_lines, cut);
-  std::vector<Matrix> att = forced_attention(*r.model, rsrc.ids, rtgt.ids, o.t.batch_size);
+  std::vector<Matrix> att =
+      forced_alignment(*r.model, rsrc.ids, rtgt.ids, r.method, o.t.batch_size);
   std::vector<LinkSet> links(src_lines.size());
   for (size_t i = 0; i < links.size(); ++i) {
     if (att[i].empty()) continue;
@@ -101,7 +102,8 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
     if (forced) {
       tgt = encode_window(vocab, tgt_lines, cut);
       stats.truncated += tgt.truncated;
-      std::vector<Matrix> att = forced_attention(model, src.ids, tgt.ids, o.t.batch_size);
+      std::vector<Matrix> att =
+          forced_alignment(model, src.ids, tgt.ids, o.t.method, o.t.batch_size);
       for (size_t i = 0; i < best.size(); ++i) {
         empty[i] = att[i].empty();
         best[i].tokens = tgt.ids[i];
@@ -109,6 +111,7 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
       }
     } else {
       auto hyps = translate_ids(model, src.ids, o.t);
+      if (o.t.method == AlignmentMethod::kSaliency) use_saliency(model, src.ids, hyps);
       for (size_t i = 0; i < best.size(); ++i) {
         empty[i] = hyps[i].empty();
         if (!empty[i]) best[i] = std::move(hyps[i][0]);

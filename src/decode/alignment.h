@@ -31,11 +31,16 @@ constexpr ChoiceTable<AlignmentLevel, 2> choices(AlignmentLevel) {
 // Which decoder step's attention aligns a target token. prediction: the step that predicts it
 // (what the decoder attended to when it chose the token). shifted: the step where it is the
 // decoder's input, one later (Chen et al. 2020, "Accurate Word Alignment Induction from Neural
-// Machine Translation": the attention of that step looks at the token's source).
-enum class AlignmentMethod { kPrediction, kShifted };
-constexpr ChoiceTable<AlignmentMethod, 2> choices(AlignmentMethod) {
+// Machine Translation": the attention of that step looks at the token's source). saliency: not
+// the attention but the gradient, how much each source piece's embedding moves the token's
+// log-probability (gradient x input, Ding et al. 2019, "Saliency-driven Word Alignment
+// Interpretation for Neural Machine Translation"; decode/forced.h, forced_saliency): a backward
+// pass per target token, so slower.
+enum class AlignmentMethod { kPrediction, kShifted, kSaliency };
+constexpr ChoiceTable<AlignmentMethod, 3> choices(AlignmentMethod) {
   using enum AlignmentMethod;
-  return {"alignment method", {{kPrediction, "prediction"}, {kShifted, "shifted"}}};
+  return {"alignment method",
+          {{kPrediction, "prediction"}, {kShifted, "shifted"}, {kSaliency, "saliency"}}};
 }
 
 // How the weights of a word's source pieces make the word's weight (word level): their sum (the

@@ -37,8 +37,9 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
   const EncodedWindow s = encode_window(vocab, src, cut);
   const EncodedWindow t = encode_window(vocab, tgt, cut);
   const std::vector<PairAttention> maps = forced_attention_maps(model, s.ids, t.ids, batch_size);
+  const std::vector<Matrix> saliency = forced_saliency(model, s.ids, t.ids);
   // The settings, in the order of the table's ties: layer, head (average first), method,
-  // aggregation, extraction, diagonal.
+  // aggregation, extraction, diagonal; saliency (no layer or head) last.
   std::vector<AlignmentSetting> settings;
   size_t layers = 0, heads = 0;
   for (const PairAttention& p : maps)
@@ -52,6 +53,10 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
         for (WordAggregate a : {WordAggregate::kSum, WordAggregate::kMean, WordAggregate::kMax})
           for (LinkExtraction e : {LinkExtraction::kTarget, LinkExtraction::kGrow})
             for (float diagonal : kCalibratedDiagonals) settings.push_back({m, l, h, a, {e, diagonal}});
+  for (WordAggregate a : {WordAggregate::kSum, WordAggregate::kMean, WordAggregate::kMax})
+    for (LinkExtraction e : {LinkExtraction::kTarget, LinkExtraction::kGrow})
+      for (float diagonal : kCalibratedDiagonals)
+        settings.push_back({AlignmentMethod::kSaliency, -1, -1, a, {e, diagonal}});
   std::vector<CalibrationRow> rows(settings.size());
   for (size_t k = 0; k < settings.size(); ++k) rows[k].setting = settings[k];
   // Each pair's word-level matrix is made once per (layer, head, method, aggregation), the run
@@ -65,10 +70,14 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
         const AlignmentSetting* prev = k ? &rows[k - 1].setting : nullptr;
         if (!prev || prev->layer != st.layer || prev->head != st.head ||
             prev->method != st.method || prev->aggregate != st.aggregate) {
-          const std::vector<Matrix>& layer = maps[i].source[st.layer];
           Hypothesis h;
           h.tokens = t.ids[i];
-          h.attention = st.head < 0 ? average(layer) : layer[st.head];
+          if (st.method == AlignmentMethod::kSaliency) {
+            h.attention = saliency[i];
+          } else {
+            const std::vector<Matrix>& layer = maps[i].source[st.layer];
+            h.attention = st.head < 0 ? average(layer) : layer[st.head];
+          }
           a = hypothesis_alignment(vocab, s.ids[i], h, true, st.method, false, &s.labels[i],
                                    &t.labels[i], st.aggregate);
         }

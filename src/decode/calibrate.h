@@ -1,7 +1,8 @@
 // Choosing how a model aligns, on pairs with gold word alignments: every source-attention map
 // (each decoder layer, each head and the heads' average), read with each alignment method and
-// each word aggregation, scored by AER against the gold links. One teacher-forced pass gives
-// every map (forced_attention_maps), so the whole table costs one `attnmt align`. Behind
+// each word aggregation, and the saliency matrices (decode/forced.h), scored by AER against the
+// gold links. One teacher-forced pass gives every map (forced_attention_maps), and one
+// forced_saliency the gradients. Behind
 // `attnmt align --calibrate GOLD`, which prints the table and can write the model with the best
 // layer and head as its own (align_layer, align_head).
 // Not here: the AER itself (eval/aer.h), the alignment formats (decode/alignment.h).
@@ -19,8 +20,8 @@ namespace attnmt {
 
 struct AlignmentSetting {
   AlignmentMethod method = AlignmentMethod::kPrediction;
-  int layer = 0;  // decoder layer (the LSTM: 0, its one map)
-  int head = -1;  // -1: the heads' average
+  int layer = 0;  // decoder layer (the LSTM: 0, its one map); -1 for saliency (no map)
+  int head = -1;  // -1: the heads' average (and saliency)
   WordAggregate aggregate = WordAggregate::kSum;
   LinkRule links;  // how hard links are read: extraction and diagonal tension
 };

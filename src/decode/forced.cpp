@@ -3,10 +3,13 @@
 #include "decode/forced.h"
 
 #include <algorithm>
+#include <cmath>
 
+#include "autograd/ops.h"
 #include "autograd/var.h"
 #include "tensor/error.h"
 #include "text/batch.h"
+#include "text/vocab.h"
 
 namespace attnmt {
 
@@ -72,7 +75,112 @@ std::vector<std::vector<Matrix>> cut_layers(const std::vector<Tensor>& layers, i
   return out;
 }
 
+// Parameters take no gradient while it lives (a gradient with respect to the inputs only
+// skips every weight-gradient product), and get back their flags after.
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(ParameterStore& store) : store_(store) {
+    for (const auto& [path, p] : store_.all()) was_.push_back(p->requires_grad), p->requires_grad = false;
+  }
+  ~FrozenParameters() {
+    size_t k = 0;
+    for (const auto& [path, p] : store_.all()) p->requires_grad = was_[k++];
+  }
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  ParameterStore& store_;
+  std::vector<char> was_;
+};
+
+// The copies of row b of `batch` that score target pieces [first, last): copy k keeps only
+// piece first + k to score (the others are padding to the loss), so that one backward pass gives
+// each copy the gradient of its own piece's log-probability.
+Batch one_piece_copies(const Batch& batch, int b, int first, int last) {
+  const int R = last - first, S = batch.src.cols, T = batch.tgt_in.cols;
+  Batch c;
+  c.src = {R, S, std::vector<int>(static_cast<size_t>(R) * S)};
+  c.tgt_in = {R, T, std::vector<int>(static_cast<size_t>(R) * T)};
+  c.tgt_out = {R, T, std::vector<int>(static_cast<size_t>(R) * T, kPadId)};
+  for (int r = 0; r < R; ++r) {
+    for (int s = 0; s < S; ++s) c.src.at(r, s) = batch.src.at(b, s);
+    for (int t = 0; t < T; ++t) c.tgt_in.at(r, t) = batch.tgt_in.at(b, t);
+    c.tgt_out.at(r, first + r) = batch.tgt_out.at(b, first + r);
+    c.src_len.push_back(batch.src_len[b]);
+    c.tgt_len.push_back(batch.tgt_len[b]);
+    c.index.push_back(batch.index[b]);
+  }
+  c.n_tgt_tokens = R;
+  return c;
+}
+
+// Rows first, first + 1, ... of sal [T][S]: the length of d loss / d e of each copy (grad
+// [R, S', D], S' >= S padded) at each real source piece.
+void gradient_norms(const Tensor& grad, Matrix& sal, int first) {
+  const int64_t R = grad.dim(0), cols = grad.dim(1), D = grad.dim(2);
+  for (int64_t r = 0; r < R; ++r) {
+    std::vector<float>& row = sal[first + r];
+    for (size_t s = 0; s < row.size(); ++s) {
+      const float* g = grad.data() + (r * cols + static_cast<int64_t>(s)) * D;
+      double n2 = 0;
+      for (int64_t d = 0; d < D; ++d) n2 += static_cast<double>(g[d]) * g[d];
+      row[s] = static_cast<float>(std::sqrt(n2));
+    }
+  }
+}
+
 }  // namespace
+
+std::vector<Matrix> forced_saliency(Seq2Seq& model, const std::vector<std::vector<int>>& src,
+                                    const std::vector<std::vector<int>>& tgt,
+                                    int max_positions) {
+  FrozenParameters frozen(model.params());
+  Var embedded;  // the source embeddings of the current pass, a leaf that takes gradients
+  model.set_source_hook([&](const Var& lookup) {
+    embedded = parameter(lookup->value);
+    return embedded;
+  });
+  struct Unhook {
+    Seq2Seq& m;
+    ~Unhook() { m.set_source_hook({}); }
+  } unhook{model};
+  std::vector<Matrix> out(src.size());
+  for_each_batch(src, tgt, 1, [&](const Batch& batch, const std::vector<int64_t>& pair) {
+    const int S = batch.src_len[0], T = batch.tgt_len[0];
+    Matrix& m = out[pair[0]];
+    m.assign(T, std::vector<float>(S, 0.0f));
+    // Copies in chunks of at most max_positions target positions (the [R, T, V] logits).
+    const int chunk = std::max(1, max_positions / batch.tgt_in.cols);
+    for (int first = 0; first < T; first += chunk) {
+      const int last = std::min(T, first + chunk);
+      const Batch copies = one_piece_copies(batch, 0, first, last);
+      Var logits = model.logits(copies, Mode::kEval);  // [R, T, V]
+      ATTNMT_CHECK(embedded && embedded->value.rank() == 3,
+                   "saliency: the model did not pass its source embeddings to the hook");
+      const int64_t V = logits->value.shape().last();
+      Var flat = reshape(logits, Shape{static_cast<int64_t>(copies.tgt_out.ids.size()), V});
+      backward(cross_entropy_with_logits(flat, copies.tgt_out.ids, 0.0f, kPadId, true));
+      ATTNMT_CHECK(embedded->grad.shape() == embedded->value.shape(),
+                   "saliency: no gradient reached the source embeddings");
+      gradient_norms(embedded->grad, m, first);
+      embedded.reset();
+    }
+    for (auto& row : m) {  // rows sum to 1, as attention's
+      float total = 0;
+      for (float w : row) total += w;
+      for (float& w : row) w = total > 0 ? w / total : 1.0f / S;
+    }
+  });
+  return out;
+}
+
+std::vector<Matrix> forced_alignment(Seq2Seq& model, const std::vector<std::vector<int>>& src,
+                                     const std::vector<std::vector<int>>& tgt,
+                                     AlignmentMethod method, int batch_size) {
+  return method == AlignmentMethod::kSaliency ? forced_saliency(model, src, tgt)
+                                              : forced_attention(model, src, tgt, batch_size);
+}
 
 std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vector<int>>& src,
                                      const std::vector<std::vector<int>>& tgt, int batch_size) {

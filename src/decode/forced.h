@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "decode/alignment.h"
 #include "models/seq2seq.h"
 
 namespace attnmt {
@@ -19,6 +20,21 @@ using Matrix = std::vector<std::vector<float>>;  // [rows][cols]
 // fed to the model. Pairs are length-sorted into batches of at most batch_size.
 std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vector<int>>& src,
                                      const std::vector<std::vector<int>>& tgt, int batch_size = 32);
+
+// The same matrices [T_i][S_i] from gradients instead of attention (AlignmentMethod::kSaliency,
+// after Ding et al. 2019, "Saliency-driven Word Alignment Interpretation for NMT"): row j,
+// column i = the length of d log p(y_j | y_<j, x) / d e_i, the gradient of target piece j's
+// log-probability with respect to source piece i's embedding e_i, rows then summing to 1 (how
+// strongly each source piece can move the choice of y_j). Every target piece needs its own
+// gradient: each pair runs as T_i copies, copy j scoring only piece j, at most
+// `max_positions` target positions per pass. Parameters take no gradient meanwhile.
+std::vector<Matrix> forced_saliency(Seq2Seq& model, const std::vector<std::vector<int>>& src,
+                                    const std::vector<std::vector<int>>& tgt,
+                                    int max_positions = 4096);
+// forced_saliency for AlignmentMethod::kSaliency, else forced_attention.
+std::vector<Matrix> forced_alignment(Seq2Seq& model, const std::vector<std::vector<int>>& src,
+                                     const std::vector<std::vector<int>>& tgt,
+                                     AlignmentMethod method, int batch_size = 32);
 
 // Every attention map of one pair (Seq2Seq::attention_maps), cut to its real lengths, as
 // [layer][head] matrices. Rows of `source` and `decoder` are the decoder's inputs (BOS, y_1 ...

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <numeric>
 
+#include "decode/forced.h"
 #include "io/atomic_file.h"
 #include "tensor/error.h"
 #include "text/utf8.h"
@@ -128,6 +129,22 @@ void TranslateOptions::validate() const {
                links.diagonal);
 }
 
+void use_saliency(Seq2Seq& model, const std::vector<std::vector<int>>& src,
+                  std::vector<std::vector<Hypothesis>>& hyps) {
+  std::vector<std::vector<int>> sources, targets;
+  std::vector<Hypothesis*> where;
+  for (size_t i = 0; i < hyps.size(); ++i)
+    for (Hypothesis& h : hyps[i])
+      if (h.attention.size() == h.tokens.size() + 1) {  // not a failed search's stand-in
+        sources.push_back(src[i]);
+        targets.push_back(h.tokens);
+        where.push_back(&h);
+      }
+  std::vector<Matrix> saliency = forced_saliency(model, sources, targets);
+  for (size_t k = 0; k < where.size(); ++k)
+    if (!saliency[k].empty()) where[k]->attention = std::move(saliency[k]);
+}
+
 // ---- Output ----
 
 Alignment hypothesis_alignment(const Vocab& vocab, const std::vector<int>& src,
@@ -234,6 +251,8 @@ TranslateStats translate_file(Seq2Seq& model, const Vocab& vocab, const std::str
     const int64_t base = stats.lines;
     auto hyps = translate_ids(model, w.ids, options,
                               [&](int64_t done) { progress.update(base + done, false); });
+    if (options.alignment != AlignmentOutput::kNone && options.method == AlignmentMethod::kSaliency)
+      use_saliency(model, w.ids, hyps);
     for (size_t i = 0; i < lines.size(); ++i) {
       out << format_translation(vocab, base + static_cast<int64_t>(i), w.ids[i], hyps[i], options)
           << '\n';

@@ -5,6 +5,7 @@
 // Not here: the search (src/decode/), the loss and optimiser (src/train/).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <span>
@@ -137,14 +138,24 @@ class Seq2Seq {
   ParameterStore& params() { return params_; }
   const ParameterStore& params() const { return params_; }
   Rng& rng() { return rng_; }
+  // Gradient-based alignment (decode/forced.h, forced_saliency): while set, the encoders pass
+  // their source embedding lookup [B, S, D] (before positions and dropout) through `hook`,
+  // which may keep it, replace it (a leaf that takes gradients, noise added) and returns what
+  // the encoder goes on with. Empty: the lookup as it is.
+  void set_source_hook(std::function<Var(const Var&)> hook) { source_hook_ = std::move(hook); }
 
  protected:
   // `from` (loading): parameters are taken from there instead of being initialised.
   Seq2Seq(const ModelConfig& config, uint64_t seed, const ParameterSource* from)
       : config_(config), params_(from), rng_(seed) {}
+  // The encoders pass their source embedding lookup through here (see set_source_hook).
+  Var tapped_source(Var embedded) const {
+    return source_hook_ ? source_hook_(embedded) : embedded;
+  }
   ModelConfig config_;
   ParameterStore params_;
   Rng rng_;  // dropout and initialisation
+  std::function<Var(const Var&)> source_hook_;
 };
 
 // Builds the model the config names (models/registry.h), with freshly initialised parameters,

@@ -86,7 +86,7 @@ LstmAttention::Memory LstmAttention::encode_memory(const IdMatrix& src,
                                                    Recurrent& init) {
   const int64_t B = src.rows, S = src.cols, Hd = config_.dec_hidden;
   const float p = config_.dropout;
-  Var x = dropout(embedding_(src.ids, Shape{B, S}), p, rng_, training);  // [B, S, E]
+  Var x = dropout(tapped_source(embedding_(src.ids, Shape{B, S})), p, rng_, training);  // [B, S, E]
   EncoderOutput enc = encoder_(x, src_len, p, rng_, training);
   Memory m;
   m.memory = dropout(enc.memory, p, rng_, training);  // [B, S, M]

@@ -122,7 +122,8 @@ Var Transformer::encode_memory(const IdMatrix& src, std::span<const int> src_len
                                std::vector<Tensor>* maps) {
   const int64_t B = src.rows, S = src.cols;
   const ModelConfig& c = config_;
-  Var x = dropout(positions_(embedding_(src.ids, Shape{B, S}), 0), c.dropout, rng_, training);
+  Var x = dropout(positions_(tapped_source(embedding_(src.ids, Shape{B, S})), 0), c.dropout, rng_,
+                  training);
   for (const EncoderLayer& e : encoder_) {
     Tensor* probs = maps ? &maps->emplace_back() : nullptr;  // [B, H, S, S]
     x = residual(
