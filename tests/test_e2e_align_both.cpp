@@ -69,6 +69,24 @@ TEST_CASE("align --reverse-model: intersect and union of the two directions' lin
     differ += a != b;
   }
   INFO(differ << " of 40 lines where the two directions disagree");
+  // agree: links where the product of the two matrices is the best of its row and its column,
+  // so no word has two links (agreement_links, tested on hand-made matrices on its own).
+  auto agree = run_attnmt("align -m " + d + "/fwd.bin --reverse-model " + d + "/rev.bin" + pair +
+                          " --symmetrize agree");
+  INFO(agree.err);
+  REQUIRE(agree.exit_code == 0);
+  const auto al = split_lines(agree.out);
+  REQUIRE(al.size() == 40);
+  size_t agreed = 0;
+  for (const std::string& line : al) {
+    std::set<int> sources, targets;
+    for (const auto& [i, j] : parse(line, false)) {
+      CHECK(sources.insert(i).second);
+      CHECK(targets.insert(j).second);
+      ++agreed;
+    }
+  }
+  CHECK(agreed >= 40);
   // Refused without given targets or with another format, before any work.
   auto bad = run_attnmt("align -m " + d + "/fwd.bin --reverse-model " + d + "/rev.bin --src " + d +
                         "/train.en --format pharaoh");

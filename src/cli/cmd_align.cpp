@@ -92,7 +92,9 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
        "the model's (--symmetrize; pharaoh, word level, with --tgt)")
       ("symmetrize", value_of(&o.symmetrize),
        with_choices<Symmetrize>("how --reverse-model's links combine: intersect (precise), "
-                                "union, grow-diag-final-and (balanced)").c_str())
+                                "union, grow-diag-final-and (balanced), or agree (the two "
+                                "word matrices multiplied, each link the best of its row "
+                                "and column: precise)").c_str())
       ("calibrate", po::value(&o.calibrate_path),
        "gold links of the pairs (Pharaoh, sure i-j and possible i?j): print the AER of every "
        "way of reading the model's attention (layer, head, method, aggregation, links, "

@@ -37,9 +37,13 @@ bool read_window(LineReader& src_in, LineReader* tgt_in, const AlignOptions& o,
   return !src_lines.empty();
 }
 
-// The reverse model's word links for given pairs (its source = our target), as (source word,
-// target word) of ours.
-std::vector<LinkSet> reverse_word_links(const ReverseAligner& r, const AlignOptions& o,
+// What the reverse model says of one given pair (its source = our target).
+struct ReverseWords {
+  LinkSet links;        // its word links, as (source word, target word) of ours
+  WordWeights weights;  // for agree: its word matrix [our S][our T], its diagonal tension applied
+};
+
+std::vector<ReverseWords> reverse_words(const ReverseAligner& r, const AlignOptions& o,
                                         const std::vector<std::string>& src_lines,
                                         const std::vector<std::string>& tgt_lines) {
   const int cut = input_cut(*r.model, o.t.max_input_pieces);
@@ -47,8 +51,8 @@ std::vector<LinkSet> reverse_word_links(const ReverseAligner& r, const AlignOpti
   const EncodedWindow rtgt = encode_window(*r.vocab, src_lines, cut);
   std::vector<Matrix> att =
       forced_alignment(*r.model, rsrc.ids, rtgt.ids, r.method, o.t.batch_size);
-  std::vector<LinkSet> links(src_lines.size());
-  for (size_t i = 0; i < links.size(); ++i) {
+  std::vector<ReverseWords> out(src_lines.size());
+  for (size_t i = 0; i < out.size(); ++i) {
     if (att[i].empty()) continue;
     Hypothesis h;
     h.tokens = rtgt.ids[i];
@@ -57,9 +61,10 @@ std::vector<LinkSet> reverse_word_links(const ReverseAligner& r, const AlignOpti
                                              r.method, false, &rsrc.labels[i], &rtgt.labels[i],
                                              r.aggregate);
     for (const auto& [their_src, their_tgt] : hard_alignment(a, r.links))
-      links[i].insert({their_tgt, their_src});
+      out[i].links.insert({their_tgt, their_src});
+    if (r.how == Symmetrize::kAgree) out[i].weights = diagonal_weighted(a, r.links.diagonal);
   }
-  return links;
+  return out;
 }
 
 }  // namespace
@@ -97,8 +102,8 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
     std::vector<Hypothesis> best(src_lines.size());
     std::vector<char> empty(src_lines.size(), 0);
     EncodedWindow tgt;
-    std::vector<LinkSet> reverse_links;  // with --reverse-model: its links, flipped
-    if (reverse.model) reverse_links = reverse_word_links(reverse, o, src_lines, tgt_lines);
+    std::vector<ReverseWords> reversed;  // with --reverse-model
+    if (reverse.model) reversed = reverse_words(reverse, o, src_lines, tgt_lines);
     if (forced) {
       tgt = encode_window(vocab, tgt_lines, cut);
       stats.truncated += tgt.truncated;
@@ -135,10 +140,26 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
       }
       std::ostream& s = *out;
       if (reverse.model) {
-        LinkSet forward;
-        if (!empty[i])
-          for (const auto& link : hard_alignment(a, o.t.links)) forward.insert(link);
-        s << format_links(symmetrize(forward, reverse_links[i], reverse.how)) << '\n';
+        LinkSet links;
+        const WordWeights forward_weights =
+            reverse.how == Symmetrize::kAgree && !empty[i]
+                ? diagonal_weighted(a, o.t.links.diagonal) : WordWeights{};
+        // The two matrices have the same words but where a long line was cut at different
+        // pieces by the two vocabularies: that pair falls back to the links' intersection.
+        const WordWeights& rw = reversed[i].weights;
+        const bool agree = !forward_weights.empty() && !rw.empty() &&
+                           rw.size() == forward_weights.front().size() &&
+                           rw.front().size() == forward_weights.size();
+        if (agree) {
+          links = agreement_links(forward_weights, rw);
+        } else {
+          LinkSet forward;
+          if (!empty[i])
+            for (const auto& link : hard_alignment(a, o.t.links)) forward.insert(link);
+          links = symmetrize(forward, reversed[i].links,
+                             reverse.how == Symmetrize::kAgree ? Symmetrize::kIntersect : reverse.how);
+        }
+        s << format_links(links) << '\n';
         continue;
       }
       if (o.format == AlignFormat::kPharaoh)

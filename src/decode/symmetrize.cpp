@@ -7,6 +7,8 @@
 #include <map>
 #include <vector>
 
+#include "tensor/error.h"
+
 namespace attnmt {
 
 namespace {
@@ -27,7 +29,31 @@ void final_and(const LinkSet& candidates, LinkSet& out, Coverage& cov) {
 
 }  // namespace
 
+LinkSet agreement_links(const WordWeights& forward, const WordWeights& reverse) {
+  const size_t T = forward.size(), S = reverse.size();
+  for (const auto& row : forward)
+    ATTNMT_CHECK(row.size() == S, "agree: the forward matrix has a row of {} source words, the "
+                 "reverse one {} source words", row.size(), S);
+  for (const auto& row : reverse)
+    ATTNMT_CHECK(row.size() == T, "agree: the reverse matrix has a row of {} target words, the "
+                 "forward one {} target words", row.size(), T);
+  LinkSet out;
+  if (T == 0 || S == 0) return out;
+  auto product = [&](size_t i, size_t j) { return forward[j][i] * reverse[i][j]; };
+  std::vector<size_t> best_i(T, 0), best_j(S, 0);  // each row's and each column's largest
+  for (size_t j = 0; j < T; ++j)
+    for (size_t i = 0; i < S; ++i) {
+      if (product(i, j) > product(best_i[j], j)) best_i[j] = i;
+      if (product(i, j) > product(i, best_j[i])) best_j[i] = j;
+    }
+  for (size_t j = 0; j < T; ++j)
+    if (best_j[best_i[j]] == j) out.insert({static_cast<int>(best_i[j]), static_cast<int>(j)});
+  return out;
+}
+
 LinkSet symmetrize(const LinkSet& forward, const LinkSet& reverse, Symmetrize how) {
+  ATTNMT_CHECK(how != Symmetrize::kAgree,
+               "symmetrize: agree combines the two models' matrices (agreement_links), not links");
   LinkSet both, either;
   std::set_intersection(forward.begin(), forward.end(), reverse.begin(), reverse.end(),
                         std::inserter(both, both.end()));
