@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Guided alignment without an external aligner (issue 16): a Transformer trains for M1 minutes,
-# aligns its own training pairs (its best layer and head, chosen on gold pairs when given, as
-# `align --calibrate` does), then trains on for M2 more minutes with those links as guidance
-# (train --resume --guided-alignment), so that one head learns to align as the model's best
-# map already does, and sharper.
+# aligns its own training pairs by attention (its best layer, head and link rule, chosen on
+# gold pairs when given by `align --calibrate`), then trains on for M2 more minutes with those
+# links as guidance (train --resume --guided-alignment), so that one head learns to align as
+# the model's best map already does, and sharper.
 #
 # usage: tools/guided-self-training.sh SRC TGT MODEL M1 M2 [GOLD_SRC GOLD_TGT GOLD_ALIGN] [-- train options]
 #   e.g. tools/guided-self-training.sh train.de train.en deen.attnmt 40 20 \
@@ -23,15 +23,21 @@ B=build/attnmt
 echo "== stage 1: $M1 minutes without guidance"
 $B train --src "$SRC" --tgt "$TGT" -o "$MODEL" --max-time "$M1" "$@"
 cp "$MODEL" "$MODEL.stage1"
-ALIGNER=$MODEL
+# The training pairs are aligned by attention: saliency (a backward pass per target word) would
+# take hours on a whole corpus. With gold pairs: the calibration table's best attention setting.
+ALIGN_OPTS=(--alignment-method prediction)
 if [ ${#GOLD[@]} -eq 3 ]; then
-  echo "== the best way this model aligns, on the gold pairs"
-  $B align -m "$MODEL" --src "${GOLD[0]}" --tgt "${GOLD[1]}" --calibrate "${GOLD[2]}" \
-    --save-calibrated "$MODEL.calibrated" | sed -n 1,4p
-  ALIGNER=$MODEL.calibrated
+  echo "== the best way this model's attention aligns, on the gold pairs"
+  best=$($B align -m "$MODEL" --src "${GOLD[0]}" --tgt "${GOLD[1]}" --calibrate "${GOLD[2]}" \
+    --calibrate-rows 100000 | awk '$2 == "prediction" || $2 == "shifted" { print; exit }')
+  echo "$best"
+  read -r _ method layer head aggregate links diagonal _ <<< "$best"
+  [ "$head" = avg ] && head=-1
+  ALIGN_OPTS=(--alignment-method "$method" --alignment-layer "$layer" --alignment-head "$head"
+    --alignment-aggregate "$aggregate" --alignment-links "$links" --alignment-diagonal "$diagonal")
 fi
 echo "== its own links for the training pairs"
-$B align -m "$ALIGNER" --src "$SRC" --tgt "$TGT" --format pharaoh -o "$MODEL.align"
+$B align -m "$MODEL" --src "$SRC" --tgt "$TGT" --format pharaoh "${ALIGN_OPTS[@]}" -o "$MODEL.align"
 echo "== stage 2: $M2 more minutes with them as guidance"
 $B train --src "$SRC" --tgt "$TGT" -o "$MODEL" --resume --max-time "$((M1 + M2))" \
   --guided-alignment "$MODEL.align" "$@"
