@@ -44,21 +44,31 @@ TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][
                       kTinyLstm);
   INFO(t.err);
   REQUIRE(t.exit_code == 0);
-  auto a = run_attnmt("align -m " + d + "/copy.attnmt --src " + d + "/train.en --tgt " + d +
-                      "/copy.en --format pharaoh --alignment-level word --threads 1");
-  REQUIRE(a.exit_code == 0);
-  std::vector<std::string> rows = split_lines(a.out), src = split_lines(read_text(d + "/train.en"));
-  REQUIRE(rows.size() == 60);
-  // A link is on the diagonal when it joins target word j to source word j, or to another
-  // occurrence of the same word (a copy of "small small" may look at either).
-  int pairs = 0, diagonal = 0;
-  for (size_t k = 0; k < rows.size(); ++k)
-    for_each_link(rows[k], src[k], [&](const std::vector<std::string>& words, size_t i, size_t j) {
-      REQUIRE(i < words.size());
-      REQUIRE(j < words.size());
-      ++pairs;
-      if (i == j || words[i] == words[j]) ++diagonal;
-    });
+  const std::vector<std::string> src = split_lines(read_text(d + "/train.en"));
+  // The copy model's word links of its training pairs, read by `method`.
+  auto links_by = [&](const std::string& method) {
+    auto a = run_attnmt("align -m " + d + "/copy.attnmt --src " + d + "/train.en --tgt " + d +
+                        "/copy.en --format pharaoh --alignment-level word --threads 1"
+                        " --alignment-method " + method);
+    REQUIRE(a.exit_code == 0);
+    std::vector<std::string> rows = split_lines(a.out);
+    REQUIRE(rows.size() == 60);
+    return rows;
+  };
+  // How many links there are, and how many on the diagonal: target word j joined to source word
+  // j, or to another occurrence of the same word (a copy of "small small" may look at either).
+  auto on_diagonal = [&](const std::vector<std::string>& rows) {
+    std::pair<int, int> links_diagonal{0, 0};
+    for (size_t k = 0; k < rows.size(); ++k)
+      for_each_link(rows[k], src[k], [&](const std::vector<std::string>& words, size_t i, size_t j) {
+        REQUIRE(i < words.size());
+        REQUIRE(j < words.size());
+        ++links_diagonal.first;
+        if (i == j || words[i] == words[j]) ++links_diagonal.second;
+      });
+    return links_diagonal;
+  };
+  const auto [pairs, diagonal] = on_diagonal(links_by("prediction"));
   INFO(diagonal << " of " << pairs << " links on the diagonal");
   CHECK(pairs > 150);
   CHECK(diagonal >= 0.95 * pairs);
@@ -67,12 +77,7 @@ TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][
   // decoder's input and the copy model mostly attends to the NEXT source word already: target j
   // links to source j + 1 far more often than to j (each line's last word left out: its next
   // step attends to </s>).
-  auto s = run_attnmt("align -m " + d + "/copy.attnmt --src " + d + "/train.en --tgt " + d +
-                      "/copy.en --format pharaoh --alignment-level word --threads 1"
-                      " --alignment-method shifted");
-  REQUIRE(s.exit_code == 0);
-  const std::vector<std::string> shifted = split_lines(s.out);
-  REQUIRE(shifted.size() == 60);
+  const std::vector<std::string> shifted = links_by("shifted");
   int inner = 0, next = 0, same = 0;
   for (size_t k = 0; k < shifted.size(); ++k)
     for_each_link(shifted[k], src[k], [&](const std::vector<std::string>& words, size_t i, size_t j) {
@@ -88,18 +93,7 @@ TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][
   // --alignment-method saliency: a copied word's probability moves most with its own source
   // word's embedding, mostly (the bidirectional encoder spreads the gradient: this tiny model
   // gets 74%; links picked at random from these 3-6 word lines would be right about 1 in 4).
-  auto g = run_attnmt("align -m " + d + "/copy.attnmt --src " + d + "/train.en --tgt " + d +
-                      "/copy.en --format pharaoh --alignment-level word --threads 1"
-                      " --alignment-method saliency");
-  REQUIRE(g.exit_code == 0);
-  const std::vector<std::string> salient = split_lines(g.out);
-  REQUIRE(salient.size() == 60);
-  int links = 0, own = 0;
-  for (size_t k = 0; k < salient.size(); ++k)
-    for_each_link(salient[k], src[k], [&](const std::vector<std::string>& words, size_t i, size_t j) {
-      ++links;
-      if (i == j || words[i] == words[j]) ++own;
-    });
+  const auto [links, own] = on_diagonal(links_by("saliency"));
   INFO(own << " of " << links << " saliency links on the diagonal");
   CHECK(links > 150);
   CHECK(own >= 0.6 * links);
