@@ -29,7 +29,7 @@ ALIGN_OPTS=(--alignment-method prediction)
 if [ ${#GOLD[@]} -eq 3 ]; then
   echo "== the best way this model's attention aligns, on the gold pairs"
   best=$($B align -m "$MODEL" --src "${GOLD[0]}" --tgt "${GOLD[1]}" --calibrate "${GOLD[2]}" \
-    --calibrate-rows 100000 | awk '$2 == "prediction" || $2 == "shifted" { print; exit }')
+    --calibrate-rows 100000 | awk '!found && ($2 == "prediction" || $2 == "shifted") { print; found = 1 }')
   echo "$best"
   read -r _ method layer head aggregate links diagonal _ <<< "$best"
   [ "$head" = avg ] && head=-1

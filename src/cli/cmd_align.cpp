@@ -4,6 +4,7 @@
 // decode/aligner.h.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -68,8 +69,9 @@ const CommandSpec kSpec{
     "layer and head (and their average), method (saliency too), --alignment-aggregate,\n"
     "--alignment-links and\n"
     "--alignment-diagonal (0, 2, 4, 8, 16) by AER on the pairs, prints the best rows, and with\n"
-    "--save-calibrated OUT writes the model with the best as its own (align_layer, align_head,\n"
-    "align.method, align.aggregate, align.links, align.diagonal), which translate, align and\n"
+    "--save-calibrated OUT writes the model with the best as its own (align.method,\n"
+    "align.aggregate, align.links, align.diagonal, and align_layer, align_head of the best\n"
+    "attention row, also when saliency is best), which translate, align and\n"
     "serve then use unless told otherwise. Calibrate on pairs you do not score on.\n"
     "Example: attnmt align -m model.attnmt --src test.en --tgt test.ja --format svg -o svg/"};
 
@@ -180,9 +182,14 @@ int run_calibration(AlignCliOptions& o) {
   const AlignmentSetting& best = rows.front().setting;
   ModelFile file = load_model_file(o.model_path);
   const bool saliency = best.method == AlignmentMethod::kSaliency;
-  if (lm.model->config().arch == Arch::kTransformer && !saliency) {
-    file.set_config("align_layer", std::to_string(best.layer));
-    file.set_config("align_head", std::to_string(best.head));
+  // The layer and head of the best attention setting, also when saliency is best: what
+  // --alignment-method prediction or shifted then reads (and serve shows).
+  const auto attention_row = std::find_if(rows.begin(), rows.end(), [](const CalibrationRow& r) {
+    return r.setting.method != AlignmentMethod::kSaliency;
+  });
+  if (lm.model->config().arch == Arch::kTransformer && attention_row != rows.end()) {
+    file.set_config("align_layer", std::to_string(attention_row->setting.layer));
+    file.set_config("align_head", std::to_string(attention_row->setting.head));
   }
   file.set_config("align.method", std::string(name_of(best.method)));
   file.set_config("align.aggregate", std::string(name_of(best.aggregate)));
