@@ -279,3 +279,22 @@ TEST_CASE("the held-out calibration score crosses the halves: chosen on one, sco
   CHECK(perfect.hit_sure == 4);
   CHECK(perfect.aer() == Approx(0.0));
 }
+
+TEST_CASE("a calibrated model keeps the best attention row's layer and head when saliency wins",
+          "[decode][align]") {
+  auto row = [](AlignmentMethod method, int layer, int head) {
+    CalibrationRow r;
+    r.setting.method = method, r.setting.layer = layer, r.setting.head = head;
+    return r;
+  };
+  using enum AlignmentMethod;
+  const std::vector<CalibrationRow> rows = {row(kSaliency, -1, -1), row(kSaliency, -1, -1),
+                                            row(kShifted, 2, 1), row(kPrediction, 1, -1)};
+  const CalibrationRow* best = best_attention_row(rows);
+  REQUIRE(best == &rows[2]);
+  CHECK(best->setting.layer == 2);
+  CHECK(best->setting.head == 1);
+  CHECK(best_attention_row({row(kPrediction, 0, 0)})->setting.method == kPrediction);
+  CHECK(best_attention_row({row(kSaliency, -1, -1)}) == nullptr);
+  CHECK(best_attention_row({}) == nullptr);
+}

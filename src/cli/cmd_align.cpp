@@ -4,7 +4,6 @@
 // decode/aligner.h.
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -184,10 +183,8 @@ int run_calibration(AlignCliOptions& o) {
   const bool saliency = best.method == AlignmentMethod::kSaliency;
   // The layer and head of the best attention setting, also when saliency is best: what
   // --alignment-method prediction or shifted then reads (and serve shows).
-  const auto attention_row = std::find_if(rows.begin(), rows.end(), [](const CalibrationRow& r) {
-    return r.setting.method != AlignmentMethod::kSaliency;
-  });
-  if (lm.model->config().arch == Arch::kTransformer && attention_row != rows.end()) {
+  const CalibrationRow* attention_row = best_attention_row(rows);
+  if (lm.model->config().arch == Arch::kTransformer && attention_row) {
     file.set_config("align_layer", std::to_string(attention_row->setting.layer));
     file.set_config("align_head", std::to_string(attention_row->setting.head));
   }

@@ -95,6 +95,12 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
   return rows;
 }
 
+const CalibrationRow* best_attention_row(const std::vector<CalibrationRow>& rows) {
+  for (const CalibrationRow& r : rows)
+    if (r.setting.method != AlignmentMethod::kSaliency) return &r;
+  return nullptr;
+}
+
 eval::AerScore held_out_score(const std::vector<CalibrationRow>& rows) {
   ATTNMT_CHECK(!rows.empty(), "calibration: no settings were scored");
   eval::AerScore out;

@@ -46,6 +46,10 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
                                                 const std::vector<eval::Links>& gold,
                                                 int max_input_pieces, int batch_size = 32);
 
+// The first row that reads attention (not saliency), or null: the layer and head a calibrated
+// model keeps for --alignment-method prediction or shifted also when saliency is best.
+const CalibrationRow* best_attention_row(const std::vector<CalibrationRow>& rows);
+
 // What calibrating is worth on pairs it did not see: the setting best on the even-numbered
 // pairs scored on the odd-numbered ones, plus the setting best on those scored on the even ones
 // (ties as in the table). The table's first row is scored on the pairs that chose it, so it is
