@@ -66,8 +66,8 @@ const CommandSpec kSpec{
     "--alignments.\n"
     "--calibrate GOLD (with --tgt; GOLD: Pharaoh links, 'i?j' possible) scores every decoder\n"
     "layer and head (and their average), method (saliency too), --alignment-aggregate,\n"
-    "--alignment-links and\n"
-    "--alignment-diagonal (0, 2, 4, 8, 16) by AER on the pairs, prints the best rows, and with\n"
+    "--alignment-links and --alignment-diagonal (0, 2, 4, 8, 16) by AER on the pairs, prints\n"
+    "the best rows, and with\n"
     "--save-calibrated OUT writes the model with the best as its own (align.method,\n"
     "align.aggregate, align.links, align.diagonal, and align_layer, align_head of the best\n"
     "attention row, also when saliency is best), which translate, align and\n"
@@ -163,10 +163,10 @@ int run_calibration(AlignCliOptions& o) {
   const size_t shown = std::min(rows.size(), static_cast<size_t>(o.calibrate_rows));
   for (size_t k = 0; k < shown; ++k) {
     const AlignmentSetting& st = rows[k].setting;
-    const bool saliency = st.method == AlignmentMethod::kSaliency;
+    const bool saliency = st.method == AlignmentMethod::kSaliency;  // no layer or head
+    const std::string head = st.head < 0 ? std::string("avg") : std::to_string(st.head);
     fmt::print("{:<4} {:<10} {:>5} {:>4} {:<9} {:<6} {:>8g}  {}\n", k + 1, name_of(st.method),
-               saliency ? std::string("-") : std::to_string(st.layer),
-               saliency ? std::string("-") : st.head < 0 ? std::string("avg") : std::to_string(st.head),
+               saliency ? std::string("-") : std::to_string(st.layer), saliency ? "-" : head,
                name_of(st.aggregate), name_of(st.links.extraction), st.links.diagonal,
                rows[k].score.format());
   }

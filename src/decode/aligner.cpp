@@ -156,8 +156,9 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
           LinkSet forward;
           if (!empty[i])
             for (const auto& link : hard_alignment(a, o.t.links)) forward.insert(link);
+          const bool fallback = reverse.how == Symmetrize::kAgree;
           links = symmetrize(forward, reversed[i].links,
-                             reverse.how == Symmetrize::kAgree ? Symmetrize::kIntersect : reverse.how);
+                             fallback ? Symmetrize::kIntersect : reverse.how);
         }
         s << format_links(links) << '\n';
         continue;

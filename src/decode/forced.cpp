@@ -80,7 +80,10 @@ std::vector<std::vector<Matrix>> cut_layers(const std::vector<Tensor>& layers, i
 class FrozenParameters {
  public:
   explicit FrozenParameters(ParameterStore& store) : store_(store) {
-    for (const auto& [path, p] : store_.all()) was_.push_back(p->requires_grad), p->requires_grad = false;
+    for (const auto& [path, p] : store_.all()) {
+      was_.push_back(p->requires_grad);
+      p->requires_grad = false;
+    }
   }
   ~FrozenParameters() {
     size_t k = 0;
