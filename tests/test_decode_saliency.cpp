@@ -1,7 +1,9 @@
-// Saliency alignments (decode/forced.h, forced_saliency): on every example of every registered
-// architecture, each row is the length of the gradient of that target piece's log-probability
-// with respect to each source embedding, as finite differences of the model's own forward pass
-// give it; and the parameters are left as they were (they take gradients again afterwards).
+// Alignments that probe the model (decode/forced.h). Saliency (forced_saliency): on every
+// example of every registered architecture, each row is the length of the gradient of that
+// target piece's log-probability with respect to each source embedding, as finite differences
+// of the model's own forward pass give it; and the parameters are left as they were (they take
+// gradients again afterwards). Occlusion (forced_occlusion): each row is how much that piece's
+// log-probability falls, in the model's own forward pass, when one source embedding is zero.
 #include <cmath>
 
 #include "decode/forced.h"
@@ -99,21 +101,69 @@ TEST_CASE("saliency rows are gradient lengths, as finite differences give them",
     }
 }
 
-TEST_CASE("saliency gives an empty matrix for an empty side and handles long pairs in chunks",
-          "[decode][align][saliency]") {
+TEST_CASE("occlusion rows are the log-probability each hidden source embedding costs",
+          "[decode][align][occlusion]") {
+  const Batch b = first_pair();
+  for (const Architecture& arch : architectures())
+    for (const ModelExample& ex : arch.examples(23)) {
+      INFO(arch.name << ": " << ex.name);
+      auto m = make_model(ex.config, 7);
+      const std::vector<Matrix> occ = forced_occlusion(*m, {{5, 6, 7, 8}}, {{11, 12, 13}});
+      REQUIRE(occ.size() == 1);
+      REQUIRE(occ[0].size() == 4);  // 3 pieces + </s>
+      Tensor embedded;  // the source embeddings [1, S, D], from one pass through the hook
+      m->set_source_hook([&](const Var& e) { return embedded = e->value.clone(), e; });
+      {
+        NoGradGuard ng;
+        m->forward(b, Mode::kEval);
+      }
+      m->set_source_hook({});
+      REQUIRE(embedded.rank() == 3);
+      const int64_t D = embedded.dim(2);
+      const std::vector<double> base = target_logprobs(*m, b, Tensor::zeros(embedded.shape()));
+      // fall[j][s]: what hiding source piece s (adding minus its embedding) costs piece j.
+      std::vector<std::vector<double>> fall(4, std::vector<double>(5, 0.0));
+      for (int64_t s = 0; s < 5; ++s) {
+        Tensor delta = Tensor::zeros(embedded.shape());
+        for (int64_t d = 0; d < D; ++d) delta[s * D + d] = -embedded[s * D + d];
+        const std::vector<double> hidden = target_logprobs(*m, b, delta);
+        for (int j = 0; j < 4; ++j) fall[j][s] = std::max(0.0, base[j] - hidden[j]);
+      }
+      int informative = 0;  // rows with a fall somewhere, so that the comparison means something
+      for (int j = 0; j < 4; ++j) {
+        REQUIRE(occ[0][j].size() == 5);
+        double total = 0;
+        for (double v : fall[j]) total += v;
+        informative += total > 1e-3;
+        for (int s = 0; s < 5; ++s) {
+          const double expected = total > 0 ? fall[j][s] / total : 0.2;
+          INFO("row " << j << ", source " << s);
+          CHECK(std::abs(occ[0][j][s] - expected) < 2e-3);
+        }
+      }
+      CHECK(informative >= 3);
+    }
+}
+
+TEST_CASE("saliency and occlusion give an empty matrix for an empty side and chunk long pairs",
+          "[decode][align][saliency][occlusion]") {
   const Architecture& arch = architectures().front();
   auto m = make_model(arch.examples(23).front().config, 3);
   // At most 2 target positions a pass (one copy at a time): the same rows as one pass.
   const std::vector<std::vector<int>> src = {{5, 6, 7}, {}, {8, 9}};
   const std::vector<std::vector<int>> tgt = {{11, 12, 13, 14}, {11}, {12, 13}};
-  const std::vector<Matrix> whole = forced_saliency(*m, src, tgt);
-  const std::vector<Matrix> chunked = forced_saliency(*m, src, tgt, 2);
-  REQUIRE(whole.size() == 3);
-  CHECK(whole[1].empty());
-  REQUIRE(whole[0].size() == 5);
-  REQUIRE(whole[2].size() == 3);
-  for (size_t i : {0u, 2u})
-    for (size_t j = 0; j < whole[i].size(); ++j)
-      for (size_t s = 0; s < whole[i][j].size(); ++s)
-        CHECK(std::abs(whole[i][j][s] - chunked[i][j][s]) < 1e-5);
+  using Probe = std::vector<Matrix> (*)(Seq2Seq&, const std::vector<std::vector<int>>&,
+                                        const std::vector<std::vector<int>>&, int);
+  for (const Probe probe : {Probe(&forced_saliency), Probe(&forced_occlusion)}) {
+    const std::vector<Matrix> whole = probe(*m, src, tgt, 4096);
+    const std::vector<Matrix> chunked = probe(*m, src, tgt, 2);
+    REQUIRE(whole.size() == 3);
+    CHECK(whole[1].empty());
+    REQUIRE(whole[0].size() == 5);
+    REQUIRE(whole[2].size() == 3);
+    for (size_t i : {0u, 2u})
+      for (size_t j = 0; j < whole[i].size(); ++j)
+        for (size_t s = 0; s < whole[i][j].size(); ++s)
+          CHECK(std::abs(whole[i][j][s] - chunked[i][j][s]) < 1e-5);
+  }
 }

@@ -97,6 +97,11 @@ TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][
   INFO(own << " of " << links << " saliency links on the diagonal");
   CHECK(links > 150);
   CHECK(own >= 0.6 * links);
+  // --alignment-method occlusion: hiding a word's source embedding costs its copy most.
+  const auto [hidden_links, hidden_own] = on_diagonal(links_by("occlusion"));
+  INFO(hidden_own << " of " << hidden_links << " occlusion links on the diagonal");
+  CHECK(hidden_links > 150);
+  CHECK(hidden_own >= 0.6 * hidden_links);
   // align --calibrate: given gold links, the table's best setting is the one that produces
   // them, and --save-calibrated makes it the model's own. Gold = the diagonal: the prediction
   // method wins; gold = the next word (what shifted gives): the shifted method wins, and the
@@ -111,10 +116,11 @@ TEST_CASE("a model trained on a copy task aligns diagonally", "[e2e][translate][
     REQUIRE(c.exit_code == 0);
     const std::vector<std::string> table = split_lines(c.out);
     // A header, the best 30 of the LSTM's one map x 2 methods x 3 aggregates x 2 extractions x
-    // 5 diagonal tensions plus saliency's 3 x 2 x 5, how many more there were, and the held-out
+    // 5 diagonal tensions plus saliency's and occlusion's 3 x 2 x 5 each, how many more there
+    // were, and the held-out
     // estimate (held_out_score, tested on its own in test_decode_alignment.cpp).
     REQUIRE(table.size() == 1 + 30 + 1 + 1);
-    CHECK_THAT(table[31], Catch::StartsWith("(60 more settings"));
+    CHECK_THAT(table[31], Catch::StartsWith("(90 more settings"));
     CHECK_THAT(table[32], Catch::StartsWith("held out"));
     CHECK_THAT(table[1], Catch::StartsWith(next_word ? "1    shifted" : "1    prediction"));
     // The saved model's own alignment scores what the table's first row says.

@@ -57,20 +57,22 @@ const CommandSpec kSpec{
     "--alignment-method shifted reads each target token's row at the next step (where it is the\n"
     "decoder's input); --alignment-layer/--alignment-head choose a Transformer's layer and head.\n"
     "--alignment-method saliency reads gradients, not attention: how strongly each source\n"
-    "piece's embedding moves each target token's probability (a backward pass per token:\n"
-    "slower, and often a better aligner than the attention).\n"
+    "piece's embedding moves each target token's probability (a backward pass per token).\n"
+    "--alignment-method occlusion hides each source piece in turn and reads how much each\n"
+    "target token's probability falls (a forward pass per source piece). Both are slower than\n"
+    "the attention and often far better aligners (occlusion the best: docs/BENCHMARKS.md).\n"
     "Hard links (pharaoh, json's \"hard\"): --alignment-links grow adds each source word's best\n"
     "target word (grow-diag-final-and); --alignment-diagonal D favours links near the diagonal.\n"
     "--reverse-model M2 (a model trained target -> source) adds its links, combined by\n"
     "--symmetrize (given pairs, pharaoh, word level). Score against gold: attnmt score\n"
     "--alignments.\n"
     "--calibrate GOLD (with --tgt; GOLD: Pharaoh links, 'i?j' possible) scores every decoder\n"
-    "layer and head (and their average), method (saliency too), --alignment-aggregate,\n"
+    "layer and head (and their average), method (saliency, occlusion too), --alignment-aggregate,\n"
     "--alignment-links and --alignment-diagonal (0, 2, 4, 8, 16) by AER on the pairs, prints\n"
     "the best rows, and with\n"
     "--save-calibrated OUT writes the model with the best as its own (align.method,\n"
     "align.aggregate, align.links, align.diagonal, and align_layer, align_head of the best\n"
-    "attention row, also when saliency is best), which translate, align and\n"
+    "attention row, also when saliency or occlusion is best), which translate, align and\n"
     "serve then use unless told otherwise. Calibrate on pairs you do not score on.\n"
     "Example: attnmt align -m model.attnmt --src test.en --tgt test.ja --format svg -o svg/"};
 
@@ -163,10 +165,10 @@ int run_calibration(AlignCliOptions& o) {
   const size_t shown = std::min(rows.size(), static_cast<size_t>(o.calibrate_rows));
   for (size_t k = 0; k < shown; ++k) {
     const AlignmentSetting& st = rows[k].setting;
-    const bool saliency = st.method == AlignmentMethod::kSaliency;  // no layer or head
+    const bool maps = reads_attention(st.method);  // saliency, occlusion: no layer or head
     const std::string head = st.head < 0 ? std::string("avg") : std::to_string(st.head);
     fmt::print("{:<4} {:<10} {:>5} {:>4} {:<9} {:<6} {:>8g}  {}\n", k + 1, name_of(st.method),
-               saliency ? std::string("-") : std::to_string(st.layer), saliency ? "-" : head,
+               maps ? std::to_string(st.layer) : std::string("-"), maps ? head : "-",
                name_of(st.aggregate), name_of(st.links.extraction), st.links.diagonal,
                rows[k].score.format());
   }
@@ -180,8 +182,8 @@ int run_calibration(AlignCliOptions& o) {
   if (o.save_calibrated.empty()) return 0;
   const AlignmentSetting& best = rows.front().setting;
   ModelFile file = load_model_file(o.model_path);
-  const bool saliency = best.method == AlignmentMethod::kSaliency;
-  // The layer and head of the best attention setting, also when saliency is best: what
+  const bool maps = reads_attention(best.method);
+  // The layer and head of the best attention setting, also when a probe is best: what
   // --alignment-method prediction or shifted then reads (and serve shows).
   const CalibrationRow* attention_row = best_attention_row(rows);
   if (lm.model->config().arch == Arch::kTransformer && attention_row) {
@@ -197,10 +199,10 @@ int run_calibration(AlignCliOptions& o) {
              "attnmt align: wrote {}: aligns with {}method {}, aggregate {}, links {}, "
              "diagonal {:g} (AER {:.2f}% on these {} pairs)\n",
              o.save_calibrated,
-             saliency ? std::string()
-                      : fmt::format("layer {}, {}, ", best.layer,
-                                    best.head < 0 ? std::string("heads averaged")
-                                                  : fmt::format("head {}", best.head)),
+             !maps ? std::string()
+                   : fmt::format("layer {}, {}, ", best.layer,
+                                 best.head < 0 ? std::string("heads averaged")
+                                               : fmt::format("head {}", best.head)),
              name_of(best.method), name_of(best.aggregate), name_of(best.links.extraction),
              best.links.diagonal, 100 * rows.front().score.aer(), src.size());
   return 0;

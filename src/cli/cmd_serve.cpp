@@ -99,11 +99,12 @@ int run_serve(int argc, char** argv) {
   check_outputs("serve", {}, {{"-m", o.model_path}});
   const ResolvedPrecision precision = use_precision(o.precision);
   LoadedModel lm = load_aligning_model(o.model_path, o.t);
-  if (o.t.method == AlignmentMethod::kSaliency) {
-    // The page shows what the model attends to; saliency (a backward pass per target word) is
-    // for translate and align.
-    fmt::print(stderr, "attnmt serve: the alignment method saliency is for translate and align; "
-                       "serve shows the attention (method prediction)\n");
+  if (!reads_attention(o.t.method)) {
+    // The page shows what the model attends to; saliency and occlusion (extra passes per
+    // sentence) are for translate and align.
+    fmt::print(stderr, "attnmt serve: the alignment method {} is for translate and align; "
+                       "serve shows the attention (method prediction)\n",
+               name_of(o.t.method));
     o.t.method = AlignmentMethod::kPrediction;
   }
   o.s.batcher.translate = o.t;  // with the model file's calibrated alignment choices

@@ -54,8 +54,9 @@ po::options_description alignment_level_option(TranslateOptions& t) {
        with_choices<AlignmentLevel>("link the space-separated words, or the pieces").c_str())
       ("alignment-method", value_of(&t.method),
        with_choices<AlignmentMethod>("a target token's attention: of the step that predicts "
-                                     "it, or of the next step, where it is the input; or its "
-                                     "saliency (gradients, slower)").c_str())
+                                     "it, or of the next step, where it is the input; or, "
+                                     "slower and better, its saliency (gradients) or "
+                                     "occlusion (each source piece hidden in turn)").c_str())
       ("alignment-aggregate", value_of(&t.aggregate),
        with_choices<WordAggregate>("word level: a source word's weight is the sum, mean or "
                                    "max of its pieces'").c_str())

@@ -116,7 +116,7 @@ AlignStats align_files(Seq2Seq& model, const Vocab& vocab, const AlignOptions& o
       }
     } else {
       auto hyps = translate_ids(model, src.ids, o.t);
-      if (o.t.method == AlignmentMethod::kSaliency) use_saliency(model, src.ids, hyps);
+      use_probe(model, o.t.method, src.ids, hyps);
       for (size_t i = 0; i < best.size(); ++i) {
         empty[i] = hyps[i].empty();
         if (!empty[i]) best[i] = std::move(hyps[i][0]);

@@ -33,14 +33,25 @@ constexpr ChoiceTable<AlignmentLevel, 2> choices(AlignmentLevel) {
 // decoder's input, one later (Chen et al. 2020, "Accurate Word Alignment Induction from Neural
 // Machine Translation": the attention of that step looks at the token's source). saliency: not
 // the attention but the gradient, how much each source piece's embedding moves the token's
-// log-probability (gradient x input, Ding et al. 2019, "Saliency-driven Word Alignment
-// Interpretation for Neural Machine Translation"; decode/forced.h, forced_saliency): a backward
-// pass per target token, so slower.
-enum class AlignmentMethod { kPrediction, kShifted, kSaliency };
-constexpr ChoiceTable<AlignmentMethod, 3> choices(AlignmentMethod) {
+// log-probability (after Ding et al. 2019, "Saliency-driven Word Alignment Interpretation for
+// Neural Machine Translation"; decode/forced.h, forced_saliency): a backward pass per target
+// token, so slower. occlusion: how much each target token's log-probability falls when one
+// source piece's embedding is hidden (set to zero), the "prediction difference" of Li et al.
+// 2019, "On the Word Alignment from Neural Machine Translation" (forced_occlusion): a forward
+// pass per source piece.
+enum class AlignmentMethod { kPrediction, kShifted, kSaliency, kOcclusion };
+constexpr ChoiceTable<AlignmentMethod, 4> choices(AlignmentMethod) {
   using enum AlignmentMethod;
   return {"alignment method",
-          {{kPrediction, "prediction"}, {kShifted, "shifted"}, {kSaliency, "saliency"}}};
+          {{kPrediction, "prediction"},
+           {kShifted, "shifted"},
+           {kSaliency, "saliency"},
+           {kOcclusion, "occlusion"}}};
+}
+// prediction and shifted read the attention maps (a layer and a head); saliency and occlusion
+// probe the model with extra passes over the given pair (no layer or head).
+constexpr bool reads_attention(AlignmentMethod m) {
+  return m == AlignmentMethod::kPrediction || m == AlignmentMethod::kShifted;
 }
 
 // How the weights of a word's source pieces make the word's weight (word level): their sum (the

@@ -38,8 +38,9 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
   const EncodedWindow t = encode_window(vocab, tgt, cut);
   const std::vector<PairAttention> maps = forced_attention_maps(model, s.ids, t.ids, batch_size);
   const std::vector<Matrix> saliency = forced_saliency(model, s.ids, t.ids);
+  const std::vector<Matrix> occlusion = forced_occlusion(model, s.ids, t.ids);
   // The settings, in the order of the table's ties: layer, head (average first), method,
-  // aggregation, extraction, diagonal; saliency (no layer or head) last.
+  // aggregation, extraction, diagonal; saliency and occlusion (no layer or head) last.
   std::vector<AlignmentSetting> settings;
   size_t layers = 0, heads = 0;
   for (const PairAttention& p : maps)
@@ -53,10 +54,10 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
         for (WordAggregate a : {WordAggregate::kSum, WordAggregate::kMean, WordAggregate::kMax})
           for (LinkExtraction e : {LinkExtraction::kTarget, LinkExtraction::kGrow})
             for (float diagonal : kCalibratedDiagonals) settings.push_back({m, l, h, a, {e, diagonal}});
-  for (WordAggregate a : {WordAggregate::kSum, WordAggregate::kMean, WordAggregate::kMax})
-    for (LinkExtraction e : {LinkExtraction::kTarget, LinkExtraction::kGrow})
-      for (float diagonal : kCalibratedDiagonals)
-        settings.push_back({AlignmentMethod::kSaliency, -1, -1, a, {e, diagonal}});
+  for (AlignmentMethod m : {AlignmentMethod::kSaliency, AlignmentMethod::kOcclusion})
+    for (WordAggregate a : {WordAggregate::kSum, WordAggregate::kMean, WordAggregate::kMax})
+      for (LinkExtraction e : {LinkExtraction::kTarget, LinkExtraction::kGrow})
+        for (float diagonal : kCalibratedDiagonals) settings.push_back({m, -1, -1, a, {e, diagonal}});
   std::vector<CalibrationRow> rows(settings.size());
   for (size_t k = 0; k < settings.size(); ++k) rows[k].setting = settings[k];
   // Each pair's word-level matrix is made once per (layer, head, method, aggregation), the run
@@ -74,6 +75,8 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
           h.tokens = t.ids[i];
           if (st.method == AlignmentMethod::kSaliency) {
             h.attention = saliency[i];
+          } else if (st.method == AlignmentMethod::kOcclusion) {
+            h.attention = occlusion[i];
           } else {
             const std::vector<Matrix>& layer = maps[i].source[st.layer];
             h.attention = st.head < 0 ? average(layer) : layer[st.head];
@@ -97,7 +100,7 @@ std::vector<CalibrationRow> calibrate_alignment(Seq2Seq& model, const Vocab& voc
 
 const CalibrationRow* best_attention_row(const std::vector<CalibrationRow>& rows) {
   for (const CalibrationRow& r : rows)
-    if (r.setting.method != AlignmentMethod::kSaliency) return &r;
+    if (reads_attention(r.setting.method)) return &r;
   return nullptr;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "autograd/ops.h"
 #include "autograd/var.h"
@@ -97,25 +98,60 @@ class FrozenParameters {
   std::vector<char> was_;
 };
 
-// The copies of row b of `batch` that score target pieces [first, last): copy k keeps only
-// piece first + k to score (the others are padding to the loss), so that one backward pass gives
-// each copy the gradient of its own piece's log-probability. The decoder is causal: positions
-// from `last` on change none of these pieces, and are left out.
-Batch one_piece_copies(const Batch& batch, int b, int first, int last) {
-  const int R = last - first, S = batch.src.cols, T = last;
+// Sets the model's source hook (Seq2Seq::set_source_hook) while it lives.
+class SourceHook {
+ public:
+  SourceHook(Seq2Seq& model, std::function<Var(const Var&)> hook) : model_(model) {
+    model_.set_source_hook(std::move(hook));
+  }
+  ~SourceHook() { model_.set_source_hook({}); }
+  SourceHook(const SourceHook&) = delete;
+  SourceHook& operator=(const SourceHook&) = delete;
+
+ private:
+  Seq2Seq& model_;
+};
+
+// Each row of m [T][S] divided by its sum, as attention's rows; a row of zeros becomes uniform.
+void normalise_rows(Matrix& m) {
+  for (auto& row : m) {
+    float total = 0;
+    for (float w : row) total += w;
+    for (float& w : row) w = total > 0 ? w / total : 1.0f / static_cast<float>(row.size());
+  }
+}
+
+// `rows` copies of row b of `batch`, cut to its first T target positions (the decoder is causal:
+// later positions change none of these), every one of them scored.
+Batch copies_of(const Batch& batch, int b, int rows, int T) {
+  const int S = batch.src.cols;
   Batch c;
-  c.src = {R, S, std::vector<int>(static_cast<size_t>(R) * S)};
-  c.tgt_in = {R, T, std::vector<int>(static_cast<size_t>(R) * T)};
-  c.tgt_out = {R, T, std::vector<int>(static_cast<size_t>(R) * T, kPadId)};
-  for (int r = 0; r < R; ++r) {
+  c.src = {rows, S, std::vector<int>(static_cast<size_t>(rows) * S)};
+  c.tgt_in = {rows, T, std::vector<int>(static_cast<size_t>(rows) * T)};
+  c.tgt_out = {rows, T, std::vector<int>(static_cast<size_t>(rows) * T)};
+  for (int r = 0; r < rows; ++r) {
     for (int s = 0; s < S; ++s) c.src.at(r, s) = batch.src.at(b, s);
-    for (int t = 0; t < T; ++t) c.tgt_in.at(r, t) = batch.tgt_in.at(b, t);
-    c.tgt_out.at(r, first + r) = batch.tgt_out.at(b, first + r);
+    for (int t = 0; t < T; ++t) {
+      c.tgt_in.at(r, t) = batch.tgt_in.at(b, t);
+      c.tgt_out.at(r, t) = batch.tgt_out.at(b, t);
+    }
     c.src_len.push_back(batch.src_len[b]);
-    c.tgt_len.push_back(T);
+    c.tgt_len.push_back(std::min(T, batch.tgt_len[b]));
     c.index.push_back(batch.index[b]);
   }
-  c.n_tgt_tokens = R;
+  c.n_tgt_tokens = static_cast<int64_t>(rows) * c.tgt_len.front();
+  return c;
+}
+
+// The copies of row b of `batch` that score target pieces [first, last): copy k keeps only
+// piece first + k to score (the others are padding to the loss), so that one backward pass gives
+// each copy the gradient of its own piece's log-probability.
+Batch one_piece_copies(const Batch& batch, int b, int first, int last) {
+  Batch c = copies_of(batch, b, last - first, last);
+  for (int r = 0; r < c.size(); ++r)
+    for (int t = 0; t < last; ++t)
+      if (t != first + r) c.tgt_out.at(r, t) = kPadId;
+  c.n_tgt_tokens = c.size();
   return c;
 }
 
@@ -134,21 +170,73 @@ void gradient_norms(const Tensor& grad, Matrix& sal, int first) {
   }
 }
 
+// log p(tgt_out[r][t]) of each row r and each of the first t_real positions, from logits
+// [R, T, V]: [R][t_real].
+std::vector<std::vector<float>> target_log_probs(const Tensor& logits, const IdMatrix& out,
+                                                 int t_real) {
+  const int64_t R = logits.dim(0), T = logits.dim(1), V = logits.dim(2);
+  std::vector<std::vector<float>> lp(R, std::vector<float>(t_real));
+  for (int64_t r = 0; r < R; ++r)
+    for (int t = 0; t < t_real; ++t) {
+      const float* z = logits.data() + (r * T + t) * V;
+      float mx = z[0];
+      for (int64_t v = 1; v < V; ++v) mx = std::max(mx, z[v]);
+      double sum = 0;
+      for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(z[v] - mx));
+      lp[r][t] = z[out.at(static_cast<int>(r), t)] - mx - static_cast<float>(std::log(sum));
+    }
+  return lp;
+}
+
 }  // namespace
+
+std::vector<Matrix> forced_occlusion(Seq2Seq& model, const std::vector<std::vector<int>>& src,
+                                     const std::vector<std::vector<int>>& tgt,
+                                     int max_positions) {
+  NoGradGuard no_grad;
+  int hide_from = 0, hide_rows = 0;  // copy r of the current pass hides piece hide_from + r
+  SourceHook hook(model, [&](const Var& lookup) {
+    if (hide_rows == 0) return lookup;
+    Tensor v = lookup->value.clone();  // [R, S', E]
+    const int64_t S = v.dim(1), E = v.dim(2);
+    for (int r = 0; r < hide_rows; ++r)
+      std::fill_n(v.data() + (r * S + hide_from + r) * E, E, 0.0f);
+    return constant(std::move(v));
+  });
+  std::vector<Matrix> out(src.size());
+  for_each_batch(src, tgt, 1, [&](const Batch& batch, const std::vector<int64_t>& pair) {
+    const int S = batch.src_len[0], T = batch.tgt_len[0];
+    Matrix& m = out[pair[0]];
+    m.assign(T, std::vector<float>(S, 0.0f));
+    hide_rows = 0;
+    const Batch whole = copies_of(batch, 0, 1, T);
+    const std::vector<float> base =
+        target_log_probs(model.logits(whole, Mode::kEval)->value, whole.tgt_out, T)[0];
+    const int chunk = std::max(1, max_positions / batch.tgt_in.cols);
+    for (int first = 0; first < S; first += chunk) {
+      hide_from = first;
+      hide_rows = std::min(S, first + chunk) - first;
+      const Batch copies = copies_of(batch, 0, hide_rows, T);
+      const auto hidden =
+          target_log_probs(model.logits(copies, Mode::kEval)->value, copies.tgt_out, T);
+      for (int r = 0; r < hide_rows; ++r)
+        for (int t = 0; t < T; ++t) m[t][first + r] = std::max(0.0f, base[t] - hidden[r][t]);
+    }
+    hide_rows = 0;
+    normalise_rows(m);
+  });
+  return out;
+}
 
 std::vector<Matrix> forced_saliency(Seq2Seq& model, const std::vector<std::vector<int>>& src,
                                     const std::vector<std::vector<int>>& tgt,
                                     int max_positions) {
   FrozenParameters frozen(model.params());
   Var embedded;  // the source embeddings of the current pass, a leaf that takes gradients
-  model.set_source_hook([&](const Var& lookup) {
+  SourceHook hook(model, [&](const Var& lookup) {
     embedded = parameter(lookup->value);
     return embedded;
   });
-  struct Unhook {
-    Seq2Seq& m;
-    ~Unhook() { m.set_source_hook({}); }
-  } unhook{model};
   std::vector<Matrix> out(src.size());
   for_each_batch(src, tgt, 1, [&](const Batch& batch, const std::vector<int64_t>& pair) {
     const int S = batch.src_len[0], T = batch.tgt_len[0];
@@ -173,11 +261,7 @@ std::vector<Matrix> forced_saliency(Seq2Seq& model, const std::vector<std::vecto
       gradient_norms(embedded->grad, m, first);
       embedded.reset();
     }
-    for (auto& row : m) {  // rows sum to 1, as attention's
-      float total = 0;
-      for (float w : row) total += w;
-      for (float& w : row) w = total > 0 ? w / total : 1.0f / S;
-    }
+    normalise_rows(m);
   });
   return out;
 }
@@ -185,8 +269,9 @@ std::vector<Matrix> forced_saliency(Seq2Seq& model, const std::vector<std::vecto
 std::vector<Matrix> forced_alignment(Seq2Seq& model, const std::vector<std::vector<int>>& src,
                                      const std::vector<std::vector<int>>& tgt,
                                      AlignmentMethod method, int batch_size) {
-  return method == AlignmentMethod::kSaliency ? forced_saliency(model, src, tgt)
-                                              : forced_attention(model, src, tgt, batch_size);
+  if (method == AlignmentMethod::kSaliency) return forced_saliency(model, src, tgt);
+  if (method == AlignmentMethod::kOcclusion) return forced_occlusion(model, src, tgt);
+  return forced_attention(model, src, tgt, batch_size);
 }
 
 std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vector<int>>& src,

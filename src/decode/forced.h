@@ -31,7 +31,18 @@ std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vect
 std::vector<Matrix> forced_saliency(Seq2Seq& model, const std::vector<std::vector<int>>& src,
                                     const std::vector<std::vector<int>>& tgt,
                                     int max_positions = 4096);
-// forced_saliency for AlignmentMethod::kSaliency, else forced_attention.
+// The same matrices [T_i][S_i] by occlusion (AlignmentMethod::kOcclusion, the "prediction
+// difference" of Li et al. 2019, "On the Word Alignment from Neural Machine Translation"): row j,
+// column i = max(0, log p(y_j | y_<j, x) - log p(y_j | y_<j, x with e_i = 0)), how much target
+// piece j's log-probability falls when source piece i's embedding is hidden (its position stays),
+// rows then summing to 1 (a row that no hiding lowers: uniform). Forward passes only: each pair
+// runs once whole and as S_i copies, copy i hiding piece i, at most `max_positions` target
+// positions per pass.
+std::vector<Matrix> forced_occlusion(Seq2Seq& model, const std::vector<std::vector<int>>& src,
+                                     const std::vector<std::vector<int>>& tgt,
+                                     int max_positions = 4096);
+// forced_saliency for AlignmentMethod::kSaliency, forced_occlusion for kOcclusion, else
+// forced_attention.
 std::vector<Matrix> forced_alignment(Seq2Seq& model, const std::vector<std::vector<int>>& src,
                                      const std::vector<std::vector<int>>& tgt,
                                      AlignmentMethod method, int batch_size = 32);

@@ -129,8 +129,9 @@ void TranslateOptions::validate() const {
                links.diagonal);
 }
 
-void use_saliency(Seq2Seq& model, const std::vector<std::vector<int>>& src,
-                  std::vector<std::vector<Hypothesis>>& hyps) {
+void use_probe(Seq2Seq& model, AlignmentMethod method, const std::vector<std::vector<int>>& src,
+               std::vector<std::vector<Hypothesis>>& hyps) {
+  if (reads_attention(method)) return;
   std::vector<std::vector<int>> sources, targets;
   std::vector<Hypothesis*> where;
   for (size_t i = 0; i < hyps.size(); ++i)
@@ -140,9 +141,9 @@ void use_saliency(Seq2Seq& model, const std::vector<std::vector<int>>& src,
         targets.push_back(h.tokens);
         where.push_back(&h);
       }
-  std::vector<Matrix> saliency = forced_saliency(model, sources, targets);
+  std::vector<Matrix> probed = forced_alignment(model, sources, targets, method);
   for (size_t k = 0; k < where.size(); ++k)
-    if (!saliency[k].empty()) where[k]->attention = std::move(saliency[k]);
+    if (!probed[k].empty()) where[k]->attention = std::move(probed[k]);
 }
 
 // ---- Output ----
@@ -251,8 +252,7 @@ TranslateStats translate_file(Seq2Seq& model, const Vocab& vocab, const std::str
     const int64_t base = stats.lines;
     auto hyps = translate_ids(model, w.ids, options,
                               [&](int64_t done) { progress.update(base + done, false); });
-    if (options.alignment != AlignmentOutput::kNone && options.method == AlignmentMethod::kSaliency)
-      use_saliency(model, w.ids, hyps);
+    if (options.alignment != AlignmentOutput::kNone) use_probe(model, options.method, w.ids, hyps);
     for (size_t i = 0; i < lines.size(); ++i) {
       out << format_translation(vocab, base + static_cast<int64_t>(i), w.ids[i], hyps[i], options)
           << '\n';

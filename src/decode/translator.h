@@ -79,10 +79,11 @@ std::vector<std::vector<Hypothesis>> translate_ids(
     Seq2Seq& model, const std::vector<std::vector<int>>& src, const TranslateOptions& options,
     const std::function<void(int64_t)>& on_batch = {});
 
-// AlignmentMethod::kSaliency: replaces each hypothesis's attention by its saliency matrix
-// (decode/forced.h, forced_saliency, the hypothesis as the given target). src[i] is line i.
-void use_saliency(Seq2Seq& model, const std::vector<std::vector<int>>& src,
-                  std::vector<std::vector<Hypothesis>>& hyps);
+// A method that probes the model (saliency, occlusion: !reads_attention) replaces each
+// hypothesis's attention by its matrix (decode/forced.h, forced_alignment, the hypothesis as the
+// given target); the attention methods leave hyps as they are. src[i] is line i.
+void use_probe(Seq2Seq& model, AlignmentMethod method, const std::vector<std::vector<int>>& src,
+               std::vector<std::vector<Hypothesis>>& hyps);
 
 // The alignment of one hypothesis: source pieces + "</s>" x hypothesis pieces + "</s>" with the
 // attention rows, shifted by `method`; then EOS removed (unless keep_eos) and merged to words
