@@ -9,6 +9,7 @@
 #include "autograd/ops.h"
 #include "autograd/var.h"
 #include "tensor/error.h"
+#include "tensor/kernels.h"
 #include "text/batch.h"
 #include "text/vocab.h"
 
@@ -175,16 +176,12 @@ void gradient_norms(const Tensor& grad, Matrix& sal, int first) {
 std::vector<std::vector<float>> target_log_probs(const Tensor& logits, const IdMatrix& out,
                                                  int t_real) {
   const int64_t R = logits.dim(0), T = logits.dim(1), V = logits.dim(2);
+  Tensor logp(logits.shape());
+  kernels::log_softmax_rows(logits.data(), logp.data(), R * T, V, nullptr);
   std::vector<std::vector<float>> lp(R, std::vector<float>(t_real));
   for (int64_t r = 0; r < R; ++r)
-    for (int t = 0; t < t_real; ++t) {
-      const float* z = logits.data() + (r * T + t) * V;
-      float mx = z[0];
-      for (int64_t v = 1; v < V; ++v) mx = std::max(mx, z[v]);
-      double sum = 0;
-      for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(z[v] - mx));
-      lp[r][t] = z[out.at(static_cast<int>(r), t)] - mx - static_cast<float>(std::log(sum));
-    }
+    for (int t = 0; t < t_real; ++t)
+      lp[r][t] = logp.data()[(r * T + t) * V + out.at(static_cast<int>(r), t)];
   return lp;
 }
 
