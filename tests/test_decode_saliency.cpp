@@ -3,7 +3,7 @@
 // target piece's log-probability with respect to each source embedding, as finite differences
 // of the model's own forward pass give it; and the parameters are left as they were (they take
 // gradients again afterwards). Occlusion (forced_occlusion): each row is how much that piece's
-// log-probability falls, in the model's own forward pass, when one source embedding is zero.
+// log-probability falls, in the model's own forward pass, when one source piece is <unk>.
 #include <cmath>
 
 #include "decode/forced.h"
@@ -101,7 +101,7 @@ TEST_CASE("saliency rows are gradient lengths, as finite differences give them",
     }
 }
 
-TEST_CASE("occlusion rows are the log-probability each hidden source embedding costs",
+TEST_CASE("occlusion rows are the log-probability each hidden source piece costs",
           "[decode][align][occlusion]") {
   const Batch b = first_pair();
   for (const Architecture& arch : architectures())
@@ -111,22 +111,14 @@ TEST_CASE("occlusion rows are the log-probability each hidden source embedding c
       const std::vector<Matrix> occ = forced_occlusion(*m, {{5, 6, 7, 8}}, {{11, 12, 13}});
       REQUIRE(occ.size() == 1);
       REQUIRE(occ[0].size() == 4);  // 3 pieces + </s>
-      Tensor embedded;  // the source embeddings [1, S, D], from one pass through the hook
-      m->set_source_hook([&](const Var& e) { return embedded = e->value.clone(), e; });
-      {
-        NoGradGuard ng;
-        m->forward(b, Mode::kEval);
-      }
-      m->set_source_hook({});
-      REQUIRE(embedded.rank() == 3);
-      const int64_t D = embedded.dim(2);
-      const std::vector<double> base = target_logprobs(*m, b, Tensor::zeros(embedded.shape()));
-      // fall[j][s]: what hiding source piece s (adding minus its embedding) costs piece j.
+      const Tensor none = Tensor::zeros(Shape{1, 5, m->config().emb_dim});
+      const std::vector<double> base = target_logprobs(*m, b, none);
+      // fall[j][s]: what hiding source piece s (<unk> in its place) costs target piece j.
       std::vector<std::vector<double>> fall(4, std::vector<double>(5, 0.0));
-      for (int64_t s = 0; s < 5; ++s) {
-        Tensor delta = Tensor::zeros(embedded.shape());
-        for (int64_t d = 0; d < D; ++d) delta[s * D + d] = -embedded[s * D + d];
-        const std::vector<double> hidden = target_logprobs(*m, b, delta);
+      for (int s = 0; s < 5; ++s) {
+        Batch hidden_batch = b;
+        hidden_batch.src.at(0, s) = kUnkId;
+        const std::vector<double> hidden = target_logprobs(*m, hidden_batch, none);
         for (int j = 0; j < 4; ++j) fall[j][s] = std::max(0.0, base[j] - hidden[j]);
       }
       int informative = 0;  // rows with a fall somewhere, so that the comparison means something
@@ -149,7 +141,8 @@ TEST_CASE("saliency and occlusion give an empty matrix for an empty side and chu
           "[decode][align][saliency][occlusion]") {
   const Architecture& arch = architectures().front();
   auto m = make_model(arch.examples(23).front().config, 3);
-  // At most 2 target positions a pass (one copy at a time): the same rows as one pass.
+  // At most 2 target positions a pass (one copy at a time): the same rows as one pass, up to
+  // the rounding of products of another height.
   const std::vector<std::vector<int>> src = {{5, 6, 7}, {}, {8, 9}};
   const std::vector<std::vector<int>> tgt = {{11, 12, 13, 14}, {11}, {12, 13}};
   using Probe = std::vector<Matrix> (*)(Seq2Seq&, const std::vector<std::vector<int>>&,
@@ -164,6 +157,6 @@ TEST_CASE("saliency and occlusion give an empty matrix for an empty side and chu
     for (size_t i : {0u, 2u})
       for (size_t j = 0; j < whole[i].size(); ++j)
         for (size_t s = 0; s < whole[i][j].size(); ++s)
-          CHECK(std::abs(whole[i][j][s] - chunked[i][j][s]) < 1e-5);
+          CHECK(std::abs(whole[i][j][s] - chunked[i][j][s]) < 1e-4);
   }
 }

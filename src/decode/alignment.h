@@ -36,7 +36,7 @@ constexpr ChoiceTable<AlignmentLevel, 2> choices(AlignmentLevel) {
 // log-probability (after Ding et al. 2019, "Saliency-driven Word Alignment Interpretation for
 // Neural Machine Translation"; decode/forced.h, forced_saliency): a backward pass per target
 // token, so slower. occlusion: how much each target token's log-probability falls when one
-// source piece's embedding is hidden (set to zero), the "prediction difference" of Li et al.
+// source piece is hidden (replaced by <unk>), the "prediction difference" of Li et al.
 // 2019, "On the Word Alignment from Neural Machine Translation" (forced_occlusion): a forward
 // pass per source piece.
 enum class AlignmentMethod { kPrediction, kShifted, kSaliency, kOcclusion };

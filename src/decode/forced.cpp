@@ -191,35 +191,24 @@ std::vector<Matrix> forced_occlusion(Seq2Seq& model, const std::vector<std::vect
                                      const std::vector<std::vector<int>>& tgt,
                                      int max_positions) {
   NoGradGuard no_grad;
-  int hide_from = 0, hide_rows = 0;  // copy r of the current pass hides piece hide_from + r
-  SourceHook hook(model, [&](const Var& lookup) {
-    if (hide_rows == 0) return lookup;
-    Tensor v = lookup->value.clone();  // [R, S', E]
-    const int64_t S = v.dim(1), E = v.dim(2);
-    for (int r = 0; r < hide_rows; ++r)
-      std::fill_n(v.data() + (r * S + hide_from + r) * E, E, 0.0f);
-    return constant(std::move(v));
-  });
   std::vector<Matrix> out(src.size());
   for_each_batch(src, tgt, 1, [&](const Batch& batch, const std::vector<int64_t>& pair) {
     const int S = batch.src_len[0], T = batch.tgt_len[0];
     Matrix& m = out[pair[0]];
     m.assign(T, std::vector<float>(S, 0.0f));
-    hide_rows = 0;
     const Batch whole = copies_of(batch, 0, 1, T);
     const std::vector<float> base =
         target_log_probs(model.logits(whole, Mode::kEval)->value, whole.tgt_out, T)[0];
     const int chunk = std::max(1, max_positions / batch.tgt_in.cols);
     for (int first = 0; first < S; first += chunk) {
-      hide_from = first;
-      hide_rows = std::min(S, first + chunk) - first;
-      const Batch copies = copies_of(batch, 0, hide_rows, T);
+      const int rows = std::min(S, first + chunk) - first;
+      Batch copies = copies_of(batch, 0, rows, T);
+      for (int r = 0; r < rows; ++r) copies.src.at(r, first + r) = kUnkId;  // copy r hides one
       const auto hidden =
           target_log_probs(model.logits(copies, Mode::kEval)->value, copies.tgt_out, T);
-      for (int r = 0; r < hide_rows; ++r)
+      for (int r = 0; r < rows; ++r)
         for (int t = 0; t < T; ++t) m[t][first + r] = std::max(0.0f, base[t] - hidden[r][t]);
     }
-    hide_rows = 0;
     normalise_rows(m);
   });
   return out;

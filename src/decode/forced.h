@@ -33,11 +33,11 @@ std::vector<Matrix> forced_saliency(Seq2Seq& model, const std::vector<std::vecto
                                     int max_positions = 4096);
 // The same matrices [T_i][S_i] by occlusion (AlignmentMethod::kOcclusion, the "prediction
 // difference" of Li et al. 2019, "On the Word Alignment from Neural Machine Translation"): row j,
-// column i = max(0, log p(y_j | y_<j, x) - log p(y_j | y_<j, x with e_i = 0)), how much target
-// piece j's log-probability falls when source piece i's embedding is hidden (its position stays),
-// rows then summing to 1 (a row that no hiding lowers: uniform). Forward passes only: each pair
-// runs once whole and as S_i copies, copy i hiding piece i, at most `max_positions` target
-// positions per pass.
+// column i = max(0, log p(y_j | y_<j, x) - log p(y_j | y_<j, x with x_i = <unk>)), how much
+// target piece j's log-probability falls when source piece i is hidden (replaced by the unknown
+// piece; a zero embedding instead aligned worse: docs/BENCHMARKS.md), rows then summing to 1
+// (a row that no hiding lowers: uniform). Forward passes only: each pair runs once whole and as
+// S_i copies, copy i hiding piece i, at most `max_positions` target positions per pass.
 std::vector<Matrix> forced_occlusion(Seq2Seq& model, const std::vector<std::vector<int>>& src,
                                      const std::vector<std::vector<int>>& tgt,
                                      int max_positions = 4096);
