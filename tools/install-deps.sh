@@ -9,13 +9,15 @@
 #           driver, playwright-core, comes from npm: tools/test.sh runs npm ci in tests/browser)
 #   fuzz    clang, its libFuzzer and sanitizer runtimes, and its OpenMP  (tools/fuzz.sh)
 #   bench   the yardstick of tools/bench: PyTorch with OpenBLAS, and bc (benchmark scripts only)
+# libdnnl-dev only recommends ocl-icd-opencl-dev, but Debian's oneDNN is built with its OpenCL
+# runtime and its CMake config stops without OpenCL's headers and library: build needs both.
 # usage: tools/install-deps.sh [GROUP...]   (no group: build)
 # Idempotent: packages already present are left alone. Run as root (or with sudo).
 set -euo pipefail
 
 declare -A groups=(
   [build]="build-essential cmake pkg-config libeigen3-dev libsentencepiece-dev sentencepiece
-           libboost-program-options-dev libfmt-dev catch2 libdnnl-dev
+           libboost-program-options-dev libfmt-dev catch2 libdnnl-dev ocl-icd-opencl-dev
            libcpp-httplib-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin"
   [corpus]="sword-text-web sword-text-sparv libsword-utils python3"
   [test]="libxml2-utils curl"
