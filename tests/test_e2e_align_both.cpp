@@ -123,8 +123,11 @@ TEST_CASE("align --reverse-model: intersect and union of the two directions' lin
   }
   // The link rules reach the links. A diagonal tension of 1000 outweighs any attention: each
   // target word j links to the source word nearest its relative position, argmin_i
-  // |(i + 1/2)/S - (j + 1/2)/T| (the first on a tie), whatever the model attends to.
-  auto diag = run_attnmt("align -m " + d + "/fwd.bin" + pair + " --alignment-diagonal 1000");
+  // |(i + 1/2)/S - (j + 1/2)/T| (the first on a tie), whatever the model attends to. Read on
+  // the attention, whose weights are all above zero (occlusion, the links' default, gives a
+  // source word that costs nothing an exact zero, which no tension lifts).
+  const std::string attention = pair + " --alignment-method prediction";
+  auto diag = run_attnmt("align -m " + d + "/fwd.bin" + attention + " --alignment-diagonal 1000");
   REQUIRE(diag.exit_code == 0);
   const auto dl = split_lines(diag.out);
   const auto src_lines = split_lines(read_text(d + "/train.en")),
@@ -154,7 +157,7 @@ TEST_CASE("align --reverse-model: intersect and union of the two directions' lin
   CHECK(moved > 0);  // the tension changed something: the plain links are not all diagonal
   // grow at that tension: the tiny corpus's lines have as many words on both sides (S = T), so
   // each row's and each column's argmax is the diagonal, and so is their combination.
-  auto grow = run_attnmt("align -m " + d + "/fwd.bin" + pair +
+  auto grow = run_attnmt("align -m " + d + "/fwd.bin" + attention +
                          " --alignment-diagonal 1000 --alignment-links grow");
   REQUIRE(grow.exit_code == 0);
   const auto gw = split_lines(grow.out);

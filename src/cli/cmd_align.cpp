@@ -61,6 +61,9 @@ const CommandSpec kSpec{
     "--alignment-method occlusion hides each source piece in turn and reads how much each\n"
     "target token's probability falls (a forward pass per source piece). Both are slower than\n"
     "the attention and often far better aligners (occlusion the best: docs/BENCHMARKS.md).\n"
+    "Default method: the model's own (align.method, from --save-calibrated or guided\n"
+    "training), else occlusion for pharaoh links and prediction (the attention) for the\n"
+    "weights of soft, json and svg.\n"
     "Hard links (pharaoh, json's \"hard\"): --alignment-links grow adds each source word's best\n"
     "target word (grow-diag-final-and); --alignment-diagonal D favours links near the diagonal.\n"
     "--reverse-model M2 (a model trained target -> source) adds its links, combined by\n"
@@ -232,11 +235,13 @@ int run_align(int argc, char** argv) {
   // Each model aligns its own calibrated way (its file's align.* settings) unless the command
   // line says otherwise.
   TranslateOptions reverse_t = o.a.t;
-  LoadedModel lm = load_aligning_model(o.model_path, o.a.t);
+  const AlignmentUse use =
+      o.a.format == AlignFormat::kPharaoh ? AlignmentUse::kLinks : AlignmentUse::kWeights;
+  LoadedModel lm = load_aligning_model(o.model_path, o.a.t, use);
   std::unique_ptr<LoadedModel> rm;
   ReverseAligner reverse;
   if (!o.reverse_path.empty()) {
-    rm = std::make_unique<LoadedModel>(load_aligning_model(o.reverse_path, reverse_t));
+    rm = std::make_unique<LoadedModel>(load_aligning_model(o.reverse_path, reverse_t, use));
     reverse = {rm->model.get(), &rm->vocab, o.symmetrize, reverse_t.method, reverse_t.aggregate,
                reverse_t.links};
   }

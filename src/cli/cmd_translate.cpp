@@ -44,7 +44,9 @@ const CommandSpec kSpec{
     "--n-best): hard = Pharaoh 'src-tgt' index pairs, soft = one comma-separated row of source\n"
     "weights per target token, rows separated by spaces. --alignment-level word (default)\n"
     "counts the space-separated words of the (normalised) input line and of the output line;\n"
-    "piece counts SentencePiece pieces. EOS is left out of both.\n"
+    "piece counts SentencePiece pieces. EOS is left out of both. Hard links are read by\n"
+    "occlusion (the best aligner, slower), soft rows are the attention, unless the model or\n"
+    "--alignment-method says otherwise (attnmt align --help).\n"
     "Example: attnmt translate -m model.attnmt -i test.en -o test.out --beam 5"};
 
 // Renamed in 0.2: the old names work for one more release.
@@ -88,7 +90,9 @@ int run_translate(int argc, char** argv) {
   check_outputs("translate", {{"-o", o.output}}, {{"-i", o.input}, {"-m", o.model_path}});
   set_threads(o.threads);
   const ResolvedPrecision precision = use_precision(o.precision);
-  LoadedModel lm = load_aligning_model(o.model_path, o.t);
+  LoadedModel lm = load_aligning_model(
+      o.model_path, o.t,
+      o.t.alignment == AlignmentOutput::kHard ? AlignmentUse::kLinks : AlignmentUse::kWeights);
   AtomicOutput out(o.output);
   TranslateStats stats = translate_file(*lm.model, lm.vocab, o.input, out.stream(), o.t);
   out.commit();

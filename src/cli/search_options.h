@@ -28,7 +28,13 @@ void note_given(const po::variables_map& vm, TranslateOptions& t);
 // of the layer and head its file names (a Transformer's align_layer, align_head); where the
 // command line gave no --alignment-method / --alignment-aggregate, the file's calibrated ones
 // (align.method, align.aggregate) are taken into `t`.
-LoadedModel load_aligning_model(const std::string& path, TranslateOptions& t);
+// Where neither names a method, `use` chooses: hard word links (align --format pharaoh,
+// translate --alignment hard) are read by occlusion, the most accurate aligner (issue 16's
+// figures in docs/BENCHMARKS.md), and a note on stderr says so and what is faster; weight
+// matrices and pictures show the attention itself (prediction).
+enum class AlignmentUse { kWeights, kLinks };
+LoadedModel load_aligning_model(const std::string& path, TranslateOptions& t,
+                                AlignmentUse use = AlignmentUse::kWeights);
 
 // The warning after a run that cut `n` (> 0) input lines: where, and which limit did it
 // (--max-input-length, or the model's max_positions).

@@ -83,6 +83,9 @@ KeyValues training_info(const TrainOptions& o, const TrainState& s) {
   if (cluster::distributed()) kv.emplace_back("train.ranks", std::to_string(cluster::size()));
   if (o.ema > 0)
     kv.emplace_back("train.ema", fmt::format("{} (the saved weights are the average)", o.ema));
+  // A guided model aligns with the head it taught (its align_layer, align_head): its word
+  // links too, not the occlusion that links default to (cli/search_options.h).
+  if (!o.guided_alignment.empty()) kv.emplace_back("align.method", "prediction");
   return kv;
 }
 
