@@ -54,7 +54,7 @@ po::options_description alignment_level_option(TranslateOptions& t) {
   d.add_options()
       ("alignment-level", value_of(&t.level),
        with_choices<AlignmentLevel>("link the space-separated words, or the pieces").c_str())
-      ("alignment-method", value_of(&t.method),
+      ("alignment-method", po::value(&t.method),  // its default depends on the output
        with_choices<AlignmentMethod>("a target token's attention: of the step that predicts "
                                      "it, or of the next step, where it is the input; or, "
                                      "slower and better, its saliency (gradients) or "
