@@ -166,6 +166,27 @@ TEST_CASE("align --reverse-model: intersect and union of the two directions' lin
     REQUIRE(words(src_lines[k]) == words(tgt_lines[k]));
     CHECK(parse(gw[k], false) == parse(dl[k], false));
   }
+  // The defaults: pharaoh links are occlusion's, read as max, grow, diagonal 2 (and stderr says
+  // so); soft weights are the attention's (prediction), without the note.
+  {
+    auto occ = run_attnmt("align -m " + d + "/fwd.bin" + pair +
+                          " --alignment-method occlusion --alignment-aggregate max"
+                          " --alignment-links grow --alignment-diagonal 2");
+    REQUIRE(occ.exit_code == 0);
+    CHECK(f.out == occ.out);
+    CHECK_THAT(f.err, Catch::Contains("by occlusion"));
+    auto attention_links = run_attnmt("align -m " + d + "/fwd.bin" + attention);
+    REQUIRE(attention_links.exit_code == 0);
+    CHECK(attention_links.out != f.out);  // the default is not the attention's links
+    const std::string soft = " --src " + d + "/train.en --tgt " + d + "/train.es --format soft"
+                             " --threads 1";
+    auto soft_default = run_attnmt("align -m " + d + "/fwd.bin" + soft);
+    auto soft_attention = run_attnmt("align -m " + d + "/fwd.bin" + soft +
+                                     " --alignment-method prediction");
+    REQUIRE((soft_default.exit_code | soft_attention.exit_code) == 0);
+    CHECK(soft_default.out == soft_attention.out);
+    CHECK(soft_default.err.find("occlusion") == std::string::npos);
+  }
   for (const char* value : {"-1", "nan", "1e9"}) {
     auto refused = run_attnmt("align -m " + d + "/fwd.bin" + pair + " --alignment-diagonal " +
                               std::string(value));

@@ -109,6 +109,9 @@ TEST_CASE("guided alignment: a trained head reproduces a given mirrored alignmen
   auto a = run_attnmt("align -m " + d + "/m.attnmt --src " + d + "/train.en --tgt " + d +
                       "/copy.en --format pharaoh --threads 1");
   REQUIRE(a.exit_code == 0);
+  // The file says align.method = prediction: the links read that head, not occlusion (the
+  // default of a model that names no method, which says so on stderr).
+  CHECK(a.err.find("occlusion") == std::string::npos);
   const std::vector<std::string> rows = split_lines(a.out);
   REQUIRE(rows.size() == lines.size());
   int total = 0, same = 0;
