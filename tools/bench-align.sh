@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Alignment quality against human gold links: the alignment error rate (AER), precision and
 # recall of `attnmt align` on the 64 gold pairs of ../shared/corpora/align-de-en, for every
-# decoder layer and head, method (prediction, shifted, saliency) and word aggregation (sum,
+# decoder layer and head, method (prediction, shifted, saliency, occlusion) and word aggregation (sum,
 # mean, max) of a German -> English model (`align --calibrate`: one table, best first), the
 # same for an English -> German model (gold links flipped), the two combined by each
 # --symmetrize, and the two calibrated on one half of the gold pairs and combined on the other
