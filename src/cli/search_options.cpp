@@ -121,24 +121,22 @@ LoadedModel load_aligning_model(const std::string& path, TranslateOptions& t,
                "40x faster\n",
                path);
   }
+  // Occlusion's own reading, where the command line did not choose (the file's settings below
+  // still do): a word weighs its strongest piece, both argmaxes grown, a mild diagonal
+  // tension. Its rows are sparse (a source piece that costs nothing is an exact zero), and this
+  // reading was the best, or within 1.1 AER points of it, for each model measured on
+  // German-English gold (docs/BENCHMARKS.md, issue 16, session 13).
+  if (t.method == AlignmentMethod::kOcclusion) {
+    if (!t.aggregate_given) t.aggregate = WordAggregate::kMax;
+    if (!t.links_given) t.links.extraction = LinkExtraction::kGrow;
+    if (!t.diagonal_given) t.links.diagonal = 2;
+  }
   if (const std::string* v = file.find_config("align.aggregate"); v && !t.aggregate_given)
     t.aggregate = parse_choice<WordAggregate>(*v, "model setting align.aggregate");
   if (const std::string* v = file.find_config("align.links"); v && !t.links_given)
     t.links.extraction = parse_choice<LinkExtraction>(*v, "model setting align.links");
   if (const std::string* v = file.find_config("align.diagonal"); v && !t.diagonal_given)
     t.links.diagonal = diagonal_setting(*v, path);
-  // Occlusion's own reading where neither the command line nor the file chose: a word weighs
-  // its strongest piece, both argmaxes grown, a mild diagonal tension. Its rows are sparse (a
-  // source piece that costs nothing is an exact zero), and this reading was the best, or within
-  // 1.1 AER points of it, for each model measured on German-English gold (docs/BENCHMARKS.md,
-  // issue 16, session 13).
-  if (t.method == AlignmentMethod::kOcclusion) {
-    if (!t.aggregate_given && !file.find_config("align.aggregate"))
-      t.aggregate = WordAggregate::kMax;
-    if (!t.links_given && !file.find_config("align.links"))
-      t.links.extraction = LinkExtraction::kGrow;
-    if (!t.diagonal_given && !file.find_config("align.diagonal")) t.links.diagonal = 2;
-  }
   if (t.align_layer != TranslateOptions::kModelsChoice)
     file.set_config("align_layer", std::to_string(t.align_layer));
   if (t.align_head != TranslateOptions::kModelsChoice)
