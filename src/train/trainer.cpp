@@ -443,6 +443,7 @@ void run_validation(Run& r) {
     r.st.bad_validations = 0;
     r.sum.best_valid_bleu = v.bleu;
     require_finite_parameters(r);
+    r.st.seconds = r.elapsed();  // the model's train.seconds: now, not the last checkpoint's
     save_model(o.output, *r.model, r.vocab, training_info(o, r.st), o.save_dtype);
   } else {
     ++r.st.bad_validations;
