@@ -57,6 +57,12 @@ const std::vector<Product> kOddShapes = {
     {true, true, 37, 53, 29},   {false, true, 1, 300, 70},  {false, false, 129, 17, 200},
     {true, false, 5, 1000, 33}, {false, true, 200, 64, 512}};
 
+// A of over 8 MB in bf16: converted in two or three slices of rows (gemm_dnnl.cpp).
+const std::vector<Product> kSlicedShapes = {{false, true, 1001, 5, 4201},
+                                            {true, false, 1001, 5, 4201},
+                                            {false, false, 2100, 3, 4201},
+                                            {true, true, 2100, 3, 4201}};
+
 bool can_run_bf16() { return cpu_features().avx512_core; }
 
 // How many entries of got [M, N] differ from want by more than bound(m, n), and the largest
@@ -139,7 +145,9 @@ TEST_CASE("precision: bf16 products equal float32 ones within bf16's rounding",
     return;
   }
   uint64_t seed = 11;
-  for (const Product& p : kOddShapes) {
+  std::vector<Product> shapes = kOddShapes;
+  shapes.insert(shapes.end(), kSlicedShapes.begin(), kSlicedShapes.end());
+  for (const Product& p : shapes) {
     for (const auto& ab : {std::pair{1.0f, 0.0f}, {0.5f, 1.0f}, {1.0f, -2.0f}}) {
       const float alpha = ab.first, beta = ab.second;  // named (clang 14 cannot capture bindings)
       INFO("ta " << p.ta << " tb " << p.tb << " M " << p.M << " N " << p.N << " K " << p.K
@@ -218,9 +226,11 @@ TEST_CASE("precision: int8 products of a weight equal float32 ones within the qu
     // step of its quantised one, so a product's error is bounded by the sum below.
     std::vector<double> sa(p.M, 0), sb(p.N, 0);
     for (int64_t m = 0; m < p.M; ++m)
-      for (int64_t k = 0; k < p.K; ++k) sa[m] = std::max<double>(sa[m], std::fabs(op_at(A, p.ta, m, k)) / 127);
+      for (int64_t k = 0; k < p.K; ++k)
+        sa[m] = std::max<double>(sa[m], std::fabs(op_at(A, p.ta, m, k)) / 127);
     for (int64_t n = 0; n < p.N; ++n)
-      for (int64_t k = 0; k < p.K; ++k) sb[n] = std::max<double>(sb[n], std::fabs(op_at(B, p.tb, k, n)) / 127);
+      for (int64_t k = 0; k < p.K; ++k)
+        sb[n] = std::max<double>(sb[n], std::fabs(op_at(B, p.tb, k, n)) / 127);
     const Outside o = compare_within(got, want, p.M, p.N, [&](int64_t m, int64_t n) {
       double bound = 0;
       for (int64_t k = 0; k < p.K; ++k)

@@ -37,6 +37,9 @@ using Dims = dnnl::memory::dims;
 
 // Below this many multiply-adds a conversion costs more than the product saves.
 constexpr int64_t kMinMacs = 4096;
+// bf16 products convert A at most this many bytes at a time, but at least kMinSliceRows rows.
+constexpr int64_t kSliceBytes = int64_t(8) << 20;
+constexpr int64_t kMinSliceRows = 64;
 // A primitive for a large product holds much memory (measured: caching every shape took a
 // Transformer's bf16 training from 1.5 to 2.5 GB) and is made in 1-2 ms, against seconds a
 // training step; one for a tiny product is light, but remaking it costs more than the product.
@@ -82,9 +85,11 @@ class Scratch {
   size_t size_ = 0;
 };
 
-// Logical [rows, cols] float32 matrix stored row-major as itself or (trans) as its transpose.
-dnnl::memory::desc f32_desc(int64_t rows, int64_t cols, bool trans) {
-  return dnnl::memory::desc({rows, cols}, dt::f32, trans ? Dims{1, rows} : Dims{cols, 1});
+// Logical [rows, cols] float32 matrix stored row-major as itself or (trans) as its transpose,
+// whose rows are `ld` apart when transposed (a slice of the rows of a taller matrix).
+dnnl::memory::desc f32_desc(int64_t rows, int64_t cols, bool trans, int64_t ld = 0) {
+  return dnnl::memory::desc({rows, cols}, dt::f32,
+                            trans ? Dims{1, ld ? ld : rows} : Dims{cols, 1});
 }
 
 
@@ -167,6 +172,8 @@ class Backend {
   dnnl::memory pack(const float* B, bool tb, int64_t K, int64_t N, const dnnl::memory::desc& want,
                     void* where);
   void quantise_weight(const float* B, bool tb, int64_t K, int64_t N, Packed& p);
+  dnnl::memory bf16_weights(const float* B, bool tb, int64_t K, int64_t N,
+                            const dnnl::memory::desc& want, WeightEntry* w);
   void run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                 const float* B, float beta, float* C, WeightEntry* w);
   void run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
@@ -260,38 +267,51 @@ void Backend::quantise_weight(const float* B, bool tb, int64_t K, int64_t N, Pac
   stream_.wait();
 }
 
+// op(B) in bf16 in the layout `want`: a registered weight's copy, converted once per epoch, or
+// any other B converted now into b_.
+dnnl::memory Backend::bf16_weights(const float* B, bool tb, int64_t K, int64_t N,
+                                   const dnnl::memory::desc& want, WeightEntry* w) {
+  if (!w) return pack(B, tb, K, N, want, b_.get(want.get_size()));
+  Packed& p = w->packed[{static_cast<int>(Precision::kBf16), tb, K, N}];
+  if (!p.mem || p.mem.get_desc() != want) p.mem = dnnl::memory(want, engine()), p.epoch = 0;
+  if (p.epoch != epoch_.load()) {  // new, or the weight moved since: convert again, in place
+    pack(B, tb, K, N, want, p.mem.get_data_handle());
+    p.epoch = epoch_.load();
+  }
+  return p.mem;
+}
+
+// A is converted a slice of rows at a time (equal slices, so at most two shapes of primitive):
+// the whole of the largest operand, the logits' gradient [tokens x vocabulary], would keep
+// 64 MB of bf16 in a_ for the rest of the run. B is converted once for all the slices.
 void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                        const float* A, const float* B, float beta, float* C, WeightEntry* w) {
-  const MatmulKey key{static_cast<int>(Precision::kBf16), M, N, K, alpha, beta,
-                      omp_get_max_threads()};
-  const auto& pd = matmul_pd(key);
-  const dnnl::memory::desc want = pd.weights_desc();
-  auto* a16 = static_cast<uint16_t*>(a_.get(M * K * sizeof(uint16_t)));
-  if (!ta) {
-    convert_bf16(A, M, K, a16);
-  } else {  // a transposing conversion: oneDNN's reorder reads in blocks (a loop would stride)
-    dnnl::memory src(f32_desc(M, K, true), engine(), const_cast<float*>(A));
-    dnnl::memory dst(pd.src_desc(), engine(), a16);
-    dnnl::reorder(src, dst).execute(stream_, src, dst);
-  }
+  const int64_t most_rows = std::max<int64_t>(kMinSliceRows, kSliceBytes / (2 * K));
+  const int64_t slices = (M + most_rows - 1) / most_rows;
+  const int64_t rows = (M + slices - 1) / slices;
   dnnl::memory bmem;
-  if (w) {
-    Packed& p = w->packed[{static_cast<int>(Precision::kBf16), tb, K, N}];
-    if (!p.mem || p.mem.get_desc() != want) p.mem = dnnl::memory(want, engine()), p.epoch = 0;
-    if (p.epoch != epoch_.load()) {  // new, or the weight moved since: convert again, in place
-      pack(B, tb, K, N, want, p.mem.get_data_handle());
-      p.epoch = epoch_.load();
+  for (int64_t m0 = 0; m0 < M; m0 += rows) {
+    const int64_t mb = std::min(rows, M - m0);
+    const MatmulKey key{static_cast<int>(Precision::kBf16), mb, N, K, alpha, beta,
+                        omp_get_max_threads()};
+    const auto& pd = matmul_pd(key);
+    if (!bmem || bmem.get_desc() != pd.weights_desc())
+      bmem = bf16_weights(B, tb, K, N, pd.weights_desc(), w);
+    auto* a16 = static_cast<uint16_t*>(a_.get(mb * K * sizeof(uint16_t)));
+    if (!ta) {
+      convert_bf16(A + m0 * K, mb, K, a16);
+    } else {  // a transposing conversion: oneDNN's reorder reads in blocks (a loop would stride)
+      dnnl::memory src(f32_desc(mb, K, true, M), engine(), const_cast<float*>(A + m0));
+      dnnl::memory dst(pd.src_desc(), engine(), a16);
+      dnnl::reorder(src, dst).execute(stream_, src, dst);
     }
-    bmem = p.mem;
-  } else {
-    bmem = pack(B, tb, K, N, want, b_.get(want.get_size()));
+    dnnl::memory amem(pd.src_desc(), engine(), a16), cmem(pd.dst_desc(), engine(), C + m0 * N);
+    matmuls_.at(key).second.execute(stream_, {{DNNL_ARG_SRC, amem},
+                                              {DNNL_ARG_WEIGHTS, bmem},
+                                              {DNNL_ARG_DST, cmem},
+                                              {DNNL_ARG_SCRATCHPAD, scratchpad(pd)}});
+    stream_.wait();
   }
-  dnnl::memory amem(pd.src_desc(), engine(), a16), cmem(pd.dst_desc(), engine(), C);
-  matmuls_.at(key).second.execute(stream_, {{DNNL_ARG_SRC, amem},
-                                            {DNNL_ARG_WEIGHTS, bmem},
-                                            {DNNL_ARG_DST, cmem},
-                                            {DNNL_ARG_SCRATCHPAD, scratchpad(pd)}});
-  stream_.wait();
 }
 
 void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
