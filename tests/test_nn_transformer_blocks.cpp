@@ -1,7 +1,7 @@
 // Tests of the Transformer blocks: gradient checks of the fused head ops, of multi-head
 // attention with padding and causal masks (fused and dropout paths), of the feed-forward
-// block; the sinusoidal table against hand-computed values; the decoding cache against the
-// fused attention op.
+// block; the sinusoidal table against hand-computed values. The decoding cache:
+// tests/test_nn_kv_cache.cpp.
 #include <cmath>
 #include <functional>
 
@@ -185,45 +185,4 @@ TEST_CASE("gradcheck feed-forward with relu and gelu", "[nn][transformer][grad]"
   CHECK_THROWS_WITH(parse_choice<Activation>("swish", "--activation"),
                     "--activation: unknown activation 'swish': choose relu or gelu");
   CHECK_NOTHROW(FeedForward(Scope(store) / "ffn", 8, 12, Activation::kGelu, rng));
-}
-
-TEST_CASE("attend_cached equals the fused attention op for the last query", "[nn][transformer]") {
-  const int64_t N = 3, H = 2, S = 5, d = 4, D = H * d;
-  Tensor q = rnd({N, H, 1, d}), k = rnd({N, H, S, d}), v = rnd({N, H, S, d});
-  std::vector<int> len{5, 3, 1};
-  Tensor p_ref;
-  Tensor ref = attention(constant(q), constant(k), constant(v), len, false, &p_ref)->value;
-  // The same keys/values fed one position at a time through a growing cache.
-  KvCache cache;
-  for (int64_t s = 0; s < S; ++s) {
-    Tensor kv = Tensor::zeros(Shape{N, 1 + 2 * D});  // one junk column first: offset 1
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t h = 0; h < H; ++h)
-        for (int64_t i = 0; i < d; ++i) {
-          kv.at({n, 1 + h * d + i}) = k.at({n, h, s, i});
-          kv.at({n, 1 + D + h * d + i}) = v.at({n, h, s, i});
-        }
-    cache.append(kv, 1, H, d);
-  }
-  REQUIRE(cache.length == S);
-  Tensor p;
-  Tensor out = attend_cached(q.data(), D, cache, len, &p);  // q [N, H, 1, d] = rows of D
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t h = 0; h < H; ++h) {
-      for (int64_t i = 0; i < d; ++i)
-        CHECK(out.at({n, h * d + i}) == Approx(ref.at({n, h, 0, i})).margin(1e-5));
-      for (int64_t s = 0; s < S; ++s)
-        CHECK(p.at({n, h, s}) == Approx(p_ref.at({n, h, 0, s})).margin(1e-6));
-    }
-  // select duplicates and reorders rows: new row i answers as old row rows[i] did.
-  std::vector<int> rows{2, 0, 0}, full{5, 5, 5};
-  cache.select(rows);
-  REQUIRE(cache.k.dim(0) == 3);
-  Tensor q2 = index_rows(constant(q), rows)->value;
-  Tensor ref2 = attention(constant(q), constant(k), constant(v), full, false)->value;
-  Tensor out2 = attend_cached(q2.data(), D, cache, full, nullptr);
-  for (int64_t i = 0; i < N; ++i)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t j = 0; j < d; ++j)
-        CHECK(out2.at({i, h * d + j}) == Approx(ref2.at({rows[i], h, 0, j})).margin(1e-5));
 }

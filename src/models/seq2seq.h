@@ -46,6 +46,8 @@ class SourceRows {
     sentence_ = std::move(next);
     return moved;
   }
+  // The sentence (encoded row) each live row reads: [N].
+  std::span<const int> sentences() const { return sentence_; }
 
  private:
   std::vector<int> sentence_;  // [N]

@@ -1,9 +1,9 @@
-// The Transformer's building blocks: multi-head attention (teacher-forced on [B, T, D] inputs,
-// and one query per row against a key/value cache for incremental decoding), the position-wise
+// The Transformer's building blocks: multi-head attention (teacher-forced on [B, T, D] inputs;
+// incremental decoding's key/value cache is nn/kv_cache.h), the position-wise
 // feed-forward block, positional encodings (sinusoidal or learned), and the few fused ops they
 // need (head split/merge, scaled embeddings plus positions), forward and backward side by side.
 // Legend: B batch, T query length, S key length, D model width, H heads, d = D / H,
-//         N decoding rows, F feed-forward width, L cached positions.
+//         F feed-forward width.
 // Not here: the encoder/decoder stacks, norms and residuals (models/transformer.*).
 #pragma once
 
@@ -97,29 +97,5 @@ class FeedForward {
   Linear inner_, outer_;
   Activation activation_ = Activation::kRelu;
 };
-
-// Keys and values of the positions seen so far, for one attention layer while decoding.
-// Storage [N, H, capacity, d] grows by doubling, so appending a step never copies the past
-// except on growth; a (row, head) block's first `length` positions are contiguous.
-struct KvCache {
-  Tensor k, v;  // [N, H, capacity, d]
-  int64_t length = 0;
-  Tensor spare_k, spare_v;  // select()'s other buffers (only for caches that append made)
-  bool owned = false;       // k, v were allocated here (not assign()'s shared tensors)
-  int64_t capacity() const { return k.empty() ? 0 : k.dim(2); }
-  // The whole of k_all, v_all [N, H, L, d] as the cache (source attention's memory).
-  void assign(const Tensor& k_all, const Tensor& v_all);
-  // One more position: rows of kv [N, >= kv_offset + 2D] hold this step's keys at columns
-  // [kv_offset, kv_offset + D) and values right after them.
-  void append(const Tensor& kv, int64_t kv_offset, int64_t H, int64_t d);
-  // New row i = old row rows[i].
-  void select(std::span<const int> rows);
-};
-
-// One query per row against a cache: q rows at q + n * q_stride ([H, d] each), keys at
-// positions >= key_lengths[n] masked (empty: none). Returns the context [N, D]; `probs` (if
-// given) receives the weights [N, H, L].
-Tensor attend_cached(const float* q, int64_t q_stride, const KvCache& cache,
-                     std::span<const int> key_lengths, Tensor* probs);
 
 }  // namespace attnmt

@@ -6,18 +6,23 @@
 #include <cmath>
 
 #include "tensor/error.h"
+#include "nn/kv_cache.h"
 #include "tensor/gemm.h"
 
 namespace attnmt {
 
 // Between decoding steps: per decoder layer the keys/values of the positions decoded so far
 // (self) and of the source (projected once in encode), plus the fused self-attention
-// projection weights so that each step does one GEMM without re-concatenating them.
+// projection weights so that each step does one GEMM without re-concatenating them. Reordering
+// rows (select) copies none of the caches: live row n reads the source cache's row
+// source_rows.sentences()[n] and its own past through the self_rows table.
 class Transformer::State : public DecoderState {
  public:
   std::vector<int> src_len;                       // [N] source lengths incl. EOS
   SourceRows source_rows;                         // which sentence each row reads
-  std::vector<KvCache> self_cache, source_cache;  // per layer: [N, H, L, d]
+  KvRows self_rows;                               // where each row's past is in self_cache
+  std::vector<KvCache> self_cache;                // per layer: [P, H, L, d], P >= N
+  std::vector<KvCache> source_cache;              // per layer: [B, H, S, d]
   std::vector<Var> qkv_weight, qkv_bias;          // per layer: [3D, D], [3D]
   std::vector<ScopedWeight> weights;              // qkv_weight, converted once (gemm.h)
   int64_t position = 0;                           // target positions decoded so far
@@ -221,6 +226,7 @@ std::unique_ptr<DecoderState> Transformer::encode(const IdMatrix& src,
   auto st = std::make_unique<State>();
   st->src_len.assign(src_len.begin(), src_len.end());
   st->source_rows = SourceRows(src.rows);
+  st->self_rows = KvRows(src.rows);
   Var memory = encode_memory(src, src_len, false);  // [N, S, D]
   st->self_cache.resize(decoder_.size());
   st->source_cache.resize(decoder_.size());
@@ -246,6 +252,9 @@ Step Transformer::step(DecoderState& state, std::span<const int> last_tokens) {
   x = reshape(x, Shape{N, D});
   Tensor probs;  // [N, H, S] of the alignment layer
   const int align = align_layer();
+  st.self_rows.append();
+  const std::span<const int> sentence = st.source_rows.sentences();
+  const RowMap self_map = st.self_rows.map(), source_map{sentence.data(), 1, 0};
   for (int l = 0; l < static_cast<int>(decoder_.size()); ++l) {
     const DecoderLayer& e = decoder_[l];
     const int64_t H = e.self_attention.heads(), d = e.self_attention.head_dim();
@@ -254,7 +263,11 @@ Step Transformer::step(DecoderState& state, std::span<const int> last_tokens) {
         [&](const Var& h) {
           Var qkv = linear(h, st.qkv_weight[l], st.qkv_bias[l]);  // [N, 3D]
           st.self_cache[l].append(qkv->value, D, H, d);
-          Tensor ctx = attend_cached(qkv->value.data(), 3 * D, st.self_cache[l], {}, nullptr);
+          ATTNMT_CHECK(st.self_cache[l].length == st.self_rows.length(),
+                       "step: layer {} caches {} positions, the row table {}", l,
+                       st.self_cache[l].length, st.self_rows.length());
+          Tensor ctx = attend_cached(qkv->value.data(), 3 * D, N, st.self_cache[l], self_map, {},
+                                     nullptr);
           return e.self_attention.output()(constant(ctx));
         },
         false);
@@ -262,8 +275,8 @@ Step Transformer::step(DecoderState& state, std::span<const int> last_tokens) {
         x, e.source_norm,
         [&](const Var& h) {
           Var q = e.source_attention.query()(h);  // [N, D]
-          Tensor ctx = attend_cached(q->value.data(), D, st.source_cache[l], st.src_len,
-                                     l == align ? &probs : nullptr);
+          Tensor ctx = attend_cached(q->value.data(), D, N, st.source_cache[l], source_map,
+                                     st.src_len, l == align ? &probs : nullptr);
           return e.source_attention.output()(constant(ctx));
         },
         false);
@@ -286,9 +299,8 @@ void Transformer::select(DecoderState& state, std::span<const int> rows) {
     src_len.push_back(st.src_len[r]);
   }
   st.src_len = std::move(src_len);
-  for (KvCache& c : st.self_cache) c.select(rows);
-  if (st.source_rows.select(rows))
-    for (KvCache& c : st.source_cache) c.select(rows);
+  st.self_rows.select(rows);    // the caches stay where they are
+  st.source_rows.select(rows);
 }
 
 }  // namespace attnmt
