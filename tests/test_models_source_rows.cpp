@@ -20,3 +20,17 @@ TEST_CASE("SourceRows: copies only when a row position changes sentence", "[mode
   CHECK(r.select(std::vector<int>{3, 4}));
   CHECK_FALSE(r.select(std::vector<int>{1, 0}));
 }
+
+TEST_CASE("SourceRows: sentences() follows the rows through selects", "[models][search]") {
+  // The Transformer reads its source cache through this list instead of copying the cache, so
+  // a wrong entry would make a beam attend to another sentence.
+  SourceRows r(3);
+  r.select(std::vector<int>{0, 0, 1, 1, 2, 2});
+  CHECK(std::vector<int>(r.sentences().begin(), r.sentences().end()) ==
+        std::vector<int>{0, 0, 1, 1, 2, 2});
+  r.select(std::vector<int>{1, 0, 5, 4, 4});  // sentence 1 retires, a row of 2 is duplicated
+  CHECK(std::vector<int>(r.sentences().begin(), r.sentences().end()) ==
+        std::vector<int>{0, 0, 2, 2, 2});
+  r.select(std::vector<int>{3});
+  CHECK(std::vector<int>(r.sentences().begin(), r.sentences().end()) == std::vector<int>{2});
+}
