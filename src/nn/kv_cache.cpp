@@ -91,6 +91,7 @@ Tensor attend_cached(const float* q, int64_t q_stride, int64_t N, const KvCache&
   const int64_t d = cache.k.dim(3), L = cache.length, D = H * d;
   ATTNMT_CHECK(key_lengths.empty() || static_cast<int64_t>(key_lengths.size()) == N,
                "attend_cached: {} key lengths for {} rows", key_lengths.size(), N);
+  ATTNMT_CHECK(L > 0, "attend_cached: the cache holds no position");
   for (int64_t n = 0; n < N; ++n)
     for (int64_t s = 0; s < L; ++s)
       ATTNMT_CHECK(map.at(n, s) >= 0 && map.at(n, s) < P,
