@@ -177,11 +177,14 @@ void gelu_backward(const float* x, const float* dy, float* dx, int64_t n) {
 
 void gather_rows(const float* table, int64_t n_rows_table, int64_t cols, const int* ids,
                  int64_t n, float* out) {
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < n; ++i)
     ATTNMT_CHECK(ids[i] >= 0 && ids[i] < n_rows_table, "embedding id {} out of range [0, {})",
                  ids[i], n_rows_table);
-    std::memcpy(out + i * cols, table + int64_t(ids[i]) * cols, cols * sizeof(float));
-  }
+  // In parallel: beam search re-indexes whole encoder memories ([rows, S x M]) this way.
+  parallel_for(n, cols, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i)
+      std::memcpy(out + i * cols, table + int64_t(ids[i]) * cols, cols * sizeof(float));
+  });
 }
 
 void scatter_add_rows(float* d_table, int64_t cols, const int* ids, int64_t n,
