@@ -5,6 +5,9 @@
 // Not here: multi-head attention (the Transformer's blocks).
 #pragma once
 
+#include <span>
+#include <utility>
+
 #include "nn/kinds.h"
 #include "nn/layers.h"
 
@@ -21,6 +24,14 @@ class SoftAttention {
   Var weights(const Var& query, const Var& keys, const Tensor& mask) const;
   // weights [B, S], memory [B, S, M] -> context [B, M]
   static Var context(const Var& weights, const Var& memory);
+  // One decoding step, without gradients, for N rows that read B sentences: query [N, Q];
+  // keys [B, S, K], memory [B, S, M] and mask [B, S] are per sentence, row n reading sentence
+  // sentence[n] (beam search's rows, never copied per row). Rows of one sentence that are
+  // next to each other share one product. Returns weights [N, S] (as weights()) and the
+  // context [N, M] (as context()).
+  std::pair<Tensor, Tensor> attend_rows(const Tensor& query, const Tensor& keys,
+                                        const Tensor& memory, const Tensor& mask,
+                                        std::span<const int> sentence) const;
 
  private:
   AttentionType type_ = AttentionType::kDot;

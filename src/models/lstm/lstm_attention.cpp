@@ -47,12 +47,15 @@ std::vector<ModelExample> LstmAttention::examples(int vocab_size) {
   return out;
 }
 
+// Between decoding steps. The memory, its keys and mask stay as encode() made them, one row
+// per sentence; live row n reads sentence source_rows.sentences()[n] (step's attend_rows), so
+// select() copies only the recurrent state.
 class LstmAttention::State : public DecoderState {
  public:
-  Memory memory;
+  Memory memory;  // [B, S, M], keys [B, S, K], mask [B, S]
   Recurrent rec;
   SourceRows source_rows;
-  int rows() const override { return static_cast<int>(memory.mask.dim(0)); }
+  int rows() const override { return static_cast<int>(source_rows.sentences().size()); }
 };
 
 LstmAttention::LstmAttention(const ModelConfig& c, uint64_t seed, const ParameterSource* from)
@@ -100,7 +103,7 @@ LstmAttention::Memory LstmAttention::encode_memory(const IdMatrix& src,
   return m;
 }
 
-Var LstmAttention::decode_step(const Var& y_gates, Recurrent& r, const Memory& m, bool training) {
+Var LstmAttention::decode_cells(const Var& y_gates, Recurrent& r, bool training) {
   Var h;
   for (size_t l = 0; l < cells_.size(); ++l) {
     // Gates of layer 0: the embedding part (bias included) + the fed-back attentional state;
@@ -116,6 +119,11 @@ Var LstmAttention::decode_step(const Var& y_gates, Recurrent& r, const Memory& m
     r.h[l] = h_new;
     r.c[l] = c_new;
   }
+  return h;
+}
+
+Var LstmAttention::decode_step(const Var& y_gates, Recurrent& r, const Memory& m, bool training) {
+  Var h = decode_cells(y_gates, r, training);                    // [N, Hd]
   Var weights = attention_.weights(h, m.keys, m.mask);           // [N, S]
   Var context = SoftAttention::context(weights, m.memory);       // [N, M]
   r.feed = dropout(tanh(w_c_(concat({context, h}, 1))), config_.dropout, rng_, training);
@@ -176,19 +184,20 @@ Step LstmAttention::step(DecoderState& state, std::span<const int> last_tokens) 
                last_tokens.size(), N);
   Var y = embedding_(last_tokens, Shape{N});  // [N, E]
   Var y_gates = linear(y, w_y_.weight(), cells_[0].bias());  // [N, 4Hd]
-  Var w = decode_step(y_gates, st.rec, st.memory, false);
+  // As decode_step, with the memory read per sentence (attend_rows) instead of per row.
+  Var h = decode_cells(y_gates, st.rec, false);  // [N, Hd]
+  auto [weights, context] =
+      attention_.attend_rows(h->value, st.memory.keys->value, st.memory.memory->value,
+                             st.memory.mask, st.source_rows.sentences());  // [N, S], [N, M]
+  st.rec.feed = tanh(w_c_(concat({constant(context), h}, 1)));
   Var logp = output_(w_o_(st.rec.feed));  // [N, V]
-  return Step{logp->value, w->value};
+  return Step{logp->value, weights};
 }
 
 void LstmAttention::select(DecoderState& state, std::span<const int> rows) {
   auto& st = static_cast<State&>(state);
   auto pick = [&](Var& v) { v = index_rows(v, rows); };
-  if (st.source_rows.select(rows)) {
-    pick(st.memory.memory);
-    pick(st.memory.keys);
-    st.memory.mask = index_rows(constant(st.memory.mask), rows)->value;
-  }
+  st.source_rows.select(rows);  // the memory stays per sentence: step reads it through this
   for (auto& h : st.rec.h) pick(h);
   for (auto& c : st.rec.c) pick(c);
   pick(st.rec.feed);

@@ -46,7 +46,10 @@ class LstmAttention : public Seq2Seq {
 
   Memory encode_memory(const IdMatrix& src, std::span<const int> src_len, bool training,
                        Recurrent& init);
-  // One decoder step. y_gates [N, 4Hd]: the embedding part of layer 0's input projection.
+  // The decoder's LSTM layers for one step: y_gates [N, 4Hd], the embedding part of layer 0's
+  // input projection. Updates r.h and r.c; returns the top layer's h [N, Hd].
+  Var decode_cells(const Var& y_gates, Recurrent& r, bool training);
+  // One decoder step: the cells, then attention and the attentional state r.feed.
   // Returns the attention weights [N, S]; updates `r`.
   Var decode_step(const Var& y_gates, Recurrent& r, const Memory& m, bool training);
   // The teacher-forced pass behind logits() and alignment(): every step's attentional hidden
