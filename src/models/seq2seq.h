@@ -15,6 +15,7 @@
 #include "autograd/ops.h"
 #include "autograd/parameters.h"
 #include "models/config.h"
+#include "tensor/error.h"
 #include "tensor/random.h"
 #include "text/batch.h"
 
@@ -30,21 +31,21 @@ class DecoderState {
 };
 
 // Which encoded sentence each decoder row reads. All beams of a sentence share its source-side
-// tensors (encoder memory, cross-attention keys and values), so a select() that leaves every
-// row position on the sentence it had (the usual beam step: hypotheses reordered inside their
-// sentence's block of rows) need not copy them; only a change of the row layout (the first
-// step's widening, a finished sentence leaving the batch) does.
+// tensors (encoder memory, cross-attention keys and values), which therefore stay one row per
+// sentence, as encode() made them: the models read them through sentences() instead of copying
+// them to the decoder's rows at every select().
 class SourceRows {
  public:
   explicit SourceRows(int n = 0) : sentence_(n) { std::iota(sentence_.begin(), sentence_.end(), 0); }
-  // Applies `rows` (new row i = old row rows[i], each in range); true when the source-side
-  // tensors must be re-indexed with the same rows.
-  bool select(std::span<const int> rows) {
+  // Applies `rows` (new row i = old row rows[i], each in range).
+  void select(std::span<const int> rows) {
     std::vector<int> next(rows.size());
-    for (size_t i = 0; i < rows.size(); ++i) next[i] = sentence_[rows[i]];
-    const bool moved = next != sentence_;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      ATTNMT_CHECK(rows[i] >= 0 && rows[i] < static_cast<int>(sentence_.size()),
+                   "select: row {} of {}", rows[i], sentence_.size());
+      next[i] = sentence_[rows[i]];
+    }
     sentence_ = std::move(next);
-    return moved;
   }
   // The sentence (encoded row) each live row reads: [N].
   std::span<const int> sentences() const { return sentence_; }
