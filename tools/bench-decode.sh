@@ -9,23 +9,33 @@
 #   reference corpora/bible.en-es/test.es
 #   CONFIGS (env): ';'-separated translate options, one configuration each; default: beam 5 in
 #   fp32 and int8 on 2 threads, greedy on 2 threads, beam 5 on 1 thread. ROUNDS (env): 2.
-# Keep A_BINARY a copy (cp build/attnmt /tmp/attnmt.before) before rebuilding. Not a test.
+# Paths are relative to where it is run. Keep A_BINARY a copy (cp build/attnmt
+# /tmp/attnmt.before) before rebuilding. Not a test.
 set -euo pipefail
+[ $# -ge 2 ] || { sed -n '2,13p' "$0" >&2; exit 2; }
+# Paths given are the caller's; the defaults are the repository's.
+given() { if [ -n "$1" ]; then realpath -m -- "$1"; fi; }
+A=$(given "$1") B=$(given "$2")
+MODEL=$(given "${3:-}") INPUT=$(given "${4:-}") REF=$(given "${5:-}")
 cd "$(dirname "$0")/.."
-[ $# -ge 2 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
-A=$1 B=$2
-MODEL=${3:-models/en-es.attnmt}
-INPUT=${4:-corpora/bible.en-es/test.en}
-REF=${5:-}
-[ $# -ge 4 ] || REF=corpora/bible.en-es/test.es  # the default input's reference
+MODEL=${MODEL:-models/en-es.attnmt}
+if [ -z "$INPUT" ]; then  # the default input, with its reference
+  INPUT=corpora/bible.en-es/test.en
+  REF=${REF:-corpora/bible.en-es/test.es}
+fi
 ROUNDS=${ROUNDS:-2}
-CONFIGS=${CONFIGS:-"--threads 2 --precision fp32;--threads 2 --precision int8;--threads 2 --precision fp32 --greedy;--threads 1 --precision fp32"}
+DEFAULT_CONFIGS="--threads 2 --precision fp32;--threads 2 --precision int8"
+DEFAULT_CONFIGS+=";--threads 2 --precision fp32 --greedy;--threads 1 --precision fp32"
+CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
 for f in "$A" "$B"; do [ -x "$f" ] || { echo "bench-decode: no program at $f" >&2; exit 1; }; done
 for f in "$MODEL" "$INPUT"; do [ -f "$f" ] || { echo "bench-decode: no file $f" >&2; exit 1; }; done
 WORK=$(mktemp -d /tmp/attnmt-bench-decode.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+median() {
+  sort -g | awk '{v[NR] = $1}
+                 END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
 
 echo "A = $A"
 echo "B = $B"

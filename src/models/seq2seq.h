@@ -36,7 +36,9 @@ class DecoderState {
 // them to the decoder's rows at every select().
 class SourceRows {
  public:
-  explicit SourceRows(int n = 0) : sentence_(n) { std::iota(sentence_.begin(), sentence_.end(), 0); }
+  explicit SourceRows(int n = 0) : sentence_(n) {
+    std::iota(sentence_.begin(), sentence_.end(), 0);
+  }
   // Applies `rows` (new row i = old row rows[i], each in range).
   void select(std::span<const int> rows) {
     std::vector<int> next(rows.size());

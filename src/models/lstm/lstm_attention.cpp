@@ -123,9 +123,9 @@ Var LstmAttention::decode_cells(const Var& y_gates, Recurrent& r, bool training)
 }
 
 Var LstmAttention::decode_step(const Var& y_gates, Recurrent& r, const Memory& m, bool training) {
-  Var h = decode_cells(y_gates, r, training);                    // [N, Hd]
-  Var weights = attention_.weights(h, m.keys, m.mask);           // [N, S]
-  Var context = SoftAttention::context(weights, m.memory);       // [N, M]
+  Var h = decode_cells(y_gates, r, training);               // [N, Hd]
+  Var weights = attention_.weights(h, m.keys, m.mask);      // [N, S]
+  Var context = SoftAttention::context(weights, m.memory);  // [N, M]
   r.feed = dropout(tanh(w_c_(concat({context, h}, 1))), config_.dropout, rng_, training);
   return weights;
 }

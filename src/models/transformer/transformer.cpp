@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tensor/error.h"
 #include "nn/kv_cache.h"
+#include "tensor/error.h"
 #include "tensor/gemm.h"
 
 namespace attnmt {
@@ -18,14 +18,14 @@ namespace attnmt {
 // source_rows.sentences()[n] and its own past through the self_rows table.
 class Transformer::State : public DecoderState {
  public:
-  std::vector<int> src_len;                       // [N] source lengths incl. EOS
-  SourceRows source_rows;                         // which sentence each row reads
-  KvRows self_rows;                               // where each row's past is in self_cache
-  std::vector<KvCache> self_cache;                // per layer: [P, H, L, d], P >= N
-  std::vector<KvCache> source_cache;              // per layer: [B, H, S, d]
-  std::vector<Var> qkv_weight, qkv_bias;          // per layer: [3D, D], [3D]
-  std::vector<ScopedWeight> weights;              // qkv_weight, converted once (gemm.h)
-  int64_t position = 0;                           // target positions decoded so far
+  std::vector<int> src_len;               // [N] source lengths incl. EOS
+  SourceRows source_rows;                 // which sentence each row reads
+  KvRows self_rows;                       // where each row's past is in self_cache
+  std::vector<KvCache> self_cache;        // per layer: [P, H, L, d], P >= N
+  std::vector<KvCache> source_cache;      // per layer: [B, H, S, d]
+  std::vector<Var> qkv_weight, qkv_bias;  // per layer: [3D, D], [3D]
+  std::vector<ScopedWeight> weights;      // qkv_weight, converted once (gemm.h)
+  int64_t position = 0;                   // target positions decoded so far
   int rows() const override { return static_cast<int>(src_len.size()); }
 };
 
