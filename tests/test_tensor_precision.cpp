@@ -90,6 +90,7 @@ TEST_CASE("precision: auto takes bf16 only where the CPU has bf16 instructions",
   CpuFeatures none, bf16, amx;
   none.avx512_core = bf16.avx512_core = amx.avx512_core = true;
   none.vnni = bf16.vnni = amx.vnni = true;
+  none.avx2 = bf16.avx2 = amx.avx2 = true;
   bf16.avx512_bf16 = true;
   amx.avx512_bf16 = amx.amx_bf16 = true;
   for (auto use : {PrecisionUse::kTraining, PrecisionUse::kTranslation}) {
@@ -110,6 +111,19 @@ TEST_CASE("precision: auto takes bf16 only where the CPU has bf16 instructions",
                     Catch::Contains("translate and align only"));
   CHECK(resolve_precision(Precision::kInt8, PrecisionUse::kTranslation, none).precision ==
         Precision::kInt8);
+  CHECK(int8_weight_levels(none) == 127);
+  // AVX2 alone: int8 with 7-bit weights, no bf16; without AVX2, no int8 either.
+  CpuFeatures avx2;
+  avx2.avx2 = true;
+  avx2.isa = "AVX2";
+  const ResolvedPrecision i8 = resolve_precision(Precision::kInt8, PrecisionUse::kTranslation, avx2);
+  CHECK(i8.precision == Precision::kInt8);
+  CHECK(i8.why.find("7-bit weights") != std::string::npos);
+  CHECK(int8_weight_levels(avx2) == 63);
+  CHECK_THROWS_WITH(resolve_precision(Precision::kBf16, PrecisionUse::kTranslation, avx2),
+                    Catch::Contains("--precision fp32"));
+  CHECK_THROWS_WITH(resolve_precision(Precision::kInt8, PrecisionUse::kTranslation, old),
+                    Catch::Contains("no AVX2"));
 }
 
 TEST_CASE("precision: this CPU's features agree with /proc/cpuinfo", "[tensor][precision]") {
@@ -130,6 +144,7 @@ TEST_CASE("precision: this CPU's features agree with /proc/cpuinfo", "[tensor][p
   if (f.avx512_bf16) CHECK(flags.find("avx512_bf16") != std::string::npos);
   if (f.amx_bf16) CHECK(flags.find("amx_bf16") != std::string::npos);
   if (f.vnni) CHECK(flags.find("avx512_vnni") != std::string::npos);
+  if (f.avx2) CHECK(flags.find(" avx2") != std::string::npos);
   const char* max_isa = std::getenv("ONEDNN_MAX_CPU_ISA");
   if (max_isa && std::string(max_isa) == "AVX512_CORE_VNNI") {
     CHECK_FALSE(f.avx512_bf16);
@@ -204,10 +219,12 @@ TEST_CASE("precision: a weight's bf16 copy is renewed after weights_changed()",
 TEST_CASE("precision: int8 products of a weight equal float32 ones within the quantisation "
           "error",
           "[tensor][precision][int8]") {
-  if (!cpu_features().avx512_core) {
-    WARN("skipped: this CPU has no AVX-512: no int8 products here");
+  const CpuFeatures cpu = cpu_features();
+  if (!cpu.avx2) {
+    WARN("skipped: this CPU has no AVX2: no int8 products here");
     return;
   }
+  const double levels = int8_weight_levels(cpu);
   uint64_t seed = 101;
   for (const Product& p : kOddShapes) {
     INFO("ta " << p.ta << " tb " << p.tb << " M " << p.M << " N " << p.N << " K " << p.K);
@@ -230,7 +247,7 @@ TEST_CASE("precision: int8 products of a weight equal float32 ones within the qu
         sa[m] = std::max<double>(sa[m], std::fabs(op_at(A, p.ta, m, k)) / 127);
     for (int64_t n = 0; n < p.N; ++n)
       for (int64_t k = 0; k < p.K; ++k)
-        sb[n] = std::max<double>(sb[n], std::fabs(op_at(B, p.tb, k, n)) / 127);
+        sb[n] = std::max<double>(sb[n], std::fabs(op_at(B, p.tb, k, n)) / levels);
     const Outside o = compare_within(got, want, p.M, p.N, [&](int64_t m, int64_t n) {
       double bound = 0;
       for (int64_t k = 0; k < p.K; ++k)
@@ -243,6 +260,36 @@ TEST_CASE("precision: int8 products of a weight equal float32 ones within the qu
     CHECK(o.count == 0);
     CHECK(worst > 1e-3);  // int8 did run
   }
+}
+
+// The worst case of a dot product that adds pairs of u8 x s8 products in int16 (vpmaddubsw,
+// without VNNI): every activation at its row's largest magnitude (u8 255 or 1 after the +128
+// shift) against weights all at their column's. Saturated pairs would lose half of the sum.
+TEST_CASE("precision: int8 products of extreme values do not saturate",
+          "[tensor][precision][int8]") {
+  if (!cpu_features().avx2) {
+    WARN("skipped: this CPU has no AVX2: no int8 products here");
+    return;
+  }
+  const Product p{false, true, 8, 16, 512};  // a decoder's rows against a d_model 512 layer
+  Tensor A = Tensor::uninitialized(Shape{p.M, p.K}), B = Tensor::uninitialized(Shape{p.N, p.K});
+  for (int64_t m = 0; m < p.M; ++m)
+    for (int64_t k = 0; k < p.K; ++k) A[m * p.K + k] = (m % 2 ? -1.0f : 1.0f) * (1 + m);
+  for (int64_t n = 0; n < p.N; ++n)
+    for (int64_t k = 0; k < p.K; ++k) B[n * p.K + k] = (n % 2 ? -0.5f : 0.5f) * (1 + n);
+  register_weight(B);
+  Tensor got;
+  {
+    ScopedPrecision int8(Precision::kInt8);
+    got = product(p, A, B, 1.0f, 0.0f, Tensor::zeros(Shape{p.M, p.N}));
+  }
+  unregister_weight(B);
+  for (int64_t m = 0; m < p.M; ++m)
+    for (int64_t n = 0; n < p.N; ++n) {
+      const double want = p.K * double(A[m * p.K]) * B[n * p.K];
+      INFO("m " << m << " n " << n);
+      CHECK(got[m * p.N + n] == Approx(want).epsilon(1e-5));
+    }
 }
 
 TEST_CASE("precision: int8 leaves products of two activations in float32",

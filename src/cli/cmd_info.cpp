@@ -29,8 +29,8 @@ int run_info(int argc, char** argv) {
   fmt::print("parameters   {}\n", s.parameters);
   fmt::print("vocabulary   {} pieces (joint SentencePiece, embeddings {})\n", s.vocab_size,
              s.tied_embeddings ? "tied" : "untied");
-  fmt::print("precision    on this CPU ({}): --precision auto gives {}; int8 {}\n", s.cpu_isa,
-             s.auto_precision, s.vnni ? "runs on VNNI" : "runs without VNNI (slow)");
+  fmt::print("precision    on this CPU ({}): --precision auto gives {}; int8 runs {}\n",
+             s.cpu_isa, s.auto_precision, s.int8);
   fmt::print("\n[model]\n");
   for (const auto& [k, v] : s.settings) fmt::print("{} = {}\n", k, v);
   if (!s.training.empty()) fmt::print("\n[training]\n");

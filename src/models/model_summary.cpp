@@ -46,6 +46,7 @@ ModelSummary summarize_model(const LoadedModel& m, const std::string& path) {
   s.auto_precision = std::string(name_of(
       resolve_precision(Precision::kAuto, PrecisionUse::kTranslation, cpu).precision));
   s.vnni = cpu.vnni;
+  s.int8 = int8_description(cpu);
   for (const auto& [k, v] : c.to_pairs()) s.settings.emplace_back(k, v);
   for (const auto& [k, v] : m.file.config) {
     if (k.rfind("train.", 0) != 0 && k.rfind("checkpoint.", 0) != 0) continue;

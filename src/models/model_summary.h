@@ -24,6 +24,7 @@ struct ModelSummary {
   std::string cpu_isa;            // oneDNN's name of this CPU's instruction set
   std::string auto_precision;     // what --precision auto gives translation here
   bool vnni = false;              // int8 products run on VNNI
+  std::string int8;               // how int8 runs here: int8_description() (precision.h)
   using Pairs = std::vector<std::pair<std::string, std::string>>;
   Pairs settings;  // the [model] section: every ModelConfig setting
   Pairs training;  // the [training] section: train.* and checkpoint.* keys (not the RNG)

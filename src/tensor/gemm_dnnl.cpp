@@ -5,8 +5,9 @@
 //   A: converted (bf16) or quantised per row (int8, shifted to u8) by the loops below, per call;
 //   B: a registered weight is converted/quantised and packed once per weights_changed() and
 //      kept; any other B is converted and packed per call by a oneDNN reorder.
-// Primitives are cached by shape. int8 products run u8 x s8 -> s32 (VNNI's instruction); the
-// +128 shift of A is taken back with the column sums of B, then C = alpha sa[m] sb[n] acc + beta C.
+// Primitives are cached by shape. int8 products run u8 x s8 -> s32 (VNNI's instruction; without
+// VNNI, B keeps 7 bits: int8_weight_levels() in precision.h); the +128 shift of A is taken back
+// with the column sums of B, then C = alpha sa[m] sb[n] acc + beta C.
 #include "tensor/gemm_dnnl.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -192,6 +193,7 @@ class Backend {
     return dnnl::memory(d, engine(), pad_.get(std::max<size_t>(d.get_size(), 64)));
   }
   std::vector<float> a_scale_;
+  const int w_levels_ = int8_weight_levels(cpu_features());  // 63 where pairs would saturate
 };
 
 WeightEntry* Backend::find_weight(const float* p, int64_t numel) {
@@ -254,7 +256,7 @@ void Backend::quantise_weight(const float* B, bool tb, int64_t K, int64_t N, Pac
         x = column.data();
         qn = qcol.data();
       }
-      p.scale[n] = quantise_int8(x, K, qn);
+      p.scale[n] = quantise_int8(x, K, qn, w_levels_);
       int32_t sum = 0;
       for (int64_t k = 0; k < K; ++k) sum += qn[k];
       p.colsum[n] = sum;

@@ -24,12 +24,22 @@ CpuFeatures cpu_features() {
   f.avx512_bf16 = has_all(isa, dnnl_cpu_isa_avx512_core_bf16);
   f.vnni = has_all(isa, dnnl_cpu_isa_avx512_core_vnni);
   f.avx512_core = has_all(isa, dnnl_cpu_isa_avx512_core);
+  f.avx2 = has_all(isa, dnnl_cpu_isa_avx2);
   f.isa = f.amx_bf16      ? "AMX-BF16"
           : f.avx512_bf16 ? "AVX512-BF16"
           : f.vnni        ? "AVX512-VNNI"
           : f.avx512_core ? "AVX-512"
-                          : "no AVX-512";
+          : f.avx2        ? "AVX2"
+                          : "no AVX2";
   return f;
+}
+
+int int8_weight_levels(const CpuFeatures& cpu) { return cpu.vnni ? 127 : 63; }
+
+std::string int8_description(const CpuFeatures& cpu) {
+  if (!cpu.avx2) return "not available (no AVX2)";
+  if (cpu.vnni) return "on AVX512-VNNI";
+  return fmt::format("on {} with 7-bit weights (no VNNI)", cpu.isa);
 }
 
 ResolvedPrecision resolve_precision(Precision requested, PrecisionUse use,
@@ -55,11 +65,10 @@ ResolvedPrecision resolve_precision(Precision requested, PrecisionUse use,
       if (use == PrecisionUse::kTraining)
         fail("--precision int8 is for translate and align only (training needs float gradients); "
              "use --precision bf16 or fp32");
-      if (!cpu.avx512_core)
-        fail("--precision int8: this CPU has no AVX-512, which attnmt's int8 products need; use "
+      if (!cpu.avx2)
+        fail("--precision int8: this CPU has no AVX2, which attnmt's int8 products need; use "
              "--precision fp32");
-      return {Precision::kInt8, fmt::format("int8 (as asked; {})",
-                                            cpu.vnni ? "AVX512-VNNI" : "AVX-512 without VNNI: slow")};
+      return {Precision::kInt8, fmt::format("int8 (as asked; {})", int8_description(cpu))};
   }
   fail("precision #{} has no rule", static_cast<int>(requested));
 }
