@@ -120,9 +120,9 @@ void quantise_rows_u8(const float* A, bool trans, int64_t M, int64_t K, uint8_t*
         for (int64_t k = 0; k < K; ++k) row[k] = A[k * M + m];
         a = row.data();
       }
-      auto* d = reinterpret_cast<int8_t*>(dst + m * K);
-      scale[m] = quantise_int8(a, K, d);
-      for (int64_t k = 0; k < K; ++k) dst[m * K + k] ^= 0x80;  // int8 q -> uint8 q + 128
+      uint8_t* __restrict d = dst + m * K;
+      scale[m] = quantise_int8(a, K, reinterpret_cast<int8_t*>(d));
+      for (int64_t k = 0; k < K; ++k) d[k] ^= 0x80;  // int8 q -> uint8 q + 128
     }
   });
 }
@@ -339,15 +339,24 @@ void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
                                             {DNNL_ARG_SCRATCHPAD, scratchpad(pd)}});
   stream_.wait();
   // Take the shift back and dequantise: C = alpha sa[m] sb[n] (acc - 128 colsum[n]) + beta C.
-  kernels::parallel_for(M, N, [&](int64_t m0, int64_t m1) {
+  // (Pointers held locally and restrict: through the captured references, each store to C would
+  // reload them, and the loop would not vectorise.)
+  const float* __restrict sb = wq.scale.data();
+  const int32_t* __restrict colsum = wq.colsum.data();
+  const float* __restrict sa_all = a_scale_.data();
+  kernels::parallel_for(M, N, [=](int64_t m0, int64_t m1) {
     for (int64_t m = m0; m < m1; ++m) {
-      const float sa = alpha * a_scale_[m];
-      const int32_t* r = acc + m * N;
-      float* c = C + m * N;
-      for (int64_t n = 0; n < N; ++n) {
-        const float v = sa * wq.scale[n] * static_cast<float>(r[n] - 128 * wq.colsum[n]);
-        c[n] = beta == 0.0f ? v : v + beta * c[n];
-      }
+      const float sa = alpha * sa_all[m];
+      const int32_t* __restrict r = acc + m * N;
+      float* __restrict c = C + m * N;
+      if (beta == 0.0f)
+        for (int64_t n = 0; n < N; ++n)
+          c[n] = sa * sb[n] * static_cast<float>(r[n] - 128 * colsum[n]);
+      else
+        for (int64_t n = 0; n < N; ++n) {
+          const float v = sa * sb[n] * static_cast<float>(r[n] - 128 * colsum[n]);
+          c[n] = v + beta * c[n];
+        }
     }
   });
 }
