@@ -80,49 +80,66 @@ TEST_CASE("attend_cached equals the fused attention op for the last query", "[nn
 
 TEST_CASE("KvRows: reordered rows read their own past while the caches stay in place",
           "[nn][transformer][search]") {
-  const int64_t H = 2, d = 4, D = H * d, kSteps = 40;  // 40 > 16: the caches grow twice
-  Rng& rng = test_rng(5);
-  int N = 2;
-  KvRows rows(N);
-  KvCache cache;
-  std::vector<std::vector<std::vector<float>>> history(N);  // [row][position][2D]
-  int64_t widest = N;
-  for (int64_t t = 0; t < kSteps; ++t) {
-    rows.append();
-    Tensor kv = kv_rnd({N, 3 + 2 * D});  // keys and values at column 3
-    cache.append(kv, 3, H, d);
-    for (int n = 0; n < N; ++n)
-      history[n].emplace_back(kv.data() + n * (3 + 2 * D) + 3, kv.data() + (n + 1) * (3 + 2 * D));
-    REQUIRE(rows.length() == t + 1);
-    REQUIRE(cache.length == t + 1);
-    // Every row against its own history; odd steps mask each row's keys past a random length.
-    Tensor q = kv_rnd({N, D});
-    std::vector<int> klen;
-    if (t % 2 == 1)
-      for (int n = 0; n < N; ++n) klen.push_back(1 + static_cast<int>(rng.next() % (t + 1)));
-    Tensor out = attend_cached(q.data(), D, N, cache, rows.map(), klen, nullptr);
-    int wrong = 0;
-    for (int n = 0; n < N; ++n)
-      for (int64_t h = 0; h < H; ++h) {
-        const int64_t L = klen.empty() ? t + 1 : klen[n];
-        const std::vector<float> ref = naive_head(q.data() + n * D, history[n], h, d, D, L);
-        for (int64_t i = 0; i < d; ++i)
-          wrong += std::abs(out.at({n, h * d + i}) - ref[i]) > 1e-5f;
+  // With make_room before each step (as the Transformer does) and without it.
+  for (bool compact : {false, true}) {
+    INFO("make_room " << compact);
+    const int64_t H = 2, d = 4, D = H * d, kSteps = 40;  // 40 > 16: the caches grow twice
+    Rng& rng = test_rng(compact ? 6 : 5);
+    int N = 2;
+    KvRows rows(N);
+    std::vector<KvCache> caches(2);  // two layers' caches share the table
+    KvCache& cache = caches[0];
+    std::vector<std::vector<std::vector<float>>> history(N);  // [row][position][2D]
+    int64_t widest = N, compactions = 0;
+    for (int64_t t = 0; t < kSteps; ++t) {
+      if (compact && make_room(caches, rows)) {
+        // Only the live rows' pasts were kept, each in its own row, in one run.
+        ++compactions;
+        for (const KvCache& c : caches) {
+          CHECK(c.k.dim(0) == N);
+          CHECK(c.capacity() == 2 * t);
+        }
+        for (int n = 0; n < N; ++n)
+          for (int64_t s = 0; s < t; ++s) REQUIRE(rows.map().at(n, s) == n);
       }
-    CHECK(wrong == 0);
-    // Reorder as beam search does: the next rows, 1 to 6 of them, each continuing a random
-    // old row (so rows are duplicated and dropped; the count widens and narrows).
-    const int next = 1 + static_cast<int>(rng.next() % 6);
-    std::vector<int> pick(next);
-    for (int& r : pick) r = static_cast<int>(rng.next() % N);
-    std::vector<std::vector<std::vector<float>>> moved;
-    for (int r : pick) moved.push_back(history[r]);
-    history = std::move(moved);
-    rows.select(pick);
-    N = next;
-    widest = std::max<int64_t>(widest, N);
+      rows.append();
+      caches[1].append(kv_rnd({N, 2 * D}), 0, H, d);
+      Tensor kv = kv_rnd({N, 3 + 2 * D});  // keys and values at column 3
+      cache.append(kv, 3, H, d);
+      for (int n = 0; n < N; ++n)
+        history[n].emplace_back(kv.data() + n * (3 + 2 * D) + 3, kv.data() + (n + 1) * (3 + 2 * D));
+      REQUIRE(rows.length() == t + 1);
+      REQUIRE(cache.length == t + 1);
+      // Every row against its own history; odd steps mask each row's keys past a random length.
+      Tensor q = kv_rnd({N, D});
+      std::vector<int> klen;
+      if (t % 2 == 1)
+        for (int n = 0; n < N; ++n) klen.push_back(1 + static_cast<int>(rng.next() % (t + 1)));
+      Tensor out = attend_cached(q.data(), D, N, cache, rows.map(), klen, nullptr);
+      int wrong = 0;
+      for (int n = 0; n < N; ++n)
+        for (int64_t h = 0; h < H; ++h) {
+          const int64_t L = klen.empty() ? t + 1 : klen[n];
+          const std::vector<float> ref = naive_head(q.data() + n * D, history[n], h, d, D, L);
+          for (int64_t i = 0; i < d; ++i)
+            wrong += std::abs(out.at({n, h * d + i}) - ref[i]) > 1e-5f;
+        }
+      CHECK(wrong == 0);
+      // Reorder as beam search does: the next rows, 1 to 6 of them, each continuing a random
+      // old row (so rows are duplicated and dropped; the count widens and narrows).
+      const int next = 1 + static_cast<int>(rng.next() % 6);
+      std::vector<int> pick(next);
+      for (int& r : pick) r = static_cast<int>(rng.next() % N);
+      std::vector<std::vector<std::vector<float>>> moved;
+      for (int r : pick) moved.push_back(history[r]);
+      history = std::move(moved);
+      rows.select(pick);
+      N = next;
+      widest = std::max<int64_t>(widest, N);
+    }
+    // Stored rows never exceed the widest the search has been: nothing is stored per reorder.
+    CHECK(cache.k.dim(0) <= widest);
+    CHECK(compactions == (compact ? 2 : 0));  // at 16 and 32 positions
+    CHECK_THROWS_WITH(rows.select(std::vector<int>{N}), Catch::Contains("KvRows::select: row"));
   }
-  // Stored rows never exceed the widest the search has been: nothing is stored per reorder.
-  CHECK(cache.k.dim(0) <= widest);
-  CHECK_THROWS_WITH(rows.select(std::vector<int>{N}), Catch::Contains("KvRows::select: row"));
 }

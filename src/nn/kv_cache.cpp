@@ -58,6 +58,10 @@ void KvRows::append() {
   ++length_;
 }
 
+void KvRows::reset_to_own_rows() {
+  for (int n = 0; n < rows_; ++n) std::fill_n(table_.data() + n * capacity_, length_, n);
+}
+
 void KvRows::select(std::span<const int> rows) {
   spare_.resize(rows.size() * static_cast<size_t>(capacity_));
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -84,6 +88,40 @@ void for_each_run(const RowMap& map, int64_t n, int64_t L, F&& f) {
 }
 
 }  // namespace
+
+bool make_room(std::span<KvCache> caches, KvRows& rows) {
+  if (caches.empty() || caches[0].length == 0 || caches[0].length < caches[0].capacity())
+    return false;
+  const int64_t N = rows.rows(), L = rows.length();
+  const RowMap map = rows.map();
+  const int64_t P = caches[0].k.dim(0);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t s = 0; s < L; ++s)
+      ATTNMT_CHECK(map.at(n, s) >= 0 && map.at(n, s) < P,
+                   "make_room: row {} reads stored row {} of {}", n, map.at(n, s), P);
+  for (KvCache& c : caches) {
+    ATTNMT_CHECK(c.length == L && c.length == c.capacity() && c.k.dim(0) == P,
+                 "make_room: a cache of {} positions (capacity {}, {} rows) beside a row table "
+                 "of {} positions ({} rows)", c.length, c.capacity(), c.k.dim(0), L, P);
+    const int64_t H = c.k.dim(1), d = c.k.dim(3), cap = 2 * c.capacity();
+    Tensor nk = Tensor::uninitialized(Shape{N, H, cap, d});
+    Tensor nv = Tensor::uninitialized(Shape{N, H, cap, d});
+    kernels::parallel_for(N * H, L * d, [&](int64_t g0, int64_t g1) {
+      for (int64_t g = g0; g < g1; ++g) {
+        const int64_t n = g / H, h = g % H;
+        for_each_run(map, n, L, [&](int row, int64_t s0, int64_t s1) {
+          const int64_t from = ((row * H + h) * L + s0) * d, to = (g * cap + s0) * d;
+          std::memcpy(nk.data() + to, c.k.data() + from, (s1 - s0) * d * sizeof(float));
+          std::memcpy(nv.data() + to, c.v.data() + from, (s1 - s0) * d * sizeof(float));
+        });
+      }
+    });
+    c.k = nk;
+    c.v = nv;
+  }
+  rows.reset_to_own_rows();
+  return true;
+}
 
 Tensor attend_cached(const float* q, int64_t q_stride, int64_t N, const KvCache& cache,
                      const RowMap& map, std::span<const int> key_lengths, Tensor* probs) {

@@ -53,12 +53,22 @@ class KvRows {
   // New row i = old row rows[i] (duplicated, dropped or moved), each in range.
   void select(std::span<const int> rows);
   RowMap map() const { return {table_.data(), capacity_, 1}; }
+  // Every live row's past is now in its own stored row (compact_caches moved it there).
+  void reset_to_own_rows();
 
  private:
   int rows_ = 0;
   int64_t length_ = 0, capacity_ = 0;
   std::vector<int> table_, spare_;  // [rows][capacity]
 };
+
+// Called before each step's appends: when the caches are full (length == capacity, so the
+// appends would grow them), grows them into caches of twice the capacity holding only what the
+// live rows read: row n's past, read through `rows`, is copied to stored row n (one contiguous
+// run again), and `rows` becomes the identity. Stored rows that no live row reads (dropped
+// hypotheses, finished sentences) are left behind, so a batch's memory follows its live rows,
+// not its widest step. Returns whether it did. The caches must share `rows` and their length.
+bool make_room(std::span<KvCache> caches, KvRows& rows);
 
 // One query per live row against a cache: N query rows at q + n * q_stride ([H, d] each), row n
 // reading the cache's stored rows map.at(n, s), keys at positions >= key_lengths[n] masked

@@ -15,7 +15,8 @@ namespace attnmt {
 // (self) and of the source (projected once in encode), plus the fused self-attention
 // projection weights so that each step does one GEMM without re-concatenating them. Reordering
 // rows (select) copies none of the caches: live row n reads the source cache's row
-// source_rows.sentences()[n] and its own past through the self_rows table.
+// source_rows.sentences()[n] and its own past through the self_rows table. Only when the self
+// caches grow (by doubling) are the live rows' pasts copied, compacted (make_room).
 class Transformer::State : public DecoderState {
  public:
   std::vector<int> src_len;               // [N] source lengths incl. EOS
@@ -252,6 +253,7 @@ Step Transformer::step(DecoderState& state, std::span<const int> last_tokens) {
   x = reshape(x, Shape{N, D});
   Tensor probs;  // [N, H, S] of the alignment layer
   const int align = align_layer();
+  make_room(st.self_cache, st.self_rows);  // full: grow, keeping only what live rows read
   st.self_rows.append();
   const std::span<const int> sentence = st.source_rows.sentences();
   const RowMap self_map = st.self_rows.map(), source_map{sentence.data(), 1, 0};
