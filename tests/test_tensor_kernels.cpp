@@ -9,6 +9,7 @@
 #include "autograd/ops.h"
 #include "tensor/gemm.h"
 #include "tensor/kernels.h"
+#include "tensor/random.h"
 #include "tensor/tensor.h"
 
 using namespace attnmt;
@@ -44,6 +45,47 @@ TEST_CASE("gemm with transposes matches hand-computed products", "[tensor]") {
   matmul(a, false, a, true, c, 1.0f, 1.0f);  // c += a a^T
   CHECK(c.at({0, 0}) == 4 + 14);
   CHECK(c.at({1, 0}) == 10 + 32);
+}
+
+// Large products (gemm's route to oneDNN's sgemm starts at 2^21 multiply-adds) in both float32
+// backends, each against a double-precision sum, for every transpose and a few alpha and beta.
+TEST_CASE("gemm: Eigen and oneDNN's sgemm both compute large float32 products", "[tensor]") {
+  const Fp32Gemm saved = fp32_gemm();
+  Rng rng(17);
+  auto fill = [&](int64_t n) {
+    std::vector<float> v(n);
+    for (float& x : v) x = rng.uniform(-1.0f, 1.0f);
+    return v;
+  };
+  struct Case { bool ta, tb; int64_t M, N, K; float alpha, beta; };
+  for (const Case& c : {Case{false, false, 129, 301, 65, 1.0f, 0.0f},
+                        Case{true, false, 257, 77, 130, 0.5f, 1.0f},
+                        Case{false, true, 63, 1001, 40, 1.0f, -2.0f},
+                        Case{true, true, 300, 129, 71, -1.0f, 0.25f}}) {
+    REQUIRE(c.M * c.N * c.K >= (int64_t(1) << 21));
+    const std::vector<float> A = fill(c.M * c.K), B = fill(c.K * c.N), C0 = fill(c.M * c.N);
+    auto a = [&](int64_t m, int64_t k) { return c.ta ? A[k * c.M + m] : A[m * c.K + k]; };
+    auto b = [&](int64_t k, int64_t n) { return c.tb ? B[n * c.K + k] : B[k * c.N + n]; };
+    for (Fp32Gemm g : {Fp32Gemm::kEigen, Fp32Gemm::kOneDnn}) {
+      INFO("ta " << c.ta << " tb " << c.tb << " oneDNN " << (g == Fp32Gemm::kOneDnn));
+      set_fp32_gemm(g);
+      std::vector<float> C = C0;
+      gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, A.data(), B.data(), c.beta, C.data());
+      int64_t wrong = 0;
+      for (int64_t m = 0; m < c.M; ++m)
+        for (int64_t n = 0; n < c.N; ++n) {
+          double want = 0, scale = 0;
+          for (int64_t k = 0; k < c.K; ++k) {
+            want += static_cast<double>(a(m, k)) * b(k, n);
+            scale += std::fabs(a(m, k) * b(k, n));
+          }
+          want = c.alpha * want + c.beta * C0[m * c.N + n];
+          wrong += std::fabs(C[m * c.N + n] - want) > 1e-5 * (scale + 1);
+        }
+      CHECK(wrong == 0);
+    }
+  }
+  set_fp32_gemm(saved);
 }
 
 TEST_CASE("softmax of a known vector", "[tensor]") {

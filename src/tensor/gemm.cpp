@@ -1,10 +1,14 @@
 // The GEMM seam: the Eigen (float32) backend, and the choice between it and oneDNN's
-// (gemm_dnnl.h) per product. Large float32 products are cut into one block of C per thread,
+// (gemm_dnnl.h) per product: low precision, and large float32 products where fp32_gemm() says. Large float32 products are cut into one block of C per thread,
 // each run by single-threaded Eigen (set_threads keeps Eigen's own threads at 1); batched
 // products of small matrices are parallelised over the batch instead.
 #include "tensor/gemm.h"
 
 #include <omp.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
 
 #include "tensor/error.h"
 #include "tensor/gemm_dnnl.h"
@@ -53,7 +57,27 @@ bool prepare_accumulation(int64_t M, int64_t N, float beta, float* C) {
   if (beta != 0.0f && beta != 1.0f) MatrixMap(C, M, N) *= beta;
   return beta != 0.0f;
 }
+
+Fp32Gemm default_fp32_gemm() {
+  if (const char* v = std::getenv("ATTNMT_FP32_GEMM")) {
+    const std::string s(v);
+    if (s == "eigen") return Fp32Gemm::kEigen;
+    if (s == "onednn") return Fp32Gemm::kOneDnn;
+    fail("ATTNMT_FP32_GEMM={}: use eigen or onednn (or unset it)", s);
+  }
+  return cpu_features().avx512_core ? Fp32Gemm::kEigen : Fp32Gemm::kOneDnn;
+}
+
+std::atomic<int> g_fp32_gemm{-1};  // -1: not chosen yet
 }  // namespace
+
+Fp32Gemm fp32_gemm() {
+  int g = g_fp32_gemm.load();
+  if (g < 0) g_fp32_gemm.store(g = static_cast<int>(default_fp32_gemm()));
+  return static_cast<Fp32Gemm>(g);
+}
+
+void set_fp32_gemm(Fp32Gemm g) { g_fp32_gemm.store(static_cast<int>(g)); }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
           const float* A, const float* B, float beta, float* C) {
@@ -63,6 +87,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   if (p != Precision::kFp32 && !omp_in_parallel() &&
       dnnl_backend::gemm(p, trans_a, trans_b, M, N, K, alpha, A, B, beta, C))
     return;
+  const bool large = !omp_in_parallel() && M * N * K >= kGemmParallelMinMacs;
+  if (large && fp32_gemm() == Fp32Gemm::kOneDnn) {
+    dnnl_backend::sgemm(trans_a, trans_b, M, N, K, alpha, A, B, beta, C);
+    return;
+  }
   const bool accumulate = prepare_accumulation(M, N, beta, C);
   // Large products are cut into one block of C per thread, each computed by single-threaded
   // Eigen. Eigen's own threading synchronises its threads with busy-waits inside every product,

@@ -1,6 +1,7 @@
 // The one matrix-product interface of attnmt. Every GEMM of the project goes through here, so
 // that the backend can change without touching layers. Two backends sit behind it:
-//   Eigen (float32), and oneDNN (bf16 or int8 inputs, float32 accumulation and outputs),
+//   Eigen (float32), and oneDNN (float32 where fp32_gemm() says so; bf16 or int8 inputs with
+//   float32 accumulation and outputs),
 // chosen per product by the process-wide precision (tensor/precision.h) and the product's size:
 // products too small to gain from a conversion, and products inside a parallel region, stay
 // float32. Layers never see oneDNN types.
@@ -16,6 +17,16 @@ namespace attnmt {
 // A is [M,K] (or [K,M] when trans_a), B is [K,N] (or [N,K] when trans_b), C is [M,N].
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
           const float* A, const float* B, float beta, float* C);
+
+// Which library runs the large float32 products of gemm() (at least 2^21 multiply-adds,
+// outside parallel regions; the rest is Eigen's). Eigen, or oneDNN's sgemm: it is the default on
+// CPUs without AVX-512, where Eigen's AVX2 kernel is the slower (session 19, AMD Zen 3: training
+// 1.27x and beam-5 decoding 1.46x faster through oneDNN; docs/BENCHMARKS.md); on AVX-512 oneDNN's
+// float32 gained 1.08x in training for more memory (session 18), so Eigen stays there. The
+// environment variable ATTNMT_FP32_GEMM=eigen|onednn overrides the default (benchmarks).
+enum class Fp32Gemm { kEigen, kOneDnn };
+Fp32Gemm fp32_gemm();
+void set_fp32_gemm(Fp32Gemm g);  // process-wide, for tests
 
 // A small product on the calling thread, in float32 (Eigen): one of the many of a loop over
 // sentences and heads (attention), whether or not that loop runs on several threads. gemm()

@@ -393,6 +393,16 @@ bool gemm(Precision p, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t
   return backend().gemm(p, trans_a, trans_b, M, N, K, alpha, A, B, beta, C);
 }
 
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+           const float* A, const float* B, float beta, float* C) {
+  const dnnl_status_t status =
+      dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, trans_a ? M : K, B,
+                 trans_b ? K : N, beta, C, N);
+  if (status != dnnl_success)
+    fail("oneDNN's sgemm failed on [{} x {}] x [{} x {}] (status {}); set ATTNMT_FP32_GEMM=eigen",
+         M, K, K, N, static_cast<int>(status));
+}
+
 void register_weight(const Tensor& w) {
   if (!w.empty()) backend().add_weight(w);
 }

@@ -15,6 +15,11 @@ namespace attnmt::dnnl_backend {
 bool gemm(Precision p, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
           const float* A, const float* B, float beta, float* C);
 
+// C[M,N] = alpha op(A) op(B) + beta C in float32 by oneDNN's sgemm (row-major, on the OpenMP
+// threads; its own packing per call, nothing kept between calls).
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+           const float* A, const float* B, float beta, float* C);
+
 void register_weight(const Tensor& w);
 void unregister_weight(const Tensor& w);
 void weights_changed();
