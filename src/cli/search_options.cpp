@@ -13,7 +13,8 @@ po::options_description model_options(std::string& model_path, int& threads,
       ("precision", value_of(&precision),
        with_choices<Precision>("matrix products: auto = bf16 where the CPU has AMX-BF16 or "
                                "AVX512-BF16, else fp32; int8 = quantised weights and "
-                               "activations (VNNI), results change slightly").c_str());
+                               "activations (AVX2 and up; best with VNNI), results change "
+                               "slightly").c_str());
   return d;
 }
 
