@@ -116,7 +116,8 @@ TEST_CASE("precision: auto takes bf16 only where the CPU has bf16 instructions",
   CpuFeatures avx2;
   avx2.avx2 = true;
   avx2.isa = "AVX2";
-  const ResolvedPrecision i8 = resolve_precision(Precision::kInt8, PrecisionUse::kTranslation, avx2);
+  const ResolvedPrecision i8 =
+      resolve_precision(Precision::kInt8, PrecisionUse::kTranslation, avx2);
   CHECK(i8.precision == Precision::kInt8);
   CHECK(i8.why.find("7-bit weights") != std::string::npos);
   CHECK(int8_weight_levels(avx2) == 63);

@@ -1,7 +1,8 @@
 // The GEMM seam: the Eigen (float32) backend, and the choice between it and oneDNN's
-// (gemm_dnnl.h) per product: low precision, and large float32 products where fp32_gemm() says. Large float32 products are cut into one block of C per thread,
-// each run by single-threaded Eigen (set_threads keeps Eigen's own threads at 1); batched
-// products of small matrices are parallelised over the batch instead.
+// (gemm_dnnl.h) per product: low precision, and large float32 products where fp32_gemm() says.
+// Eigen's large products are cut into one block of C per thread, each run by single-threaded
+// Eigen (set_threads keeps Eigen's own threads at 1); batched products of small matrices are
+// parallelised over the batch instead.
 #include "tensor/gemm.h"
 
 #include <omp.h>
