@@ -70,6 +70,15 @@ Fp32Gemm default_fp32_gemm() {
 }
 
 std::atomic<int> g_fp32_gemm{-1};  // -1: not chosen yet
+
+// oneDNN's sgemm (2.6, AVX2) runs a product with A transposed (the weight gradients dW = dY^T X)
+// at 55-70% of its usual speed when a row stride of A or B is a multiple of 1024 floats (4 KiB:
+// its packing loads fall into the same cache sets); Eigen does not suffer from it and runs those
+// 1.2-1.5x faster (the FFN's two weight gradients: docs/BENCHMARKS.md, "Session 20").
+bool sgemm_aliases(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K) {
+  const int64_t lda = trans_a ? M : K, ldb = trans_b ? K : N;
+  return trans_a && (lda % 1024 == 0 || ldb % 1024 == 0);
+}
 }  // namespace
 
 Fp32Gemm fp32_gemm() {
@@ -89,7 +98,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
       dnnl_backend::gemm(p, trans_a, trans_b, M, N, K, alpha, A, B, beta, C))
     return;
   const bool large = !omp_in_parallel() && M * N * K >= kGemmParallelMinMacs;
-  if (large && fp32_gemm() == Fp32Gemm::kOneDnn) {
+  if (large && fp32_gemm() == Fp32Gemm::kOneDnn && !sgemm_aliases(trans_a, trans_b, M, N, K)) {
     dnnl_backend::sgemm(trans_a, trans_b, M, N, K, alpha, A, B, beta, C);
     return;
   }
