@@ -61,7 +61,9 @@ TEST_CASE("gemm: Eigen and oneDNN's sgemm both compute large float32 products", 
   for (const Case& c : {Case{false, false, 129, 301, 65, 1.0f, 0.0f},
                         Case{true, false, 257, 77, 130, 0.5f, 1.0f},
                         Case{false, true, 63, 1001, 40, 1.0f, -2.0f},
-                        Case{true, true, 300, 129, 71, -1.0f, 0.25f}}) {
+                        Case{true, true, 300, 129, 71, -1.0f, 0.25f},
+                        // A transposed with a 4 KiB row stride: Eigen even when oneDNN is chosen
+                        Case{true, false, 1024, 33, 70, 1.0f, 1.0f}}) {
     REQUIRE(c.M * c.N * c.K >= (int64_t(1) << 21));
     const std::vector<float> A = fill(c.M * c.K), B = fill(c.K * c.N), C0 = fill(c.M * c.N);
     auto a = [&](int64_t m, int64_t k) { return c.ta ? A[k * c.M + m] : A[m * c.K + k]; };
