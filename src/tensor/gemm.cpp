@@ -66,7 +66,7 @@ Fp32Gemm default_fp32_gemm() {
     if (s == "onednn") return Fp32Gemm::kOneDnn;
     fail("ATTNMT_FP32_GEMM={}: use eigen or onednn (or unset it)", s);
   }
-  return cpu_features().avx512_core ? Fp32Gemm::kEigen : Fp32Gemm::kOneDnn;
+  return Fp32Gemm::kOneDnn;
 }
 
 std::atomic<int> g_fp32_gemm{-1};  // -1: not chosen yet

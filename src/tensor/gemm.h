@@ -19,11 +19,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           const float* A, const float* B, float beta, float* C);
 
 // Which library runs the large float32 products of gemm() (at least 2^21 multiply-adds,
-// outside parallel regions; the rest is Eigen's). Eigen, or oneDNN's sgemm: it is the default on
-// CPUs without AVX-512, where Eigen's AVX2 kernel is the slower (session 19, AMD Zen 3: training
-// 1.27x and beam-5 decoding 1.46x faster through oneDNN; docs/BENCHMARKS.md); on AVX-512 oneDNN's
-// float32 gained 1.08x in training for more memory (session 18), so Eigen stays there. The
-// environment variable ATTNMT_FP32_GEMM=eigen|onednn overrides the default (benchmarks).
+// outside parallel regions; the rest is Eigen's). Eigen, or oneDNN's sgemm, the default: it was
+// the faster on AVX2 (session 19, AMD Zen 3: training 1.27x, beam-5 decoding 1.46x) and on
+// AVX-512 (session 21, AMD Zen 5: training 1.31x, decoding 1.15-1.30x, for 5-20% more memory;
+// docs/BENCHMARKS.md). The environment variable ATTNMT_FP32_GEMM=eigen|onednn overrides it.
 enum class Fp32Gemm { kEigen, kOneDnn };
 Fp32Gemm fp32_gemm();
 void set_fp32_gemm(Fp32Gemm g);  // process-wide, for tests
