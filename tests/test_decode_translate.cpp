@@ -441,4 +441,18 @@ TEST_CASE("renamed options: the old names still work, saying the new ones, loose
   auto beam = run_attnmt("translate -m no-such-model --beam 0");
   CHECK(beam.exit_code == 2);
   CHECK(beam.err.find("--beam must be between 1 and 100") != std::string::npos);
+  // So is a thread count below 0 or in the tens of thousands (which crashed the OpenMP runtime),
+  // by every command that takes --threads.
+  const std::string too_many = "--threads must be from 0 (all cores) to 1024";
+  for (const char* cmd : {"translate -m no-such-model", "serve -m no-such-model",
+                          "align -m no-such-model --src no-such --format soft"})
+    for (const char* n : {"-1", "100000"}) {
+      auto threads = run_attnmt(fmt::format("{} --threads {}", cmd, n));
+      INFO(cmd << " --threads " << n);
+      CHECK(threads.exit_code == 2);
+      CHECK(threads.err.find(too_many) != std::string::npos);
+    }
+  auto vocab = run_attnmt("vocab --src no-such --tgt no-such --size 100 -o v --threads 100000");
+  CHECK(vocab.exit_code != 0);
+  CHECK(vocab.err.find(too_many) != std::string::npos);
 }

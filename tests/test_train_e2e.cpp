@@ -134,7 +134,8 @@ TEST_CASE("attnmt train refuses nonsensical values before any work", "[e2e][trai
            {"--clip-norm -1", "--clip-norm must be >= 0"},
            {"--warmup -5", "--warmup must not be negative"},
            {"--max-steps -1", "must not be negative"},
-           {"--threads -2", "--threads must not be negative"},
+           {"--threads -2", "--threads must be from 0 (all cores) to 1024, got -2"},
+           {"--threads 100000", "--threads must be from 0 (all cores) to 1024, got 100000"},
            {"--arch transformer --emb-dim 30 --heads 4", "not divisible by 4 heads"},
            {"--config " + d, "is not a regular file"}}) {
     INFO(args);

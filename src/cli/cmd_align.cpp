@@ -118,6 +118,7 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
   if (!vm) return std::nullopt;
   check_usage(kSpec, desc, [&] {
     a.t.validate();
+    check_threads(o.threads);
     const bool calibrating = !o.calibrate_path.empty();
     ATTNMT_CHECK(calibrating || vm->count("format"),
                  "the option '--format' is required but missing");

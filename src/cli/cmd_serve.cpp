@@ -14,6 +14,7 @@
 #include "cli/search_options.h"
 #include "serve/server.h"
 #include "tensor/error.h"
+#include "tensor/threads.h"
 
 namespace attnmt::cli {
 
@@ -67,6 +68,7 @@ std::optional<ServeCliOptions> parse(int argc, char** argv) {
   if (!vm) return std::nullopt;
   check_usage(kSpec, desc, [&] {
     o.t.validate();
+    check_threads(o.threads);
     ATTNMT_CHECK(s.port >= 0 && s.port <= 65535, "--port must be from 0 to 65535, got {}", s.port);
     ATTNMT_CHECK(s.batcher.max_batch >= 1, "--max-batch must be at least 1");
     ATTNMT_CHECK(o.window_ms >= 0 && o.window_ms <= 10000,

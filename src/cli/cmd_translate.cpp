@@ -73,7 +73,10 @@ std::optional<TranslateCliOptions> parse(int argc, char** argv) {
   desc.add(model_options(o.model_path, o.threads, o.precision)).add(io).add(search_options(t)).add(batch_options(t)).add(alignment_level_option(t));
   auto vm = parse_options(kSpec, desc, argc, argv, {.aliases = kAliases});
   if (!vm) return std::nullopt;
-  check_usage(kSpec, desc, [&] { t.validate(); });
+  check_usage(kSpec, desc, [&] {
+    t.validate();
+    check_threads(o.threads);
+  });
   note_given(*vm, t);
   t.n_best_format = vm->count("n-best") && !(*vm)["n-best"].defaulted();
   // The progress line is for people watching a terminal; --progress forces it elsewhere.

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "tensor/error.h"
+#include "tensor/threads.h"
 
 namespace attnmt {
 
@@ -44,7 +45,7 @@ void TrainOptions::validate() const {
       max_steps >= 0 && max_epochs >= 0 && std::isfinite(max_time_minutes) && max_time_minutes >= 0,
       "--max-steps, --max-epochs and --max-time must not be negative");
   ATTNMT_CHECK(patience >= 0, "--patience must not be negative");
-  ATTNMT_CHECK(threads >= 0, "--threads must not be negative (0 = all cores)");
+  check_threads(threads);
   ATTNMT_CHECK(save_every >= 0 && valid_every >= 0 && log_every >= 0,
                "--save-every, --valid-every and --log-every must not be negative");
   ATTNMT_CHECK(valid_bleu_sentences >= 0, "--valid-bleu-sentences must not be negative");
