@@ -441,8 +441,11 @@ TEST_CASE("renamed options: the old names still work, saying the new ones, loose
   auto beam = run_attnmt("translate -m no-such-model --beam 0");
   CHECK(beam.exit_code == 2);
   CHECK(beam.err.find("--beam must be between 1 and 100") != std::string::npos);
-  // So is a thread count below 0 or in the tens of thousands (which crashed the OpenMP runtime),
-  // by every command that takes --threads.
+}
+
+TEST_CASE("every command refuses --threads below 0 or above 1024, before reading anything",
+          "[e2e][translate]") {
+  // Tens of thousands crashed the OpenMP runtime; a negative count was taken as "all cores".
   const std::string too_many = "--threads must be from 0 (all cores) to 1024";
   for (const char* cmd : {"translate -m no-such-model", "serve -m no-such-model",
                           "align -m no-such-model --src no-such --format soft"})
