@@ -456,6 +456,6 @@ TEST_CASE("every command refuses --threads below 0 or above 1024, before reading
       CHECK(threads.err.find(too_many) != std::string::npos);
     }
   auto vocab = run_attnmt("vocab --src no-such --tgt no-such --size 100 -o v --threads 100000");
-  CHECK(vocab.exit_code != 0);
+  CHECK(vocab.exit_code == 2);
   CHECK(vocab.err.find(too_many) != std::string::npos);
 }

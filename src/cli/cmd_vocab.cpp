@@ -37,6 +37,7 @@ int run_vocab(int argc, char** argv) {
   constexpr OptionAlias kAliases[] = {{"max-length", "max-words"}};
   auto vm = parse_options(spec, desc, argc, argv, {.aliases = kAliases});
   if (!vm) return 0;
+  check_usage(spec, desc, [&] { check_threads(o.threads); });
   o.threads = set_threads(o.threads);
 
   VocabResult r = train_vocab(o);
