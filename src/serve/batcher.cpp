@@ -105,10 +105,12 @@ void Batcher::translate(std::vector<Pending>& round) {
     options.search = round.front().work.search;
     options.batch_size = std::max(options.batch_size, options_.max_batch);
     std::vector<std::vector<Hypothesis>> hyps = translate_ids(model_, src, options);
+    std::vector<WorkResult> results(round.size());
     size_t at = 0;
-    for (Pending& p : round) {
-      WorkResult r;
-      const size_t n = p.work.lines.size();
+    for (size_t k = 0; k < round.size(); ++k) {
+      const Work& w = round[k].work;
+      WorkResult& r = results[k];
+      const size_t n = w.lines.size();
       r.hyps.assign(std::make_move_iterator(hyps.begin() + at),
                     std::make_move_iterator(hyps.begin() + at + n));
       r.src.ids.assign(src.begin() + at, src.begin() + at + n);
@@ -116,19 +118,23 @@ void Batcher::translate(std::vector<Pending>& round) {
       r.src.cut.assign(all.cut.begin() + at, all.cut.begin() + at + n);
       r.src.truncated = std::count(r.src.cut.begin(), r.src.cut.end(), 1);
       at += n;
-      if (p.work.maps) {
+      if (w.maps) {
         std::vector<std::vector<int>> best(n);
         for (size_t i = 0; i < n; ++i)
           if (!r.hyps[i].empty()) best[i] = r.hyps[i][0].tokens;
         r.maps = forced_attention_maps(model_, r.src.ids, best);
       }
-      p.done.set_value(std::move(r));
     }
-    std::lock_guard lock(mutex_);
-    ++stats_.rounds;
-    stats_.requests += static_cast<int64_t>(round.size());
-    stats_.sentences += static_cast<int64_t>(src.size());
-    stats_.largest = std::max<int64_t>(stats_.largest, static_cast<int64_t>(src.size()));
+    {
+      // Counted before any request learns its result: whoever reads the stats after a reply
+      // (serve's closing line after SIGTERM) finds this round in them.
+      std::lock_guard lock(mutex_);
+      ++stats_.rounds;
+      stats_.requests += static_cast<int64_t>(round.size());
+      stats_.sentences += static_cast<int64_t>(src.size());
+      stats_.largest = std::max<int64_t>(stats_.largest, static_cast<int64_t>(src.size()));
+    }
+    for (size_t k = 0; k < round.size(); ++k) round[k].done.set_value(std::move(results[k]));
   } catch (...) {
     // Every request of the round learns what went wrong; the thread goes on with the next.
     for (Pending& p : round) {
