@@ -4,6 +4,7 @@
 // process, and through `attnmt train` + `attnmt translate`). A new architecture is tested
 // here by registering it; its own peculiarities go in test_models_<name>.cpp.
 #include <cmath>
+#include <fstream>
 #include <sstream>
 
 #include "helpers.h"
@@ -45,6 +46,60 @@ TEST_CASE("contract: every architecture is registered with examples", "[models][
       CHECK(make_model(ex.config, 1)->config().arch == a.arch);
     }
   }
+}
+
+TEST_CASE("contract: parameters() counts exactly what the constructor builds",
+          "[models][contract]") {
+  for (const auto& [arch, ex] : all_examples(23)) {
+    // Each example, and its variants of the options that add or remove tensors.
+    std::vector<ModelConfig> configs;
+    for (bool tie : {false, true})
+      for (bool bias : {false, true})
+        for (AttentionType att :
+             {AttentionType::kDot, AttentionType::kGeneral, AttentionType::kAdditive}) {
+          ModelConfig c = ex.config;
+          c.tie_embeddings = tie, c.output_bias = bias, c.attention = att;
+          c.input_feeding = !ex.config.input_feeding || tie;
+          c.learned_positions = bias, c.pre_norm = !tie;
+          try {
+            c.validate();
+          } catch (const Error&) {
+            continue;  // dot attention where the widths differ
+          }
+          configs.push_back(c);
+        }
+    REQUIRE(configs.size() >= 8);
+    for (const ModelConfig& c : configs) {
+      INFO(arch->name << ": " << ex.name << ", tied " << c.tie_embeddings << ", bias "
+                      << c.output_bias << ", attention " << static_cast<int>(c.attention));
+      CHECK(arch->parameters(c) == make_model(c, 1)->params().n_scalars());
+    }
+  }
+  // The shipped model, at its real size.
+  const std::string shipped = std::string(ATTNMT_SOURCE_DIR) + "/models/en-es.attnmt";
+  if (std::ifstream(shipped).good()) {
+    LoadedModel lm = load_model(shipped);
+    CHECK(architecture(lm.model->config().arch).parameters(lm.model->config()) ==
+          lm.model->params().n_scalars());
+  }
+}
+
+TEST_CASE("contract: a model too large for this machine's memory is refused before it is built",
+          "[models][contract]") {
+  for (const Architecture& a : architectures()) {
+    ModelConfig c = a.examples(8000)[0].config;
+    c.emb_dim = c.enc_hidden = c.dec_hidden = c.ffn_dim = 8192;
+    c.enc_layers = c.dec_layers = 1024;  // ~10^12 parameters: 16 TB to train
+    INFO(a.name);
+    CHECK(a.parameters(c) > int64_t(100'000'000'000));
+    CHECK_THROWS_WITH(make_model(c, 1), Catch::Contains("more than the") &&
+                                            Catch::Contains("GB this machine has available"));
+  }
+  ModelConfig c = architectures()[0].examples(23)[0].config;
+  c.enc_layers = 1025;
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("at most 1024 layers"));
+  c.enc_layers = 1, c.emb_dim = (1 << 20) + 1;
+  CHECK_THROWS_WITH(c.validate(), Catch::Contains("must be at most 1048576"));
 }
 
 TEST_CASE("contract: incremental decoding equals the teacher-forced pass", "[models][contract]") {

@@ -76,6 +76,16 @@ void ModelConfig::validate(bool with_vocab) const {
   ATTNMT_CHECK(emb_dim > 0 && enc_layers > 0 && dec_layers > 0,
                "model sizes must be positive (emb-dim {}, enc-layers {}, dec-layers {})", emb_dim,
                enc_layers, dec_layers);
+  // Far above any model a CPU trains, and low enough that a parameter count cannot overflow.
+  constexpr int kMaxWidth = 1 << 20, kMaxLayers = 1024;
+  for (int w : {emb_dim, enc_hidden, dec_hidden, ffn_dim, max_positions})
+    ATTNMT_CHECK(w <= kMaxWidth,
+                 "model widths and max-positions must be at most {} (emb-dim {}, enc-hidden {}, "
+                 "dec-hidden {}, ffn-dim {}, max-positions {})",
+                 kMaxWidth, emb_dim, enc_hidden, dec_hidden, ffn_dim, max_positions);
+  ATTNMT_CHECK(enc_layers <= kMaxLayers && dec_layers <= kMaxLayers,
+               "at most {} layers on each side (enc-layers {}, dec-layers {})", kMaxLayers,
+               enc_layers, dec_layers);
   for (float p : {dropout, attention_dropout, ffn_dropout})
     ATTNMT_CHECK(std::isfinite(p) && p >= 0.0f && p < 1.0f,
                  "dropout probabilities must be in [0, 1), got {}", p);

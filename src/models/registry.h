@@ -27,6 +27,8 @@ struct Architecture {
                                    const ParameterSource* from);
   void (*validate)(const ModelConfig& config);         // its own settings; throws Error
   std::string (*describe)(const ModelConfig& config);  // one line for `attnmt info`
+  // How many scalars its parameters hold, from the config alone (nothing allocated).
+  int64_t (*parameters)(const ModelConfig& config);
   // Small configurations covering its variants; the first one memorises a tiny corpus with
   // `tiny_recipe` (training options). The contract tests run on all of them.
   std::vector<ModelExample> (*examples)(int vocab_size);

@@ -33,6 +33,22 @@ std::string LstmAttention::describe(const ModelConfig& c) {
                      c.input_feeding ? " and input feeding" : "");
 }
 
+int64_t LstmAttention::parameters(const ModelConfig& c) {
+  // The constructor's layers, counted: each Linear is in x out (+ out of bias).
+  const int64_t E = c.emb_dim, He = c.enc_hidden, Hd = c.dec_hidden, V = c.vocab_size;
+  const int64_t M = He * (c.bidirectional ? 2 : 1);  // the encoder's output width
+  auto lstm = [](int64_t in, int64_t h) { return 4 * h * in + 4 * h * h + 4 * h; };
+  int64_t n = V * E;
+  for (int l = 0; l < c.enc_layers; ++l) n += (M / He) * lstm(l == 0 ? E : M, He);
+  if (M != Hd) n += 2 * (M * Hd + Hd);  // the bridge
+  n += E * 4 * Hd + (c.input_feeding ? Hd * 4 * Hd : 0);
+  n += c.dec_layers * (4 * Hd * Hd + 4 * Hd) + (c.dec_layers - 1) * Hd * 4 * Hd;
+  if (c.attention == AttentionType::kGeneral) n += M * Hd;
+  if (c.attention == AttentionType::kAdditive) n += M * Hd + Hd * Hd + Hd + Hd;
+  n += (M + Hd) * Hd + Hd * E;  // w_c, w_out
+  return n + (c.tie_embeddings ? 0 : V * E) + (c.output_bias ? V : 0);
+}
+
 std::vector<ModelExample> LstmAttention::examples(int vocab_size) {
   ModelConfig c = small_config(Arch::kLstm, vocab_size);
   c.emb_dim = 32, c.enc_hidden = 32, c.dec_hidden = 64;

@@ -21,6 +21,7 @@ class LstmAttention : public Seq2Seq {
   // options with which the first of them memorises a tiny corpus.
   static void validate(const ModelConfig& config);
   static std::string describe(const ModelConfig& config);
+  static int64_t parameters(const ModelConfig& config);
   static std::vector<ModelExample> examples(int vocab_size);
   static constexpr std::string_view kTinyRecipe =
       "--label-smoothing 0 --batch-tokens 500 --lr 0.01 --max-steps 150";

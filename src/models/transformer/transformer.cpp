@@ -49,6 +49,17 @@ std::string Transformer::describe(const ModelConfig& c) {
                      c.ffn_dim, name_of(c.activation));
 }
 
+int64_t Transformer::parameters(const ModelConfig& c) {
+  // The constructor's layers, counted: each Linear is in x out (+ out of bias).
+  const int64_t D = c.emb_dim, F = c.ffn_dim, V = c.vocab_size, norm = 2 * D;
+  const int64_t attention = 4 * (D * D + D), ffn = D * F + F + F * D + D;
+  const int64_t encoder_layer = attention + ffn + 2 * norm;
+  const int64_t decoder_layer = 2 * attention + ffn + 3 * norm;
+  return V * D + (c.learned_positions ? c.max_positions * D : 0) + c.enc_layers * encoder_layer +
+         c.dec_layers * decoder_layer + (c.pre_norm ? 2 * norm : 0) +
+         (c.tie_embeddings ? 0 : V * D) + (c.output_bias ? V : 0);
+}
+
 std::vector<ModelExample> Transformer::examples(int vocab_size) {
   ModelConfig c = small_config(Arch::kTransformer, vocab_size);
   c.emb_dim = 32, c.heads = 2, c.ffn_dim = 64, c.enc_layers = c.dec_layers = 2;

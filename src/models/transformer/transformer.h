@@ -23,6 +23,7 @@ class Transformer : public Seq2Seq {
   // The registry's entries (models/registry.h), as for LstmAttention.
   static void validate(const ModelConfig& config);
   static std::string describe(const ModelConfig& config);
+  static int64_t parameters(const ModelConfig& config);
   static std::vector<ModelExample> examples(int vocab_size);
   static constexpr std::string_view kTinyRecipe =
       "--label-smoothing 0 --batch-tokens 500 --lr 0.003 --warmup 20 --schedule inverse-sqrt "
