@@ -26,6 +26,7 @@ Var ParameterStore::add(const std::string& path, const Shape& shape, const Init&
                  value.shape().str(), shape.str());
   }
   Var v = parameter(std::move(value));
+  index_.emplace(path, params_.size());
   params_.emplace_back(path, v);
   if (v->value.rank() >= 2) register_weight(v->value);
   weights_changed();
@@ -37,16 +38,12 @@ ParameterStore::~ParameterStore() {
     if (v->value.rank() >= 2) unregister_weight(v->value);
 }
 
-bool ParameterStore::has(const std::string& path) const {
-  for (const auto& [name, v] : params_)
-    if (name == path) return true;
-  return false;
-}
+bool ParameterStore::has(const std::string& path) const { return index_.count(path) > 0; }
 
 Var ParameterStore::get(const std::string& path) const {
-  for (const auto& [name, v] : params_)
-    if (name == path) return v;
-  fail("no parameter named '{}'", path);
+  const auto it = index_.find(path);
+  if (it == index_.end()) fail("no parameter named '{}'", path);
+  return params_[it->second].second;
 }
 
 int64_t ParameterStore::n_scalars() const {

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,7 @@ class ParameterStore {
 
  private:
   std::vector<std::pair<std::string, Var>> params_;
+  std::unordered_map<std::string, size_t> index_;  // path -> position in params_
   const ParameterSource* source_ = nullptr;
 };
 
