@@ -73,8 +73,8 @@ std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed,
   config.validate();
   const Architecture& arch = architecture(config.arch);
   if (!from) {
-    // A model built here is trained: it needs its weights, their gradients and Adam's two
-    // moments in float32. Refused before anything is allocated, rather than left to fill the
+    // A model built anew (not loaded) is built to be trained: it needs its weights, their
+    // gradients and Adam's two moments in float32. Refused before anything is allocated, rather than left to fill the
     // memory layer by layer until the kernel kills the process.
     const int64_t n = arch.parameters(config), need = 16 * n, have = available_memory();
     ATTNMT_CHECK(have < 0 || need <= have,

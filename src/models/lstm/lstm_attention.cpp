@@ -36,10 +36,10 @@ std::string LstmAttention::describe(const ModelConfig& c) {
 int64_t LstmAttention::parameters(const ModelConfig& c) {
   // The constructor's layers, counted: each Linear is in x out (+ out of bias).
   const int64_t E = c.emb_dim, He = c.enc_hidden, Hd = c.dec_hidden, V = c.vocab_size;
-  const int64_t M = He * (c.bidirectional ? 2 : 1);  // the encoder's output width
+  const int64_t directions = c.bidirectional ? 2 : 1, M = He * directions;  // encoder output
   auto lstm = [](int64_t in, int64_t h) { return 4 * h * in + 4 * h * h + 4 * h; };
   int64_t n = V * E;
-  for (int l = 0; l < c.enc_layers; ++l) n += (M / He) * lstm(l == 0 ? E : M, He);
+  for (int l = 0; l < c.enc_layers; ++l) n += directions * lstm(l == 0 ? E : M, He);
   if (M != Hd) n += 2 * (M * Hd + Hd);  // the bridge
   n += E * 4 * Hd + (c.input_feeding ? Hd * 4 * Hd : 0);
   n += c.dec_layers * (4 * Hd * Hd + 4 * Hd) + (c.dec_layers - 1) * Hd * 4 * Hd;
