@@ -93,7 +93,7 @@ TEST_CASE("contract: a model too large for this machine's memory is refused befo
     INFO(a.name);
     CHECK(a.parameters(c) > int64_t(100'000'000'000));
     CHECK_THROWS_WITH(make_model(c, 1), Catch::Contains("more than the") &&
-                                            Catch::Contains("GB this machine has available"));
+                                            Catch::Contains("GiB this machine has available"));
   }
   ModelConfig c = architectures()[0].examples(23)[0].config;
   c.enc_layers = 1025;

@@ -34,6 +34,7 @@ struct AlignCliOptions {
   Symmetrize symmetrize = Symmetrize::kGrowDiagFinalAnd;
   int threads = 0;
   Precision precision = Precision::kAuto;
+  std::string max_memory;  // --max-memory
   AlignOptions a;
 };
 
@@ -113,12 +114,13 @@ std::optional<AlignCliOptions> parse(int argc, char** argv) {
       ("save-calibrated", po::value(&o.save_calibrated),
        "with --calibrate: write the model, aligning the best way, to this file");
   po::options_description desc;
-  desc.add(model_options(o.model_path, o.threads, o.precision)).add(io).add(alignment_level_option(a.t)).add(search_options(a.t)).add(batch_options(a.t));
+  desc.add(model_options(o.model_path, o.threads, o.precision, o.max_memory)).add(io).add(alignment_level_option(a.t)).add(search_options(a.t)).add(batch_options(a.t));
   auto vm = parse_options(kSpec, desc, argc, argv, {.aliases = kAliases});
   if (!vm) return std::nullopt;
   check_usage(kSpec, desc, [&] {
     a.t.validate();
     check_threads(o.threads);
+    apply_max_memory(o.max_memory);
     const bool calibrating = !o.calibrate_path.empty();
     ATTNMT_CHECK(calibrating || vm->count("format"),
                  "the option '--format' is required but missing");

@@ -24,6 +24,7 @@ struct ServeCliOptions {
   std::string model_path;
   int threads = 0;
   Precision precision = Precision::kAuto;
+  std::string max_memory;  // --max-memory
   TranslateOptions t;
   serve::ServeOptions s;
   int window_ms = 5;
@@ -59,7 +60,7 @@ std::optional<ServeCliOptions> parse(int argc, char** argv) {
       ("max-beam", value_of(&s.limits.max_beam), "the largest beam and n_best a request may ask")
       ("http-threads", value_of(&s.http_threads), "connections served at once");
   po::options_description desc;
-  desc.add(model_options(o.model_path, o.threads, o.precision))
+  desc.add(model_options(o.model_path, o.threads, o.precision, o.max_memory))
       .add(server)
       .add(search_options(o.t))
       .add(batch_options(o.t))
@@ -69,6 +70,7 @@ std::optional<ServeCliOptions> parse(int argc, char** argv) {
   check_usage(kSpec, desc, [&] {
     o.t.validate();
     check_threads(o.threads);
+    apply_max_memory(o.max_memory);
     ATTNMT_CHECK(s.port >= 0 && s.port <= 65535, "--port must be from 0 to 65535, got {}", s.port);
     ATTNMT_CHECK(s.batcher.max_batch >= 1, "--max-batch must be at least 1");
     ATTNMT_CHECK(o.window_ms >= 0 && o.window_ms <= 10000,

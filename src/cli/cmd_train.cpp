@@ -39,7 +39,7 @@ po::options_description model_options(ModelConfig& m) {
 
 std::optional<TrainOptions> parse_train_options(int argc, char** argv) {
   TrainOptions o;
-  std::string config;
+  std::string config, max_memory;
   po::options_description data("data"), optim("optimisation"), run("run");
   data.add_options()
       ("src", po::value(&o.src)->required(), "training source file (one sentence per line)")
@@ -99,6 +99,7 @@ std::optional<TrainOptions> parse_train_options(int argc, char** argv) {
                                       "the learning curve to LOG.tsv (for `attnmt plot`)")
       ("progress", po::bool_switch(&o.progress), "the live progress line even when stderr is not a terminal")
       ("quiet,q", po::bool_switch(&o.quiet), "print nothing but errors");
+  add_max_memory_option(run, max_memory);
   po::options_description all;
   all.add(data).add(model_options(o.model)).add(optim).add(run);
   std::string archs;
@@ -109,7 +110,10 @@ std::optional<TrainOptions> parse_train_options(int argc, char** argv) {
                    "continues from there. Presets: models/*.ini.\nArchitectures (--arch):" + archs};
   if (!parse_options(spec, all, argc, argv, {.config_option = "config", .aliases = kAliases}))
     return std::nullopt;
-  check_usage(spec, all, [&] { o.validate(); });
+  check_usage(spec, all, [&] {
+    o.validate();
+    apply_max_memory(max_memory);
+  });
   return o;
 }
 

@@ -25,6 +25,7 @@ struct TranslateCliOptions {
   std::string model_path, input = "-", output = "-";
   int threads = 0;
   Precision precision = Precision::kAuto;
+  std::string max_memory;  // --max-memory
   TranslateOptions t;
 };
 
@@ -70,12 +71,13 @@ std::optional<TranslateCliOptions> parse(int argc, char** argv) {
       ("progress", po::bool_switch(&t.progress),
        "lines/s on stderr (always on when stderr is a terminal)");
   po::options_description desc;
-  desc.add(model_options(o.model_path, o.threads, o.precision)).add(io).add(search_options(t)).add(batch_options(t)).add(alignment_level_option(t));
+  desc.add(model_options(o.model_path, o.threads, o.precision, o.max_memory)).add(io).add(search_options(t)).add(batch_options(t)).add(alignment_level_option(t));
   auto vm = parse_options(kSpec, desc, argc, argv, {.aliases = kAliases});
   if (!vm) return std::nullopt;
   check_usage(kSpec, desc, [&] {
     t.validate();
     check_threads(o.threads);
+    apply_max_memory(o.max_memory);
   });
   note_given(*vm, t);
   t.n_best_format = vm->count("n-best") && !(*vm)["n-best"].defaulted();

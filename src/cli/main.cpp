@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "tensor/error.h"
+#include "tensor/memory.h"
 #include "cli/process.h"
 #include "io/temp_files.h"
 
@@ -58,6 +59,15 @@ std::string main_usage() {
   return s;
 }
 
+// "out of memory: " what ran over the limit (when it was the tensors' limit), then what bounds
+// the command's memory.
+void print_out_of_memory(const char* command, const std::bad_alloc& e, const char* bounds) {
+  if (dynamic_cast<const attnmt::TensorMemoryLimit*>(&e))
+    fmt::print(stderr, "attnmt {}: error: out of memory: {}.\n{}\n", command, e.what(), bounds);
+  else
+    fmt::print(stderr, "attnmt {}: error: out of memory: {}\n", command, bounds);
+}
+
 const Command* g_running = nullptr;  // for the terminate handler's message
 
 // An exception that escapes where it cannot be caught (an OpenMP worker, a noexcept function)
@@ -68,9 +78,8 @@ const Command* g_running = nullptr;  // for the terminate handler's message
   if (std::exception_ptr e = std::current_exception()) {
     try {
       std::rethrow_exception(e);
-    } catch (const std::bad_alloc&) {
-      fmt::print(stderr, "attnmt {}: error: out of memory: {}\n", name,
-                 g_running ? g_running->out_of_memory : "");
+    } catch (const std::bad_alloc& e) {
+      print_out_of_memory(name, e, g_running ? g_running->out_of_memory : "");
     } catch (const std::exception& ex) {
       fmt::print(stderr, "attnmt {}: error: {}\n", name, ex.what());
     } catch (...) {
@@ -118,8 +127,8 @@ int main(int argc, char** argv) {
     } catch (const attnmt::Error& e) {
       fmt::print(stderr, "attnmt {}: error: {}\n", c.name, e.what());
       return 1;
-    } catch (const std::bad_alloc&) {
-      fmt::print(stderr, "attnmt {}: error: out of memory: {}\n", c.name, c.out_of_memory);
+    } catch (const std::bad_alloc& e) {
+      print_out_of_memory(c.name, e, c.out_of_memory);
       return 1;
     } catch (const std::exception& e) {
       fmt::print(stderr, "attnmt {}: error: {}\n", c.name, e.what());

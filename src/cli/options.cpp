@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "tensor/error.h"
+#include "tensor/memory.h"
 
 namespace attnmt::cli {
 
@@ -119,6 +120,18 @@ void check_outputs(std::string_view command, std::initializer_list<NamedPath> ou
     for (const std::string& path : check_output(out, inputs))
       fmt::print(stderr, "attnmt {}: removed '{}', left by a process that no longer runs\n",
                  command, path);
+}
+
+void add_max_memory_option(po::options_description& d, std::string& spec) {
+  d.add_options()("max-memory", po::value(&spec)->value_name("SIZE"),
+                  "the most the tensors may take, e.g. 6G (default: what the machine or its "
+                  "container has available at start, less 15%); a batch beyond it is an 'out "
+                  "of memory' error, not a kill");
+}
+
+void apply_max_memory(const std::string& spec) {
+  if (spec.empty()) return;
+  set_tensor_memory_limit(parse_memory_size(spec), "--max-memory " + spec);
 }
 
 }  // namespace attnmt::cli

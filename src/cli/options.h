@@ -77,6 +77,14 @@ void check_usage(const CommandSpec& spec, const po::options_description& desc, F
 void check_outputs(std::string_view command, std::initializer_list<NamedPath> outputs,
                    std::initializer_list<NamedPath> inputs);
 
+// --max-memory SIZE (train, translate, align, serve): the most the tensors may take. Without
+// it, the limit is what the machine (or its container) had available at start, less a reserve
+// (tensor/memory.h); a batch beyond the limit fails with "out of memory", not the kernel's kill.
+void add_max_memory_option(po::options_description& d, std::string& spec);
+// Sets the limit from the option's value ("" leaves the default); throws for a bad size. Called
+// within check_usage.
+void apply_max_memory(const std::string& spec);
+
 // The text --help shows for a default.
 template <typename T>
 std::string default_text(const T& v) {

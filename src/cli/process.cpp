@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "io/temp_files.h"
+#include "tensor/memory.h"
 
 namespace attnmt {
 
@@ -17,6 +18,9 @@ void setup_process(char** argv) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   install_temp_file_cleanup();
+  set_tensor_memory_limit(default_tensor_memory_limit(available_memory()),
+                          "what this machine, or its container, had available at start, less "
+                          "15%; --max-memory sets it");
 }
 
 }  // namespace attnmt

@@ -15,6 +15,9 @@ namespace attnmt {
 //    blocks over 32 MB with a fresh mmap each time, paying a page fault per 4 KB: keep them.
 // 3. Signals. SIGINT, SIGTERM and SIGHUP remove the temp files of atomic writes in progress
 //    before the process dies (io/temp_files.h).
+// 4. Memory. The tensors may take what the machine, or the process's cgroup, has available now,
+//    less a reserve (tensor/memory.h): a batch beyond it is an "out of memory" error, where
+//    the kernel would kill the process without a word.
 void setup_process(char** argv);
 
 }  // namespace attnmt

@@ -5,7 +5,7 @@
 namespace attnmt::cli {
 
 po::options_description model_options(std::string& model_path, int& threads,
-                                      Precision& precision) {
+                                      Precision& precision, std::string& max_memory) {
   po::options_description d("model");
   d.add_options()
       ("model,m", po::value(&model_path)->required(), "the model file")
@@ -15,6 +15,7 @@ po::options_description model_options(std::string& model_path, int& threads,
                                "AVX512-BF16, else fp32; int8 = quantised weights and "
                                "activations (AVX2 and up; best with VNNI), results change "
                                "slightly").c_str());
+  add_max_memory_option(d, max_memory);
   return d;
 }
 

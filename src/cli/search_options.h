@@ -10,9 +10,10 @@
 
 namespace attnmt::cli {
 
-// --model (required), --threads and --precision: what every command that runs a model takes.
+// --model (required), --threads, --precision and --max-memory: what every command that runs a
+// model takes.
 po::options_description model_options(std::string& model_path, int& threads,
-                                      Precision& precision);
+                                      Precision& precision, std::string& max_memory);
 // Resolves --precision for a command that translates, makes it the products' precision and
 // returns it with the reason ("bf16 (auto: the CPU has AVX512-BF16)").
 ResolvedPrecision use_precision(Precision requested);

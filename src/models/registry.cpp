@@ -1,13 +1,12 @@
 #include "models/registry.h"
 
 #include <array>
-#include <cstdio>
-#include <fstream>
 #include <string>
 
 #include "models/lstm/lstm_attention.h"
 #include "models/transformer/transformer.h"
 #include "tensor/error.h"
+#include "tensor/memory.h"
 
 namespace attnmt {
 
@@ -38,17 +37,6 @@ const Architecture kArchitectures[] = {
     entry<Transformer>(Arch::kTransformer, "transformer", "Transformer encoder-decoder"),
 };
 
-// What the kernel says a process can still take (MemAvailable in /proc/meminfo), in bytes; -1
-// where it does not say.
-int64_t available_memory() {
-  std::ifstream meminfo("/proc/meminfo");
-  for (std::string line; std::getline(meminfo, line);) {
-    long long kb = 0;
-    if (std::sscanf(line.c_str(), "MemAvailable: %lld kB", &kb) == 1) return kb * 1024;
-  }
-  return -1;
-}
-
 }  // namespace
 
 std::span<const Architecture> architectures() { return kArchitectures; }
@@ -74,15 +62,15 @@ std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed,
   const Architecture& arch = architecture(config.arch);
   if (!from) {
     // A model built anew (not loaded) is built to be trained: it needs its weights, their
-    // gradients and Adam's two moments in float32. Refused before anything is allocated, rather than left to fill the
-    // memory layer by layer until the kernel kills the process.
+    // gradients and Adam's two moments in float32. Refused before anything is
+    // allocated, rather than left to fill the memory layer by layer (tensor/memory.h).
     const int64_t n = arch.parameters(config), need = 16 * n, have = available_memory();
     ATTNMT_CHECK(have < 0 || need <= have,
                  "the model would have {:.1f} million parameters; training it needs at least "
-                 "{:.1f} GB (weights, gradients and Adam's two moments, 16 bytes a parameter), "
-                 "more than the {:.1f} GB this machine has available: choose fewer layers or "
-                 "smaller widths (emb-dim, ffn-dim, enc-hidden, dec-hidden)",
-                 n / 1e6, need / 1e9, have / 1e9);
+                 "{} (weights, gradients and Adam's two moments, 16 bytes a parameter), more "
+                 "than the {} this machine has available: choose fewer layers or smaller "
+                 "widths (emb-dim, ffn-dim, enc-hidden, dec-hidden)",
+                 n / 1e6, format_bytes(need), format_bytes(have));
   }
   auto model = arch.make(config, seed, from);
   model->params().end_loading();

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "tensor/error.h"
+#include "tensor/memory.h"
 
 namespace attnmt {
 
@@ -36,11 +37,20 @@ std::string Shape::str() const {
 }
 
 namespace {
+// Every tensor's storage: counted against the memory limit (memory.h) before it is taken.
 std::shared_ptr<float> allocate(int64_t n) {
-  size_t bytes = ((std::max<int64_t>(n, 1) * sizeof(float) + 63) / 64) * 64;
-  auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
-  if (!p) throw std::bad_alloc();
-  return std::shared_ptr<float>(p, [](float* q) { std::free(q); });
+  const int64_t bytes = ((std::max<int64_t>(n, 1) * int64_t(sizeof(float)) + 63) / 64) * 64;
+  count_tensor_bytes(bytes);
+  auto* p = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(bytes)));
+  if (!p) {
+    uncount_tensor_bytes(bytes);
+    throw std::bad_alloc();
+  }
+  // Should the control block fail to allocate, shared_ptr calls the deleter itself.
+  return std::shared_ptr<float>(p, [bytes](float* q) {
+    std::free(q);
+    uncount_tensor_bytes(bytes);
+  });
 }
 }  // namespace
 

@@ -17,6 +17,7 @@
 #include "io/output_path.h"
 #include "tensor/error.h"
 #include "tensor/precision.h"
+#include "tensor/memory.h"
 #include "tensor/threads.h"
 #include "text/batch.h"
 #include "text/corpus.h"
@@ -333,7 +334,7 @@ bool train_step(Run& r, const Batch& global, int64_t batches_per_epoch, float& l
   // their ratio the weight and makes the ranks' gradients add up to the whole batch's.
   const double ntok = static_cast<double>(global.n_tgt_tokens);
   std::array<double, 3> figures = {0, 0, 0};  // loss, guided loss, guided rows
-  if (b.size() > 0) {
+  if (b.size() > 0) try {
     Var guided;  // --guided-alignment: -sum guide * log attention over the guided rows [1]
     Var logits = r.model->logits(b, Mode::kTrain, nullptr, b.guide.empty() ? nullptr : &guided);
     const int64_t V = logits->value.shape().last();
@@ -344,6 +345,10 @@ bool train_step(Run& r, const Batch& global, int64_t batches_per_epoch, float& l
     Var total = guided ? add(loss, scale(guided, r.o.guided_alignment_weight)) : loss;
     backward(total, Tensor::full(Shape{1}, static_cast<float>(1.0 / ntok)));
     figures = {loss->value[0], guided ? guided->value[0] : 0.0, double(b.guided_rows)};
+  } catch (const TensorMemoryLimit& e) {  // say which batch: its shape is what to lower
+    throw e.within(fmt::format("step {}, a batch of {} pairs and {} target tokens (up to {} "
+                               "source and {} target pieces a pair)",
+                               r.st.step + 1, b.size(), b.n_tgt_tokens, b.src.cols, b.tgt_out.cols));
   }
   if (r.parallel) {
     const StepAgreement a = agree_on_step(r.model->params(), r.bucket, figures,
@@ -514,9 +519,11 @@ void finish(Run& r) {
   if (r.sum.skipped_updates)
     r.rep.line(fmt::format("{} update(s) skipped for a non-finite loss or gradient",
                            r.sum.skipped_updates));
-  r.rep.line(fmt::format("{} after step {} ({}): {:.0f} target tokens/s; model {}, checkpoint {}",
+  r.rep.line(fmt::format("{} after step {} ({}): {:.0f} target tokens/s, tensors at most {}; "
+                         "model {}, checkpoint {}",
                          r.sum.interrupted ? "interrupted" : "done", r.st.step, r.sum.stop_reason,
-                         r.sum.tokens_per_second, o.output, o.checkpoint_path()));
+                         r.sum.tokens_per_second, format_bytes(tensor_memory().peak), o.output,
+                         o.checkpoint_path()));
   if (r.parallel) {
     const double steps = r.sum.seconds - r.seconds_before;
     r.rep.line(fmt::format("data-parallel, rank 0: {:.1f}% of the time waiting for the other "

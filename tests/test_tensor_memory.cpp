@@ -1,0 +1,199 @@
+// The memory limit on tensors (tensor/memory.h): the count, the limit, reading what the machine
+// and its cgroup leave, and the CLI's "out of memory" in place of the kernel's silent kill.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "helpers.h"
+#include "tensor/error.h"
+#include "tensor/memory.h"
+#include "tensor/tensor.h"
+
+using namespace attnmt;
+using namespace attnmt::testing;
+
+namespace {
+
+// Sets a limit for one test and puts the one before back.
+class LimitForTest {
+ public:
+  explicit LimitForTest(int64_t bytes) : before_(tensor_memory().limit) {
+    set_tensor_memory_limit(bytes, "the test's limit");
+  }
+  ~LimitForTest() { set_tensor_memory_limit(before_, "the limit before the test"); }
+
+ private:
+  int64_t before_;
+};
+
+// dir/train.{en,es}: `n` pairs of `words` words each (a batch of them is large).
+void write_long_pairs(const std::string& dir, int n, int words) {
+  const char* en[] = {"the", "red", "cat", "sees", "a", "small", "dog", "and", "runs", "home"};
+  const char* es[] = {"el", "rojo", "gato", "ve", "un", "pequeño", "perro", "y", "corre", "casa"};
+  std::string src, tgt;
+  for (int i = 0; i < n; ++i) {
+    for (int w = 0; w < words; ++w) {
+      src += std::string(w ? " " : "") + en[(i + w * 7) % 10];
+      tgt += std::string(w ? " " : "") + es[(i * 3 + w) % 10];
+    }
+    src += "\n";
+    tgt += "\n";
+  }
+  write_text(dir + "/train.en", src);
+  write_text(dir + "/train.es", tgt);
+}
+
+// A Transformer's training options: width, layers a side, target tokens a batch.
+std::string transformer_args(int width, int layers, int batch_tokens) {
+  return fmt::format("--arch transformer --emb-dim {0} --heads 2 --ffn-dim {1} --enc-layers {2} "
+                     "--dec-layers {2} --vocab-size 40 --batch-tokens {3} --threads 1 "
+                     "--max-steps 2 -q",
+                     width, 2 * width, layers, batch_tokens);
+}
+
+}  // namespace
+
+TEST_CASE("memory: tensors are counted while they live, and the peak is kept", "[memory]") {
+  const TensorMemory before = tensor_memory();
+  reset_tensor_memory_peak();
+  {
+    Tensor a(Shape{1000, 250});  // 1,000,000 bytes
+    Tensor b = a.clone();
+    Tensor view = a.rows(10, 20);  // no storage of its own
+    CHECK(tensor_memory().live - before.live == 2'000'000);
+  }
+  CHECK(tensor_memory().live == before.live);
+  CHECK(tensor_memory().peak - before.live >= 2'000'000);
+}
+
+TEST_CASE("memory: an allocation over the limit throws, names the limit and takes nothing",
+          "[memory]") {
+  const int64_t live = tensor_memory().live;
+  LimitForTest limit(live + 3'000'000);
+  Tensor a(Shape{500'000});  // 2 MB: fits
+  try {
+    Tensor b(Shape{500'000});  // 2 MB more: 4 MB over a 3 MB room
+    FAIL("no exception");
+  } catch (const TensorMemoryLimit& e) {
+    CHECK_THAT(e.what(), Catch::Contains("over the limit of") &&
+                             Catch::Contains("the test's limit"));
+    CHECK_THAT(e.within("step 3").what(), Catch::StartsWith("step 3: the tensors would take"));
+  }
+  CHECK(tensor_memory().live == live + 2'000'000);
+  CHECK_THROWS_AS(Tensor(Shape{500'000}), std::bad_alloc);  // what the CLI catches
+  a = Tensor();
+  Tensor c(Shape{500'000});  // the room is back
+  CHECK(tensor_memory().live == live + 2'000'000);
+}
+
+TEST_CASE("memory: sizes are read as people write them, and nonsense is refused", "[memory]") {
+  CHECK(parse_memory_size("2G") == int64_t(2) << 30);
+  CHECK(parse_memory_size("2GB") == int64_t(2) << 30);
+  CHECK(parse_memory_size("512m") == int64_t(512) << 20);
+  CHECK(parse_memory_size("1.5G") == int64_t(3) << 29);
+  CHECK(parse_memory_size("64K") == 65536);
+  CHECK(parse_memory_size("300000000") == 300000000);
+  for (const char* bad : {"", "G", "-1G", "0", "2X", "2 GiB", "1e30T", "nan"})
+    CHECK_THROWS_WITH(parse_memory_size(bad), Catch::Contains("is not a memory size"));
+  CHECK(format_bytes(int64_t(3) << 29) == "1.50 GiB");
+  CHECK(format_bytes(int64_t(300) << 20) == "300 MiB");
+}
+
+TEST_CASE("memory: MemAvailable and the cgroup's room are read from their files", "[memory]") {
+  CHECK(meminfo_available("MemTotal:  2000 kB\nMemFree:  100 kB\nMemAvailable:    1500 kB\n") ==
+        1500 * 1024);
+  CHECK(meminfo_available("MemTotal:  2000 kB\n") == -1);
+  // v2: limit - (usage - the inactive page cache, which the kernel reclaims before it kills).
+  CHECK(cgroup_room("1000\n", "800\n", "anon 500\ninactive_file 300\nactive_file 0\n",
+                    "inactive_file") == 500);
+  CHECK(cgroup_room("max\n", "800\n", "", "inactive_file") == -1);
+  // v1: "no limit" is 2^63 rounded down to a page; the key is total_inactive_file.
+  CHECK(cgroup_room("9223372036854771712\n", "5\n", "", "total_inactive_file") == -1);
+  CHECK(cgroup_room("1000\n", "1200\n", "total_inactive_file 100\n", "total_inactive_file") == 0);
+  CHECK(cgroup_room("", "", "", "inactive_file") == -1);  // no such files
+  const int64_t machine = meminfo_available(read_text("/proc/meminfo"));
+  const int64_t have = available_memory();
+  CHECK(have > 0);
+  CHECK(have <= machine);
+  CHECK(default_tensor_memory_limit(int64_t(10) << 30) == (int64_t(10) << 30) * 85 / 100);
+  CHECK(default_tensor_memory_limit(int64_t(300) << 20) == int64_t(64) << 20);
+  CHECK(default_tensor_memory_limit(-1) == 0);
+}
+
+TEST_CASE("memory: a training batch over --max-memory is an error naming the batch, no model "
+          "written",
+          "[memory][cli]") {
+  TempDir dir("mem-train");
+  const std::string d = dir.path().string();
+  write_long_pairs(d, 400, 30);
+  auto r = run_attnmt(fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {0}/m.bin {1} "
+                                  "--max-memory 40M",
+                                  d, transformer_args(64, 4, 12000)));
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, "attnmt train: error: out of memory: step 1, a batch of"));
+  CHECK(contains(r.err, "over the limit of 40 MiB (--max-memory 40M)"));
+  CHECK(contains(r.err, "lower --batch-tokens"));
+  CHECK_FALSE(fs::exists(d + "/m.bin"));
+  // Enough memory: it trains, and says how much its tensors took at most.
+  auto fine = run_attnmt(fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {0}/m.bin "
+                                     "{1} --max-memory 1G --vocab {0}/m.bin.spm.model",
+                                     d, transformer_args(64, 4, 500)));
+  INFO(fine.err);
+  CHECK(fine.exit_code == 0);
+  CHECK(fs::exists(d + "/m.bin"));
+  auto bad = run_attnmt(fmt::format("translate -m {0}/m.bin -i {0}/train.en --max-memory 2X", d));
+  CHECK(bad.exit_code == 2);
+  CHECK(contains(bad.err, "'2X' is not a memory size"));
+  auto tight = run_attnmt(fmt::format("translate -m {0}/m.bin -i {0}/train.en -o {0}/out.es "
+                                      "--batch-tokens 100000 --beam 12 --max-memory 2M",
+                                      d));
+  INFO(tight.err);
+  CHECK(tight.exit_code == 1);
+  CHECK(contains(tight.err, "attnmt translate: error: out of memory: the tensors would take"));
+  CHECK_FALSE(fs::exists(d + "/out.es"));
+}
+
+TEST_CASE("memory: the training log says how much the tensors took at most", "[memory][cli]") {
+  TempDir dir("mem-log");
+  const std::string d = dir.path().string();
+  write_tiny_corpus(d, 20);
+  auto r = run_attnmt(fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {0}/m.bin "
+                                  "--vocab-size 30 --emb-dim 16 --enc-hidden 16 --dec-hidden 32 "
+                                  "--threads 1 --max-steps 2",
+                                  d));
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.err, "target tokens/s, tensors at most "));
+  CHECK((contains(r.err, " KiB; model ") || contains(r.err, " MiB; model ")));
+}
+
+// The case the limit is for: a container whose memory limit the batch would pass. Without the
+// limit on tensors, the kernel kills the process (exit 137, not a word on stderr).
+TEST_CASE("memory: in a cgroup too small for the batch, training says out of memory instead of "
+          "being killed",
+          "[memory][cli]") {
+  const std::string group = fmt::format("/sys/fs/cgroup/memory/attnmt-test-{}", getpid());
+  std::error_code ec;
+  fs::create_directory(group, ec);
+  if (ec || !std::ofstream(group + "/memory.limit_in_bytes")) {
+    WARN("skipped: no cgroup v1 memory controller to write at /sys/fs/cgroup/memory (needs root "
+         "and a v1 hierarchy): " << ec.message());
+    return;
+  }
+  TempDir dir("mem-cgroup");
+  const std::string d = dir.path().string();
+  write_long_pairs(d, 400, 30);
+  auto r = run_shell(fmt::format(
+      "echo 600M > {0}/memory.limit_in_bytes && echo 0 > {0}/memory.swappiness; "
+      "echo $$ > {0}/cgroup.procs && exec '{1}' train --src {2}/train.en --tgt {2}/train.es "
+      "-o {2}/m.bin {3}",
+      group, ATTNMT_BINARY, d, transformer_args(256, 6, 12000)));
+  fs::remove(group, ec);
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, "attnmt train: error: out of memory: step 1, a batch of"));
+  CHECK(contains(r.err, "or its container, had available at start"));
+  CHECK_FALSE(fs::exists(d + "/m.bin"));
+}
