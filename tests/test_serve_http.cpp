@@ -20,6 +20,7 @@
 #include "helpers.h"
 #include "models/model_summary.h"
 #include "serve/server.h"
+#include "tensor/memory.h"
 
 namespace attnmt::testing {
 namespace {
@@ -225,6 +226,29 @@ TEST_CASE("serve: a line over the input limit is cut, and the reply says so", "[
   REQUIRE(reply["warnings"].size() == 1);
   CHECK_THAT(reply["warnings"][0].get<std::string>(),
              Catch::Contains("text[1] was cut to its first 4 pieces"));
+}
+
+TEST_CASE("serve: a request over the memory limit gets 503, and the server carries on",
+          "[serve][e2e][memory]") {
+  serve::ServeOptions o = test_options();
+  o.max_request_bytes = 1 << 20;
+  LocalServer server(o);
+  httplib::Client c = server.client();
+  // Room for a short sentence, not for 16 long ones at beam 8; the limit before is put back.
+  struct Limit {
+    int64_t before = tensor_memory().limit;
+    ~Limit() { set_tensor_memory_limit(before, "the limit before the test"); }
+  } restore;
+  set_tensor_memory_limit(tensor_memory().live + (int64_t(8) << 20), "the test's limit");
+  std::vector<std::string> long_lines(16);
+  for (auto& line : long_lines)
+    for (int i = 0; i < 40; ++i) line += "and the lord said unto moses ";
+  const json over = post(c, {{"text", long_lines}, {"beam", 8}}, 503);
+  CHECK_THAT(over["error"]["message"].get<std::string>(),
+             Catch::Contains("out of memory: the tensors would take") &&
+                 Catch::Contains("the test's limit") && Catch::Contains("fewer or shorter lines"));
+  const json ok = post(c, {{"text", "Good morning."}});
+  CHECK_FALSE(ok["results"][0]["translation"].get<std::string>().empty());
 }
 
 TEST_CASE("serve: SIGTERM finishes the request in flight, then the program exits 0",

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tensor/error.h"
+#include "tensor/memory.h"
 
 namespace attnmt::serve {
 
@@ -178,9 +179,12 @@ void Server::Impl::translate(const httplib::Request& req, httplib::Response& res
   } catch (const ApiError& e) {
     ++failed;
     send_error(res, e.status, e.what());
-  } catch (const std::bad_alloc&) {
+  } catch (const std::bad_alloc& e) {
     ++failed;
-    send_error(res, 503, "out of memory: send fewer or shorter lines, or a smaller beam");
+    const bool limit = dynamic_cast<const TensorMemoryLimit*>(&e) != nullptr;
+    send_error(res, 503,
+               fmt::format("out of memory{}{}: send fewer or shorter lines, or a smaller beam",
+                           limit ? ": " : "", limit ? e.what() : ""));
   } catch (const std::exception& e) {
     ++failed;
     send_error(res, 500, e.what());
