@@ -4,6 +4,7 @@
 // scores that rescoring the hypothesis (MockSeq2Seq::sequence_logprob) does not reproduce.
 #pragma once
 
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -62,7 +63,8 @@ class MockSeq2Seq : public Seq2Seq {
       for (int i = 0; i < len; ++i) sum += a[i] = std::exp(i == t % len ? 2.0f : 0.1f * i);
       for (int i = 0; i < len; ++i) a[i] /= sum;
     }
-    max_rows = std::max(max_rows, N);
+    for (int seen = max_rows; N > seen && !max_rows.compare_exchange_weak(seen, N);) {
+    }
     ++steps;
     return out;
   }
@@ -91,7 +93,8 @@ class MockSeq2Seq : public Seq2Seq {
     return total;
   }
 
-  int steps = 0, encodes = 0, max_rows = 0;
+  // Counted atomically: translation workers may call the one mock from several threads.
+  std::atomic<int> steps = 0, encodes = 0, max_rows = 0;
 
  private:
   static ModelConfig config_for(int V) {

@@ -103,7 +103,7 @@ TEST_CASE("hypotheses respect the length limit and every search ends without EOS
         // Never over the limit; with EOS this unlikely, the search runs right up to it.
         CHECK(static_cast<int>(result[i][0].tokens.size()) == limit);
       }
-      CHECK(model.steps <= 1000);
+      CHECK(model.steps.load() <= 1000);
     }
   }
 }
@@ -169,7 +169,7 @@ TEST_CASE("a batch gives each sentence what it gets alone, and finished sentence
   auto src = sources();
   auto batched = search(model, src, o);
   // Rows never exceed live sentences x beam, and shrink as sentences finish.
-  CHECK(model.max_rows <= static_cast<int>(src.size()) * 4);
+  CHECK(model.max_rows.load() <= static_cast<int>(src.size()) * 4);
   for (size_t i = 0; i < src.size(); ++i) {
     auto alone = search(model, {src[i]}, o);
     REQUIRE(alone[0].size() == batched[i].size());

@@ -13,6 +13,8 @@
 #include "mock_seq2seq.h"
 #include "models/model_io.h"
 #include "models/registry.h"
+#include "tensor/precision.h"
+#include "tensor/threads.h"
 
 using namespace attnmt;
 using namespace attnmt::testing;
@@ -121,7 +123,7 @@ TEST_CASE("translate_ids keeps input order across length-sorted batches and skip
     REQUIRE(result[i].size() == 1);
     CHECK(result[i][0].tokens == src[i]);  // the copy model returns each line's own source
   }
-  CHECK(model.max_rows <= 3 * 5);
+  CHECK(model.max_rows.load() <= 3 * 5);
 }
 
 TEST_CASE("translate_file: one output line per input line, in order, empty stays empty",
@@ -303,6 +305,57 @@ TEST_CASE("real models: a sentence gets the same translation in a padded batch a
         CHECK(alone[0][k].tokens == batched[i][k].tokens);
         CHECK(alone[0][k].score == Approx(batched[i][k].score).margin(1e-4));
       }
+    }
+  }
+}
+
+TEST_CASE("real models: batches searched side by side by workers give exactly what one thread "
+          "gives",
+          "[decode][threads]") {
+  // Workers run their products on one thread each: in every precision, what they find must be
+  // what a single thread finds, bit for bit, whichever worker took which batch.
+  const Vocab& vocab = tiny_vocab();
+  std::vector<std::vector<int>> src;
+  for (const auto& l : make_lines(40, 21)) src.push_back(vocab.encode(l));
+  std::vector<Precision> precisions = {Precision::kFp32};
+  if (cpu_features().avx512_core) precisions.push_back(Precision::kBf16);
+  if (cpu_features().avx2) precisions.push_back(Precision::kInt8);
+  const int threads_before = get_threads();
+  for (const Architecture& arch : architectures()) {
+    ModelConfig c;
+    c.arch = arch.arch;
+    c.vocab_size = vocab.size();
+    c.emb_dim = c.enc_hidden = 32;
+    c.dec_hidden = 64;
+    c.heads = 2;
+    c.ffn_dim = 64;
+    auto model = make_model(c, 5);
+    for (Precision p : precisions) {
+      ScopedPrecision precision(p);
+      TranslateOptions o;
+      o.search.beam = 4;
+      o.search.max_length_ratio = 1.0f;
+      o.search.max_length_extra = 2;
+      o.batch_size = 3;  // 14 batches
+      o.workers = false;
+      set_threads(1);
+      auto one = translate_ids(*model, src, o);
+      o.workers = true;
+      set_threads(2);
+      int64_t reported = 0;
+      auto side_by_side = translate_ids(*model, src, o, [&](int64_t done) {
+        CHECK(done > reported);  // told under a lock, in order
+        reported = done;
+      });
+      set_threads(threads_before);
+      CHECK(reported == static_cast<int64_t>(src.size()));
+      INFO(arch.name << " in " << name_of(p));
+      REQUIRE(side_by_side.size() == one.size());
+      int differing = 0;
+      for (size_t i = 0; i < src.size(); ++i)
+        differing += side_by_side[i][0].tokens != one[i][0].tokens ||
+                     side_by_side[i][0].score != one[i][0].score;
+      CHECK(differing == 0);
     }
   }
 }

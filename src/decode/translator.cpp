@@ -9,11 +9,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 #include <numeric>
 
 #include "decode/forced.h"
 #include "io/atomic_file.h"
 #include "tensor/error.h"
+#include "tensor/threads.h"
 #include "text/utf8.h"
 
 namespace attnmt {
@@ -79,6 +81,10 @@ std::vector<std::vector<Hypothesis>> translate_ids(Seq2Seq& model,
   SearchOptions search = options.search;
   if (model.max_positions() > 1)
     search.max_length = std::min(search.max_length, model.max_positions() - 1);
+  // The batches, longest first; then searched by workers of one thread each (the last
+  // batches, the shortest, keep them all busy to the end), or on all the threads when there is
+  // only one batch.
+  std::vector<std::pair<size_t, size_t>> batches;  // [begin, end) in `order`
   for (size_t begin = 0; begin < order.size();) {
     const int S = static_cast<int>(src[order[begin]].size()) + 1;  // longest, with EOS
     size_t end = begin + 1;
@@ -86,6 +92,14 @@ std::vector<std::vector<Hypothesis>> translate_ids(Seq2Seq& model,
            (options.batch_tokens <= 0 ||
             static_cast<int64_t>(end - begin + 1) * S * rows_per_sentence <= options.batch_tokens))
       ++end;
+    batches.emplace_back(begin, end);
+    begin = end;
+  }
+  std::mutex done_mutex;
+  run_on_workers(static_cast<int64_t>(batches.size()), options.workers ? get_threads() : 1,
+                 [&](int64_t b) {
+    const auto [begin, end] = batches[b];
+    const int S = static_cast<int>(src[order[begin]].size()) + 1;
     IdMatrix ids;
     ids.rows = static_cast<int>(end - begin);
     ids.cols = S;
@@ -99,10 +113,10 @@ std::vector<std::vector<Hypothesis>> translate_ids(Seq2Seq& model,
     }
     auto hyps = beam_search(model, ids, len, search);
     for (int r = 0; r < ids.rows; ++r) results[order[begin + r]] = std::move(hyps[r]);
+    std::lock_guard lock(done_mutex);
     done += ids.rows;
     if (on_batch) on_batch(done);
-    begin = end;
-  }
+  });
   return results;
 }
 

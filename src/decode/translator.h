@@ -58,6 +58,9 @@ struct TranslateOptions {
   static constexpr int kModelsChoice = -2;
   int align_layer = kModelsChoice, align_head = kModelsChoice;
   bool progress = false;  // a lines/s line on stderr
+  // Batches searched side by side, one thread each (as many as --threads), rather than one at
+  // a time with every product split over the threads: more sentences a second on a file.
+  bool workers = true;
 
   // Throws attnmt::Error naming the option (--beam, ...) of the first value out of range.
   void validate() const;

@@ -5,7 +5,7 @@
 //   A: converted (bf16) or quantised per row (int8, shifted to u8) by the loops below, per call;
 //   B: a registered weight is converted/quantised and packed once per weights_changed() and
 //      kept; any other B is converted and packed per call by a oneDNN reorder.
-// Primitives are cached by shape. int8 products run u8 x s8 -> s32 (VNNI's instruction; without
+// Primitives are cached by shape, per thread. int8 products run u8 x s8 -> s32 (VNNI's instruction; without
 // VNNI, B keeps 7 bits: int8_weight_levels() in precision.h); the +128 shift of A is taken back
 // with the column sums of B, then C = alpha sa[m] sb[n] acc + beta C.
 #include "tensor/gemm_dnnl.h"
@@ -149,6 +149,44 @@ struct MatmulKey {
   auto operator<=>(const MatmulKey&) const = default;
 };
 
+// What one thread needs to run products: the primitives made for its thread count, its stream
+// and its buffers. Each thread has its own, so that translation workers (decode/translator.h),
+// one thread each, run their products side by side.
+class Local {
+ public:
+  const dnnl::matmul::primitive_desc& matmul_pd(const MatmulKey& key);
+  const dnnl::matmul& matmul(const MatmulKey& key) { return matmuls_.at(key).second; }
+  // The scratchpad a primitive asks for, in pad.
+  dnnl::memory scratchpad(const dnnl::matmul::primitive_desc& pd) {
+    const dnnl::memory::desc d = pd.scratchpad_desc();
+    return dnnl::memory(d, engine(), pad.get(std::max<size_t>(d.get_size(), 64)));
+  }
+  dnnl::stream stream{engine()};
+  Scratch a, b, acc, pad;
+  std::vector<float> a_scale;
+
+ private:
+  std::map<MatmulKey, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> matmuls_;
+  int64_t cached_bytes_ = 0;  // the budget's count for matmuls_
+};
+
+Local& local() {
+  thread_local Local l;
+  return l;
+}
+
+// B (logical [K,N], float32) converted to bf16 in the layout `want`, at `where`.
+dnnl::memory pack(Local& l, const float* B, bool tb, int64_t K, int64_t N,
+                  const dnnl::memory::desc& want, void* where) {
+  dnnl::memory src(f32_desc(K, N, tb), engine(), const_cast<float*>(B));
+  dnnl::memory dst(want, engine(), where);
+  dnnl::reorder(src, dst).execute(l.stream, src, dst);
+  l.stream.wait();
+  return dst;
+}
+
+// The weights' low-precision copies, shared by all threads: made by the first product that
+// needs one (under the lock), then only read until weights_changed().
 class Backend {
  public:
   Backend() {
@@ -169,40 +207,30 @@ class Backend {
 
  private:
   WeightEntry* find_weight(const float* p, int64_t numel);
-  const dnnl::matmul::primitive_desc& matmul_pd(const MatmulKey& key);
-  dnnl::memory pack(const float* B, bool tb, int64_t K, int64_t N, const dnnl::memory::desc& want,
-                    void* where);
-  void quantise_weight(const float* B, bool tb, int64_t K, int64_t N, Packed& p);
-  dnnl::memory bf16_weights(const float* B, bool tb, int64_t K, int64_t N,
+  void quantise_weight(Local& l, const float* B, bool tb, int64_t K, int64_t N, Packed& p);
+  dnnl::memory bf16_weights(Local& l, const float* B, bool tb, int64_t K, int64_t N,
                             const dnnl::memory::desc& want, WeightEntry* w);
+  const Packed& int8_weights(Local& l, const float* B, bool tb, int64_t K, int64_t N,
+                             const dnnl::memory::desc& want, WeightEntry& w);
   void run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                 const float* B, float beta, float* C, WeightEntry* w);
   void run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                 const float* B, float beta, float* C, WeightEntry& w);
 
-  std::mutex mutex_;
+  std::mutex mutex_;  // weights_ and their copies
   std::atomic<uint64_t> epoch_{1};
   std::unordered_map<const float*, WeightEntry> weights_;
-  std::map<MatmulKey, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> matmuls_;
-  int64_t cached_bytes_ = 0;  // the budget's count for matmuls_
-  dnnl::stream stream_{engine()};
-  Scratch a_, b_, acc_, pad_;
-  // The scratchpad a primitive asks for, in pad_.
-  dnnl::memory scratchpad(const dnnl::matmul::primitive_desc& pd) {
-    const dnnl::memory::desc d = pd.scratchpad_desc();
-    return dnnl::memory(d, engine(), pad_.get(std::max<size_t>(d.get_size(), 64)));
-  }
-  std::vector<float> a_scale_;
   const int w_levels_ = int8_weight_levels(cpu_features());  // 63 where pairs would saturate
 };
 
 WeightEntry* Backend::find_weight(const float* p, int64_t numel) {
+  std::lock_guard lock(mutex_);
   auto it = weights_.find(p);
   if (it == weights_.end() || it->second.keep.numel() != numel) return nullptr;
-  return &it->second;
+  return &it->second;  // stays valid: the map's nodes do not move
 }
 
-const dnnl::matmul::primitive_desc& Backend::matmul_pd(const MatmulKey& key) {
+const dnnl::matmul::primitive_desc& Local::matmul_pd(const MatmulKey& key) {
   auto it = matmuls_.find(key);
   if (it != matmuls_.end()) return it->second.first;
   const int64_t bytes = 4 * (key.M * key.N + key.N * key.K + key.M * key.K);
@@ -230,18 +258,10 @@ const dnnl::matmul::primitive_desc& Backend::matmul_pd(const MatmulKey& key) {
   return pos->second.first;
 }
 
-// B (logical [K,N], float32) converted to bf16 in the layout `want`, at `where`.
-dnnl::memory Backend::pack(const float* B, bool tb, int64_t K, int64_t N,
-                           const dnnl::memory::desc& want, void* where) {
-  dnnl::memory src(f32_desc(K, N, tb), engine(), const_cast<float*>(B));
-  dnnl::memory dst(want, engine(), where);
-  dnnl::reorder(src, dst).execute(stream_, src, dst);
-  return dst;
-}
-
 // B quantised per column of op(B) into p.mem (allocated, in the layout it has), p.scale and
 // p.colsum.
-void Backend::quantise_weight(const float* B, bool tb, int64_t K, int64_t N, Packed& p) {
+void Backend::quantise_weight(Local& l, const float* B, bool tb, int64_t K, int64_t N,
+                              Packed& p) {
   p.scale.assign(N, 0.0f);
   p.colsum.assign(N, 0);
   std::vector<int8_t> q(K * N);  // same layout as B
@@ -265,29 +285,44 @@ void Backend::quantise_weight(const float* B, bool tb, int64_t K, int64_t N, Pac
     }
   });
   dnnl::memory src({{K, N}, dt::s8, tb ? Dims{1, K} : Dims{N, 1}}, engine(), q.data());
-  dnnl::reorder(src, p.mem).execute(stream_, src, p.mem);
-  stream_.wait();
+  dnnl::reorder(src, p.mem).execute(l.stream, src, p.mem);
+  l.stream.wait();
 }
 
 // op(B) in bf16 in the layout `want`: a registered weight's copy, converted once per epoch, or
-// any other B converted now into b_.
-dnnl::memory Backend::bf16_weights(const float* B, bool tb, int64_t K, int64_t N,
+// any other B converted now into the thread's buffer.
+dnnl::memory Backend::bf16_weights(Local& l, const float* B, bool tb, int64_t K, int64_t N,
                                    const dnnl::memory::desc& want, WeightEntry* w) {
-  if (!w) return pack(B, tb, K, N, want, b_.get(want.get_size()));
+  if (!w) return pack(l, B, tb, K, N, want, l.b.get(want.get_size()));
+  std::lock_guard lock(mutex_);
   Packed& p = w->packed[{static_cast<int>(Precision::kBf16), tb, K, N}];
   if (!p.mem || p.mem.get_desc() != want) p.mem = dnnl::memory(want, engine()), p.epoch = 0;
   if (p.epoch != epoch_.load()) {  // new, or the weight moved since: convert again, in place
-    pack(B, tb, K, N, want, p.mem.get_data_handle());
+    pack(l, B, tb, K, N, want, p.mem.get_data_handle());
     p.epoch = epoch_.load();
   }
   return p.mem;
 }
 
+// op(B) quantised, in the layout `want`, with its scales and column sums: made once per epoch.
+const Packed& Backend::int8_weights(Local& l, const float* B, bool tb, int64_t K, int64_t N,
+                                    const dnnl::memory::desc& want, WeightEntry& w) {
+  std::lock_guard lock(mutex_);
+  Packed& p = w.packed[{static_cast<int>(Precision::kInt8), tb, K, N}];
+  if (!p.mem || p.mem.get_desc() != want) p.mem = dnnl::memory(want, engine()), p.epoch = 0;
+  if (p.epoch != epoch_.load()) {
+    quantise_weight(l, B, tb, K, N, p);
+    p.epoch = epoch_.load();
+  }
+  return p;
+}
+
 // A is converted a slice of rows at a time (equal slices, so at most two shapes of primitive):
 // the whole of the largest operand, the logits' gradient [tokens x vocabulary], would keep
-// 64 MB of bf16 in a_ for the rest of the run. B is converted once for all the slices.
+// 64 MB of bf16 in the buffer for the rest of the run. B is converted once for all the slices.
 void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                        const float* A, const float* B, float beta, float* C, WeightEntry* w) {
+  Local& l = local();
   const int64_t most_rows = std::max<int64_t>(kMinSliceRows, kSliceBytes / (2 * K));
   const int64_t slices = (M + most_rows - 1) / most_rows;
   const int64_t rows = (M + slices - 1) / slices;
@@ -296,54 +331,49 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
     const int64_t mb = std::min(rows, M - m0);
     const MatmulKey key{static_cast<int>(Precision::kBf16), mb, N, K, alpha, beta,
                         omp_get_max_threads()};
-    const auto& pd = matmul_pd(key);
+    const auto& pd = l.matmul_pd(key);
     if (!bmem || bmem.get_desc() != pd.weights_desc())
-      bmem = bf16_weights(B, tb, K, N, pd.weights_desc(), w);
-    auto* a16 = static_cast<uint16_t*>(a_.get(mb * K * sizeof(uint16_t)));
+      bmem = bf16_weights(l, B, tb, K, N, pd.weights_desc(), w);
+    auto* a16 = static_cast<uint16_t*>(l.a.get(mb * K * sizeof(uint16_t)));
     if (!ta) {
       convert_bf16(A + m0 * K, mb, K, a16);
     } else {  // a transposing conversion: oneDNN's reorder reads in blocks (a loop would stride)
       dnnl::memory src(f32_desc(mb, K, true, M), engine(), const_cast<float*>(A + m0));
       dnnl::memory dst(pd.src_desc(), engine(), a16);
-      dnnl::reorder(src, dst).execute(stream_, src, dst);
+      dnnl::reorder(src, dst).execute(l.stream, src, dst);
     }
     dnnl::memory amem(pd.src_desc(), engine(), a16), cmem(pd.dst_desc(), engine(), C + m0 * N);
-    matmuls_.at(key).second.execute(stream_, {{DNNL_ARG_SRC, amem},
-                                              {DNNL_ARG_WEIGHTS, bmem},
-                                              {DNNL_ARG_DST, cmem},
-                                              {DNNL_ARG_SCRATCHPAD, scratchpad(pd)}});
-    stream_.wait();
+    l.matmul(key).execute(l.stream, {{DNNL_ARG_SRC, amem},
+                                     {DNNL_ARG_WEIGHTS, bmem},
+                                     {DNNL_ARG_DST, cmem},
+                                     {DNNL_ARG_SCRATCHPAD, l.scratchpad(pd)}});
+    l.stream.wait();
   }
 }
 
 void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                        const float* A, const float* B, float beta, float* C, WeightEntry& w) {
+  Local& l = local();
   const MatmulKey key{static_cast<int>(Precision::kInt8), M, N, K, 1.0f, 0.0f,
                       omp_get_max_threads()};
-  const auto& pd = matmul_pd(key);
-  Packed& wq = w.packed[{static_cast<int>(Precision::kInt8), tb, K, N}];
-  if (!wq.mem || wq.mem.get_desc() != pd.weights_desc())
-    wq.mem = dnnl::memory(pd.weights_desc(), engine()), wq.epoch = 0;
-  if (wq.epoch != epoch_.load()) {
-    quantise_weight(B, tb, K, N, wq);
-    wq.epoch = epoch_.load();
-  }
-  auto* a8 = static_cast<uint8_t*>(a_.get(M * K));
-  a_scale_.resize(M);
-  quantise_rows_u8(A, ta, M, K, a8, a_scale_.data());
-  auto* acc = static_cast<int32_t*>(acc_.get(M * N * sizeof(int32_t)));
+  const auto& pd = l.matmul_pd(key);
+  const Packed& wq = int8_weights(l, B, tb, K, N, pd.weights_desc(), w);
+  auto* a8 = static_cast<uint8_t*>(l.a.get(M * K));
+  l.a_scale.resize(M);
+  quantise_rows_u8(A, ta, M, K, a8, l.a_scale.data());
+  auto* acc = static_cast<int32_t*>(l.acc.get(M * N * sizeof(int32_t)));
   dnnl::memory amem(pd.src_desc(), engine(), a8), cmem(pd.dst_desc(), engine(), acc);
-  matmuls_.at(key).second.execute(stream_, {{DNNL_ARG_SRC, amem},
-                                            {DNNL_ARG_WEIGHTS, wq.mem},
-                                            {DNNL_ARG_DST, cmem},
-                                            {DNNL_ARG_SCRATCHPAD, scratchpad(pd)}});
-  stream_.wait();
+  l.matmul(key).execute(l.stream, {{DNNL_ARG_SRC, amem},
+                                   {DNNL_ARG_WEIGHTS, wq.mem},
+                                   {DNNL_ARG_DST, cmem},
+                                   {DNNL_ARG_SCRATCHPAD, l.scratchpad(pd)}});
+  l.stream.wait();
   // Take the shift back and dequantise: C = alpha sa[m] sb[n] (acc - 128 colsum[n]) + beta C.
   // (Pointers held locally and restrict: through the captured references, each store to C would
   // reload them, and the loop would not vectorise.)
   const float* __restrict sb = wq.scale.data();
   const int32_t* __restrict colsum = wq.colsum.data();
-  const float* __restrict sa_all = a_scale_.data();
+  const float* __restrict sa_all = l.a_scale.data();
   kernels::parallel_for(M, N, [=](int64_t m0, int64_t m1) {
     for (int64_t m = m0; m < m1; ++m) {
       const float sa = alpha * sa_all[m];
@@ -364,7 +394,6 @@ void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
 bool Backend::gemm(Precision p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                    const float* A, const float* B, float beta, float* C) {
   if (M * N * K < kMinMacs) return false;
-  std::lock_guard lock(mutex_);
   WeightEntry* w = find_weight(B, K * N);
   try {
     if (p == Precision::kInt8) {

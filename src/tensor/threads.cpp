@@ -3,6 +3,12 @@
 #include <omp.h>
 
 #include <Eigen/Core>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include "tensor/error.h"
 
@@ -23,5 +29,39 @@ int set_threads(int n) {
 }
 
 int get_threads() { return omp_get_max_threads(); }
+
+void run_on_workers(int64_t n, int workers, const std::function<void(int64_t)>& job) {
+  if (workers <= 1 || n <= 1) {
+    for (int64_t i = 0; i < n; ++i) job(i);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr first;
+  std::mutex first_mutex;
+  auto work = [&] {
+    omp_set_num_threads(1);  // this thread's own setting: its OpenMP regions and oneDNN's
+    for (int64_t i; !failed && (i = next++) < n;) {
+      try {
+        job(i);
+      } catch (...) {
+        std::lock_guard lock(first_mutex);
+        if (!first) first = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  const int64_t count = std::min<int64_t>(workers, n);
+  try {
+    for (int64_t t = 1; t < count; ++t) threads.emplace_back(work);
+  } catch (const std::system_error&) {  // no more threads: the ones there are will do
+  }
+  const int before = omp_get_max_threads();
+  work();  // this thread is a worker too
+  omp_set_num_threads(before);
+  for (auto& t : threads) t.join();
+  if (first) std::rethrow_exception(first);
+}
 
 }  // namespace attnmt

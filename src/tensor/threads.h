@@ -3,6 +3,9 @@
 // Not here: process-wide settings (the OpenMP wait policy, malloc tuning): cli/process.h.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+
 namespace attnmt {
 
 // The most --threads takes: more only slows a product down, and tens of thousands crash the
@@ -15,5 +18,12 @@ void check_threads(int n);
 // n == 0 means "all cores" (n is checked first). Returns the count now in force.
 int set_threads(int n);
 int get_threads();
+
+// Runs job(i) for every i in [0, n) on `workers` threads of one OpenMP thread each (their
+// products and loops serial), each taking the next i as it becomes free: independent jobs
+// (translation batches) side by side, without the cost of splitting each small product. With
+// one worker, or one job, it runs them here on the threads set_threads() gave. The first
+// exception a job throws is thrown here once all have stopped; the rest are not started.
+void run_on_workers(int64_t n, int workers, const std::function<void(int64_t)>& job);
 
 }  // namespace attnmt

@@ -1,0 +1,67 @@
+// run_on_workers (tensor/threads.h): every job once, on workers of one OpenMP thread each, side
+// by side; the first error thrown back; the caller's thread count left as it was.
+#include <omp.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "helpers.h"
+#include "tensor/threads.h"
+
+using namespace attnmt;
+
+TEST_CASE("workers: every job runs once, on one OpenMP thread each, side by side",
+          "[tensor][threads]") {
+  const int before = get_threads();
+  set_threads(2);
+  constexpr int kJobs = 40;
+  std::vector<std::atomic<int>> runs(kJobs);
+  std::atomic<int> not_serial{0}, busy{0}, most_busy{0};
+  std::mutex ids_mutex;
+  std::set<std::thread::id> ids;
+  run_on_workers(kJobs, 2, [&](int64_t i) {
+    const int now = ++busy;
+    for (int seen = most_busy; now > seen && !most_busy.compare_exchange_weak(seen, now);) {
+    }
+    ++runs[i];
+    if (omp_get_max_threads() != 1) ++not_serial;
+    {
+      std::lock_guard lock(ids_mutex);
+      ids.insert(std::this_thread::get_id());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    --busy;
+  });
+  for (int i = 0; i < kJobs; ++i) CHECK(runs[i] == 1);
+  CHECK(not_serial == 0);
+  CHECK(ids.size() == 2);
+  CHECK(most_busy == 2);  // two jobs at once, at some point
+  CHECK(get_threads() == 2);  // the caller's setting is back
+  // One worker: the jobs run here, on the threads the caller has.
+  const std::thread::id here = std::this_thread::get_id();
+  run_on_workers(3, 1, [&](int64_t) {
+    CHECK(std::this_thread::get_id() == here);
+    CHECK(omp_get_max_threads() == 2);
+  });
+  set_threads(before);
+}
+
+TEST_CASE("workers: the first error is thrown back once all have stopped", "[tensor][threads]") {
+  std::atomic<int> started{0};
+  CHECK_THROWS_WITH(run_on_workers(1000, 2,
+                                   [&](int64_t i) {
+                                     ++started;
+                                     if (i == 5) throw std::runtime_error("job 5 failed");
+                                     std::this_thread::sleep_for(std::chrono::microseconds(200));
+                                   }),
+                    "job 5 failed");
+  CHECK(started < 1000);  // the rest were not started
+  CHECK(started >= 6);
+  // No jobs: nothing runs, nothing is thrown.
+  run_on_workers(0, 2, [](int64_t) { FAIL("a job ran"); });
+}
