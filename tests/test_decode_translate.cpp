@@ -360,6 +360,35 @@ TEST_CASE("real models: batches searched side by side by workers give exactly wh
   }
 }
 
+TEST_CASE("forced alignment by workers gives exactly what one thread gives", "[decode][threads]") {
+  const Vocab& vocab = tiny_vocab();
+  std::vector<std::vector<int>> src, tgt;
+  for (const auto& l : make_lines(30, 31)) src.push_back(vocab.encode(l));
+  for (const auto& l : make_lines(30, 32)) tgt.push_back(vocab.encode(l));
+  src[4].clear();  // an empty side: no matrix, in either run
+  const int threads_before = get_threads();
+  for (const Architecture& arch : architectures()) {
+    ModelConfig c;
+    c.arch = arch.arch;
+    c.vocab_size = vocab.size();
+    c.emb_dim = c.enc_hidden = c.ffn_dim = 32;
+    c.dec_hidden = 32;
+    c.heads = 2;
+    auto model = make_model(c, 9);
+    for (AlignmentMethod method : {AlignmentMethod::kPrediction, AlignmentMethod::kOcclusion}) {
+      INFO(arch.name << ", " << name_of(method));
+      set_threads(1);
+      const auto one = forced_alignment(*model, src, tgt, method, 4);
+      set_threads(2);
+      const auto side_by_side = forced_alignment(*model, src, tgt, method, 4);
+      set_threads(threads_before);
+      REQUIRE(one.size() == src.size());
+      CHECK(one[4].empty());
+      CHECK(side_by_side == one);
+    }
+  }
+}
+
 TEST_CASE("attnmt translate and align end to end with a small random model", "[decode]") {
   TempDir dir("decode-cli");
   const std::string model = tiny_model(dir);

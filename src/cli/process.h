@@ -12,7 +12,8 @@ namespace attnmt {
 //    user chose OMP_WAIT_POLICY or GOMP_SPINCOUNT. It returns only when no re-execution was
 //    needed (or it failed, which is harmless).
 // 2. Large buffers. Logits and gradients are freed and allocated again every step; glibc serves
-//    blocks over 32 MB with a fresh mmap each time, paying a page fault per 4 KB: keep them.
+//    blocks over 32 MB with a fresh mmap each time, paying a page fault per 4 KB: keep them,
+//    in one heap for all threads (translation workers too).
 // 3. Signals. SIGINT, SIGTERM and SIGHUP remove the temp files of atomic writes in progress
 //    before the process dies (io/temp_files.h).
 // 4. Memory. The tensors may take what the machine, or the process's cgroup, has available now,

@@ -10,6 +10,7 @@
 #include "autograd/var.h"
 #include "tensor/error.h"
 #include "tensor/kernels.h"
+#include "tensor/threads.h"
 #include "text/batch.h"
 #include "text/vocab.h"
 
@@ -17,11 +18,17 @@ namespace attnmt {
 
 namespace {
 
+// How for_each_batch runs the batches: one after the other on all the threads (what needs
+// gradients or touches the model), or side by side on workers of one thread each, without
+// gradients (run_on_workers in tensor/threads.h; `run` must then only read the model).
+enum class Batches { kInTurn, kSideBySide };
+
 // Calls run(batch, group) for length-sorted batches of the non-empty pairs; group holds each
 // batch row's pair index (into src/tgt).
 template <typename F>
 void for_each_batch(const std::vector<std::vector<int>>& src,
-                    const std::vector<std::vector<int>>& tgt, int batch_size, F&& run) {
+                    const std::vector<std::vector<int>>& tgt, int batch_size, Batches how,
+                    F&& run) {
   ATTNMT_CHECK(src.size() == tgt.size(), "forced alignment: {} sources but {} targets",
                src.size(), tgt.size());
   // The pairs as a corpus, so that make_batch pads them exactly as training does.
@@ -34,20 +41,31 @@ void for_each_batch(const std::vector<std::vector<int>>& src,
     corpus.tgt.push_back(tgt[i]);
     corpus.line_no.push_back(static_cast<int64_t>(i));  // where the result goes
   }
-  // Similar lengths together: less padding computed for nothing.
+  // Similar lengths together: less padding computed for nothing. Longest first: the last
+  // batches, the shortest, keep the workers busy to the end.
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
     return corpus.tgt[a].size() + corpus.src[a].size() >
            corpus.tgt[b].size() + corpus.src[b].size();
   });
   const size_t step = static_cast<size_t>(std::max(1, batch_size));
-  for (size_t begin = 0; begin < order.size(); begin += step) {
+  const auto batches = static_cast<int64_t>((order.size() + step - 1) / step);
+  auto job = [&](int64_t i) {
+    const size_t begin = static_cast<size_t>(i) * step;
     const size_t end = std::min(order.size(), begin + step);
     std::vector<int64_t> group(order.begin() + begin, order.begin() + end);
     const Batch batch = make_batch(corpus, group);
     std::vector<int64_t> pair(group.size());
     for (size_t b = 0; b < group.size(); ++b) pair[b] = corpus.line_no[group[b]];
     run(batch, pair);
+  };
+  if (how == Batches::kInTurn) {
+    for (int64_t i = 0; i < batches; ++i) job(i);
+    return;
   }
+  run_on_workers(batches, get_threads(), [&](int64_t i) {
+    NoGradGuard no_grad;  // this worker's own setting
+    job(i);
+  });
 }
 
 // Row b of probs [B, H, R, C] (or [B, R, C] as one head), head h, cut to rows x cols.
@@ -192,7 +210,8 @@ std::vector<Matrix> forced_occlusion(Seq2Seq& model, const std::vector<std::vect
                                      int max_positions) {
   NoGradGuard no_grad;
   std::vector<Matrix> out(src.size());
-  for_each_batch(src, tgt, 1, [&](const Batch& batch, const std::vector<int64_t>& pair) {
+  for_each_batch(src, tgt, 1, Batches::kSideBySide,
+                 [&](const Batch& batch, const std::vector<int64_t>& pair) {
     const int S = batch.src_len[0], T = batch.tgt_len[0];
     Matrix& m = out[pair[0]];
     m.assign(T, std::vector<float>(S, 0.0f));
@@ -224,7 +243,9 @@ std::vector<Matrix> forced_saliency(Seq2Seq& model, const std::vector<std::vecto
     return embedded;
   });
   std::vector<Matrix> out(src.size());
-  for_each_batch(src, tgt, 1, [&](const Batch& batch, const std::vector<int64_t>& pair) {
+  // In turn: the hook and the gradients belong to the model and this thread.
+  for_each_batch(src, tgt, 1, Batches::kInTurn,
+                 [&](const Batch& batch, const std::vector<int64_t>& pair) {
     const int S = batch.src_len[0], T = batch.tgt_len[0];
     Matrix& m = out[pair[0]];
     m.assign(T, std::vector<float>(S, 0.0f));
@@ -264,7 +285,8 @@ std::vector<Matrix> forced_attention(Seq2Seq& model, const std::vector<std::vect
                                      const std::vector<std::vector<int>>& tgt, int batch_size) {
   NoGradGuard no_grad;
   std::vector<Matrix> out(src.size());
-  for_each_batch(src, tgt, batch_size, [&](const Batch& batch, const std::vector<int64_t>& pair) {
+  for_each_batch(src, tgt, batch_size, Batches::kSideBySide,
+                 [&](const Batch& batch, const std::vector<int64_t>& pair) {
     const Tensor attention = model.alignment(batch);  // [B, T, S]
     const int B = batch.size(), T = batch.tgt_out.cols, S = batch.src.cols;
     ATTNMT_CHECK(attention.rank() == 3 && attention.dim(0) == B && attention.dim(1) == T &&
@@ -283,7 +305,8 @@ std::vector<PairAttention> forced_attention_maps(Seq2Seq& model,
                                                  int batch_size) {
   NoGradGuard no_grad;
   std::vector<PairAttention> out(src.size());
-  for_each_batch(src, tgt, batch_size, [&](const Batch& batch, const std::vector<int64_t>& pair) {
+  for_each_batch(src, tgt, batch_size, Batches::kSideBySide,
+                 [&](const Batch& batch, const std::vector<int64_t>& pair) {
     const AttentionMaps maps = model.attention_maps(batch);
     for (int b = 0; b < batch.size(); ++b) {
       const int S = batch.src_len[b], T = batch.tgt_len[b];
