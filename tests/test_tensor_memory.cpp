@@ -155,6 +155,23 @@ TEST_CASE("memory: a training batch over --max-memory is an error naming the bat
   CHECK_FALSE(fs::exists(d + "/out.es"));
 }
 
+TEST_CASE("memory: a model too big to train here is refused before its vocabulary is trained",
+          "[memory][cli]") {
+  TempDir dir("mem-huge");
+  const std::string d = dir.path().string();
+  write_tiny_corpus(d, 20);
+  // About 10^12 parameters: 16 TB to train, on any machine.
+  auto r = run_attnmt(fmt::format("train --src {0}/train.en --tgt {0}/train.es -o {0}/m.bin "
+                                  "--arch transformer --enc-layers 1024 --dec-layers 1024 "
+                                  "--emb-dim 8192 --ffn-dim 8192 --vocab-size 30",
+                                  d));
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, "this machine has available: choose fewer layers"));
+  CHECK_FALSE(fs::exists(d + "/m.bin.spm.model"));
+  CHECK_FALSE(fs::exists(d + "/m.bin"));
+}
+
 TEST_CASE("memory: the training log says how much the tensors took at most", "[memory][cli]") {
   TempDir dir("mem-log");
   const std::string d = dir.path().string();

@@ -56,23 +56,25 @@ ChoiceSpan<Arch> choices(Arch) {
   return {"architecture", table};
 }
 
+void check_trainable_here(const ModelConfig& config) {
+  config.validate();
+  const int64_t n = architecture(config.arch).parameters(config), need = 16 * n,
+                have = available_memory();
+  ATTNMT_CHECK(have < 0 || need <= have,
+               "the model would have {:.1f} million parameters; training it needs at least {} "
+               "(weights, gradients and Adam's two moments, 16 bytes a parameter), more than the "
+               "{} this machine has available: choose fewer layers or smaller widths (emb-dim, "
+               "ffn-dim, enc-hidden, dec-hidden) or a smaller vocabulary",
+               n / 1e6, format_bytes(need), format_bytes(have));
+}
+
 std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed,
                                     const ParameterSource* from) {
   config.validate();
-  const Architecture& arch = architecture(config.arch);
-  if (!from) {
-    // A model built anew (not loaded) is built to be trained: it needs its weights, their
-    // gradients and Adam's two moments in float32. Refused before anything is
-    // allocated, rather than left to fill the memory layer by layer (tensor/memory.h).
-    const int64_t n = arch.parameters(config), need = 16 * n, have = available_memory();
-    ATTNMT_CHECK(have < 0 || need <= have,
-                 "the model would have {:.1f} million parameters; training it needs at least "
-                 "{} (weights, gradients and Adam's two moments, 16 bytes a parameter), more "
-                 "than the {} this machine has available: choose fewer layers or smaller "
-                 "widths (emb-dim, ffn-dim, enc-hidden, dec-hidden)",
-                 n / 1e6, format_bytes(need), format_bytes(have));
-  }
-  auto model = arch.make(config, seed, from);
+  // A model built anew (not loaded) is built to be trained: refused before anything is
+  // allocated, rather than left to fill the memory layer by layer (tensor/memory.h).
+  if (!from) check_trainable_here(config);
+  auto model = architecture(config.arch).make(config, seed, from);
   model->params().end_loading();
   return model;
 }

@@ -168,4 +168,9 @@ class Seq2Seq {
 std::unique_ptr<Seq2Seq> make_model(const ModelConfig& config, uint64_t seed = 1,
                                     const ParameterSource* from = nullptr);
 
+// Throws Error when training the model the config names would need more memory than there is
+// for its weights, their gradients and Adam's two moments (16 bytes a parameter). make_model
+// checks it for a model built anew; `train` also checks it before it trains a vocabulary.
+void check_trainable_here(const ModelConfig& config);
+
 }  // namespace attnmt

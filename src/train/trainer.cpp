@@ -227,6 +227,11 @@ void prepare(Run& r) {
                              "options: {}",
                              fmt::join(kept, ", ")));
   } else {
+    if (o.vocab.empty()) {  // a model too big for the machine is refused before the vocabulary
+      ModelConfig planned = o.model;
+      planned.vocab_size = o.vocab_size;
+      check_trainable_here(planned);
+    }
     r.vocab = obtain_vocab_on_all_ranks(r);
     ModelConfig mc = o.model;
     mc.vocab_size = r.vocab.size();
