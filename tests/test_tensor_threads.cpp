@@ -1,5 +1,6 @@
-// run_on_workers (tensor/threads.h): every job once, on workers of one OpenMP thread each, side
-// by side; the first error thrown back; the caller's thread count left as it was.
+// run_on_workers (tensor/threads.h): every job once, on workers of one OpenMP thread each (or
+// a share of the threads when there are fewer jobs), side by side; the first error thrown back;
+// the caller's thread count left as it was.
 #include <omp.h>
 
 #include <atomic>
@@ -49,6 +50,21 @@ TEST_CASE("workers: every job runs once, on one OpenMP thread each, side by side
     CHECK(omp_get_max_threads() == 2);
   });
   set_threads(before);
+}
+
+TEST_CASE("workers: fewer jobs than threads share the threads out", "[tensor][threads]") {
+  std::atomic<int> wrong{0}, ran{0};
+  run_on_workers(2, 4, [&](int64_t) {  // two workers of two threads each
+    ++ran;
+    if (omp_get_max_threads() != 2) ++wrong;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  });
+  CHECK(ran == 2);
+  CHECK(wrong == 0);
+  run_on_workers(3, 7, [&](int64_t) {  // 7 / 3: two each, the seventh unused
+    if (omp_get_max_threads() != 2) ++wrong;
+  });
+  CHECK(wrong == 0);
 }
 
 TEST_CASE("workers: the first error is thrown back once all have stopped", "[tensor][threads]") {

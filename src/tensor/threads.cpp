@@ -30,8 +30,8 @@ int set_threads(int n) {
 
 int get_threads() { return omp_get_max_threads(); }
 
-void run_on_workers(int64_t n, int workers, const std::function<void(int64_t)>& job) {
-  if (workers <= 1 || n <= 1) {
+void run_on_workers(int64_t n, int threads, const std::function<void(int64_t)>& job) {
+  if (threads <= 1 || n <= 1) {
     for (int64_t i = 0; i < n; ++i) job(i);
     return;
   }
@@ -39,8 +39,9 @@ void run_on_workers(int64_t n, int workers, const std::function<void(int64_t)>& 
   std::atomic<bool> failed{false};
   std::exception_ptr first;
   std::mutex first_mutex;
-  auto work = [&] {
-    omp_set_num_threads(1);  // this thread's own setting: its OpenMP regions and oneDNN's
+  const int64_t count = std::min<int64_t>(threads, n);
+  auto work = [&, each = static_cast<int>(threads / count)] {
+    omp_set_num_threads(each);  // this thread's own setting: its OpenMP regions and oneDNN's
     for (int64_t i; !failed && (i = next++) < n;) {
       try {
         job(i);
@@ -51,16 +52,15 @@ void run_on_workers(int64_t n, int workers, const std::function<void(int64_t)>& 
       }
     }
   };
-  std::vector<std::thread> threads;
-  const int64_t count = std::min<int64_t>(workers, n);
+  std::vector<std::thread> workers;
   try {
-    for (int64_t t = 1; t < count; ++t) threads.emplace_back(work);
+    for (int64_t t = 1; t < count; ++t) workers.emplace_back(work);
   } catch (const std::system_error&) {  // no more threads: the ones there are will do
   }
   const int before = omp_get_max_threads();
   work();  // this thread is a worker too
   omp_set_num_threads(before);
-  for (auto& t : threads) t.join();
+  for (auto& t : workers) t.join();
   if (first) std::rethrow_exception(first);
 }
 

@@ -19,11 +19,12 @@ void check_threads(int n);
 int set_threads(int n);
 int get_threads();
 
-// Runs job(i) for every i in [0, n) on `workers` threads of one OpenMP thread each (their
-// products and loops serial), each taking the next i as it becomes free: independent jobs
-// (translation batches) side by side, without the cost of splitting each small product. With
-// one worker, or one job, it runs them here on the threads set_threads() gave. The first
-// exception a job throws is thrown here once all have stopped; the rest are not started.
-void run_on_workers(int64_t n, int workers, const std::function<void(int64_t)>& job);
+// Runs job(i) for every i in [0, n) on min(threads, n) workers, each taking the next i as it
+// becomes free, with `threads` shared out between them (one each when there are at least as
+// many jobs as threads; the rest of a worker's OpenMP setting is its own): independent jobs
+// (translation batches) side by side, without the cost of splitting each small product over
+// threads. With one job, or one thread, it runs them here on the threads the caller has. The
+// first exception a job throws is thrown here once all have stopped; the rest are not started.
+void run_on_workers(int64_t n, int threads, const std::function<void(int64_t)>& job);
 
 }  // namespace attnmt
