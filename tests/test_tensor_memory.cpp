@@ -207,7 +207,14 @@ TEST_CASE("memory: in a cgroup too small for the batch, training says out of mem
       "echo $$ > {0}/cgroup.procs && exec '{1}' train --src {2}/train.en --tgt {2}/train.es "
       "-o {2}/m.bin {3}",
       group, ATTNMT_BINARY, d, transformer_args(256, 6, 12000)));
+  // What `info` says it has: the group's 600 MB, not the machine's gigabytes.
+  auto info = run_shell(fmt::format("echo $$ > {0}/cgroup.procs && exec '{1}' info {2}", group,
+                                    ATTNMT_BINARY,
+                                    std::string(ATTNMT_SOURCE_DIR) + "/models/en-es.attnmt"));
   fs::remove(group, ec);
+  INFO(info.out);
+  CHECK(info.exit_code == 0);
+  CHECK(contains(info.out, " MiB available here (the machine, or its container)"));
   INFO(r.err);
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "attnmt train: error: out of memory: step 1, a batch of"));

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "models/model_summary.h"
+#include "tensor/memory.h"
 
 namespace attnmt::cli {
 
@@ -31,6 +32,11 @@ int run_info(int argc, char** argv) {
              s.tied_embeddings ? "tied" : "untied");
   fmt::print("precision    on this CPU ({}): --precision auto gives {}; int8 runs {}\n",
              s.cpu_isa, s.auto_precision, s.int8);
+  const int64_t available = available_memory();
+  if (available >= 0)
+    fmt::print("memory       {} available here (the machine, or its container); tensors may "
+               "take {} unless --max-memory says otherwise\n",
+               format_bytes(available), format_bytes(default_tensor_memory_limit(available)));
   fmt::print("\n[model]\n");
   for (const auto& [k, v] : s.settings) fmt::print("{} = {}\n", k, v);
   if (!s.training.empty()) fmt::print("\n[training]\n");
