@@ -389,6 +389,48 @@ TEST_CASE("forced alignment by workers gives exactly what one thread gives", "[d
   }
 }
 
+TEST_CASE("attnmt translate and align with --threads 2 write what --threads 1 writes",
+          "[decode][threads][e2e]") {
+  // The shipped model on the first lines of the Bible test set, in batches of 8: workers side by
+  // side against one thread, through the whole command (windows, order, output).
+  const std::string root = ATTNMT_SOURCE_DIR;
+  TempDir dir("workers-cli");
+  const auto en = split_lines(read_text(root + "/corpora/bible.en-es/test.en"));
+  const auto es = split_lines(read_text(root + "/corpora/bible.en-es/test.es"));
+  REQUIRE(en.size() >= 160);
+  std::string src, a_src, a_tgt;  // 160 lines to translate, 40 pairs to align (by occlusion)
+  for (size_t i = 0; i < 160; ++i) src += en[i] + "\n";
+  for (size_t i = 0; i < 40; ++i) a_src += en[i] + "\n", a_tgt += es[i] + "\n";
+  write_text(dir.file("in.en"), src);
+  write_text(dir.file("a.en"), a_src);
+  write_text(dir.file("a.es"), a_tgt);
+  for (const char* precision : {"auto", "int8"}) {
+    std::string out[2];
+    for (int threads : {1, 2}) {
+      auto r = run_attnmt(fmt::format("translate -m {}/models/en-es.attnmt -i {} --batch-size 8 "
+                                      "--precision {} --threads {}",
+                                      root, dir.file("in.en"), precision, threads));
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      out[threads - 1] = r.out;
+    }
+    INFO(precision);
+    CHECK(split_lines(out[0]).size() == 160);
+    CHECK(out[1] == out[0]);
+  }
+  std::string links[2];
+  for (int threads : {1, 2}) {
+    auto r = run_attnmt(fmt::format("align -m {}/models/en-es.attnmt --src {} --tgt {} "
+                                    "--format pharaoh --batch-size 8 --threads {}",
+                                    root, dir.file("a.en"), dir.file("a.es"), threads));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    links[threads - 1] = r.out;
+  }
+  CHECK(split_lines(links[0]).size() == 40);
+  CHECK(links[1] == links[0]);
+}
+
 TEST_CASE("attnmt translate and align end to end with a small random model", "[decode]") {
   TempDir dir("decode-cli");
   const std::string model = tiny_model(dir);
