@@ -55,7 +55,7 @@ void run_on_workers(int64_t n, int threads, const std::function<void(int64_t)>& 
   std::vector<std::thread> workers;
   try {
     for (int64_t t = 1; t < count; ++t) workers.emplace_back(work);
-  } catch (const std::system_error&) {  // no more threads: the ones there are will do
+  } catch (...) {  // no more threads (or memory for one): the ones there are will do
   }
   const int before = omp_get_max_threads();
   work();  // this thread is a worker too
