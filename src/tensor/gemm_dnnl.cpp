@@ -5,9 +5,9 @@
 //   A: converted (bf16) or quantised per row (int8, shifted to u8) by the loops below, per call;
 //   B: a registered weight is converted/quantised and packed once per weights_changed() and
 //      kept; any other B is converted and packed per call by a oneDNN reorder.
-// Primitives are cached by shape, per thread. int8 products run u8 x s8 -> s32 (VNNI's instruction; without
-// VNNI, B keeps 7 bits: int8_weight_levels() in precision.h); the +128 shift of A is taken back
-// with the column sums of B, then C = alpha sa[m] sb[n] acc + beta C.
+// Primitives are cached by shape, per thread. int8 products run u8 x s8 -> s32 (VNNI's
+// instruction; without VNNI, B keeps 7 bits: int8_weight_levels() in precision.h); the +128
+// shift of A is taken back with the column sums of B, then C = alpha sa[m] sb[n] acc + beta C.
 #include "tensor/gemm_dnnl.h"
 
 #include <oneapi/dnnl/dnnl.hpp>

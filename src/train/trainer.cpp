@@ -16,8 +16,8 @@
 #include "autograd/ops.h"
 #include "io/output_path.h"
 #include "tensor/error.h"
-#include "tensor/precision.h"
 #include "tensor/memory.h"
+#include "tensor/precision.h"
 #include "tensor/threads.h"
 #include "text/batch.h"
 #include "text/corpus.h"
@@ -353,7 +353,8 @@ bool train_step(Run& r, const Batch& global, int64_t batches_per_epoch, float& l
   } catch (const TensorMemoryLimit& e) {  // say which batch: its shape is what to lower
     throw e.within(fmt::format("step {}, a batch of {} pairs and {} target tokens (up to {} "
                                "source and {} target pieces a pair)",
-                               r.st.step + 1, b.size(), b.n_tgt_tokens, b.src.cols, b.tgt_out.cols));
+                               r.st.step + 1, b.size(), b.n_tgt_tokens, b.src.cols,
+                               b.tgt_out.cols));
   }
   if (r.parallel) {
     const StepAgreement a = agree_on_step(r.model->params(), r.bucket, figures,
