@@ -5,10 +5,14 @@
 
 #include <fstream>
 
+#include "autograd/var.h"
+#include "decode/translator.h"
 #include "helpers.h"
+#include "models/registry.h"
 #include "tensor/error.h"
 #include "tensor/memory.h"
 #include "tensor/tensor.h"
+#include "tensor/threads.h"
 
 using namespace attnmt;
 using namespace attnmt::testing;
@@ -220,4 +224,57 @@ TEST_CASE("memory: in a cgroup too small for the batch, training says out of mem
   CHECK(contains(r.err, "attnmt train: error: out of memory: step 1, a batch of"));
   CHECK(contains(r.err, "or its container, had available at start"));
   CHECK_FALSE(fs::exists(d + "/m.bin"));
+}
+
+TEST_CASE("memory: translation batches out of memory side by side run again alone, with the same "
+          "result",
+          "[memory][threads]") {
+  // A limit that one batch fits under and two at once do not: translate_ids's workers
+  // (run_on_workers) must put the batch that runs out aside and search it again alone.
+  ModelConfig c;
+  c.arch = Arch::kTransformer;
+  c.vocab_size = 50;
+  c.emb_dim = c.enc_hidden = c.dec_hidden = 64;
+  c.heads = 2;
+  c.ffn_dim = 128;
+  auto model = make_model(c, 3);
+  std::vector<std::vector<int>> src;
+  for (int i = 0; i < 24; ++i) {
+    std::vector<int> s;
+    for (int w = 0; w < 30 + i % 5; ++w) s.push_back(4 + (i * 7 + w * 3) % 46);
+    src.push_back(s);
+  }
+  TranslateOptions o;
+  o.search.beam = 6;
+  o.search.max_length_ratio = 1.0f;
+  o.search.max_length_extra = 4;
+  o.batch_size = 4;  // 6 batches, all about as large
+  NoGradGuard no_grad;
+  const int threads_before = get_threads();
+  set_threads(1);
+  const int64_t base = tensor_memory().live;
+  reset_tensor_memory_peak();
+  const auto one = translate_ids(*model, src, o);
+  const int64_t one_at_a_time = tensor_memory().peak - base;
+  set_threads(2);
+  reset_tensor_memory_peak();
+  translate_ids(*model, src, o);
+  const int64_t side_by_side = tensor_memory().peak - base;
+  INFO("one batch at most " << one_at_a_time << " bytes, two at once " << side_by_side);
+  if (side_by_side <= one_at_a_time * 5 / 4) {
+    set_threads(threads_before);
+    WARN("skipped: the two workers' batches did not overlap in this run");
+    return;
+  }
+  std::vector<std::vector<Hypothesis>> limited;
+  {
+    LimitForTest limit(base + one_at_a_time + one_at_a_time / 10);
+    limited = translate_ids(*model, src, o);
+  }
+  set_threads(threads_before);
+  REQUIRE(limited.size() == one.size());
+  int differing = 0;
+  for (size_t i = 0; i < one.size(); ++i)
+    differing += limited[i][0].tokens != one[i][0].tokens || limited[i][0].score != one[i][0].score;
+  CHECK(differing == 0);
 }

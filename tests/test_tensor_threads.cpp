@@ -8,10 +8,12 @@
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "helpers.h"
+#include "tensor/memory.h"
 #include "tensor/threads.h"
 
 using namespace attnmt;
@@ -61,10 +63,54 @@ TEST_CASE("workers: fewer jobs than threads share the threads out", "[tensor][th
   });
   CHECK(ran == 2);
   CHECK(wrong == 0);
-  run_on_workers(3, 7, [&](int64_t) {  // 7 / 3: two each, the seventh unused
-    if (omp_get_max_threads() != 2) ++wrong;
+  std::mutex counts_mutex;
+  std::multiset<int> counts;
+  run_on_workers(3, 7, [&](int64_t) {  // 7 over 3 workers: 3, 2 and 2
+    {
+      std::lock_guard lock(counts_mutex);
+      counts.insert(omp_get_max_threads());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the three at once
   });
-  CHECK(wrong == 0);
+  CHECK(counts == std::multiset<int>{2, 2, 3});
+}
+
+TEST_CASE("workers: a job out of memory beside others runs again alone, and fails only alone",
+          "[tensor][threads][memory]") {
+  constexpr int kJobs = 30;
+  std::vector<std::atomic<int>> done(kJobs);
+  std::atomic<int> busy{0}, put_aside{0}, wrong_threads{0};
+  // Job 0 waits for company, and any job that has company "runs out of memory" on its first
+  // try: two batches side by side that would not fit where one does.
+  std::vector<std::atomic<int>> tries(kJobs);
+  const int caller = get_threads();
+  run_on_workers(kJobs, 4, [&](int64_t i) {
+    ++busy;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (i == 0 && busy < 2 && std::chrono::steady_clock::now() < until)
+      std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (tries[i]++ == 0 && busy > 1) {
+      --busy;
+      ++put_aside;
+      throw TensorMemoryLimit("out of memory: job " + std::to_string(i));
+    }
+    if (tries[i] > 1 && (busy != 1 || omp_get_max_threads() != caller)) ++wrong_threads;
+    ++done[i];
+    --busy;
+  });
+  for (int i = 0; i < kJobs; ++i) CHECK(done[i] == 1);
+  CHECK(put_aside >= 1);      // job 0 at least met another job
+  CHECK(wrong_threads == 0);  // jobs tried again ran alone, on the caller's threads
+  // A job out of memory on its own fails the call, with its message; the others all ran.
+  std::atomic<int> ran{0};
+  CHECK_THROWS_WITH(run_on_workers(12, 2,
+                                   [&](int64_t i) {
+                                     if (i == 7) throw TensorMemoryLimit("too big: job 7");
+                                     ++ran;
+                                   }),
+                    "too big: job 7");
+  CHECK(ran == 11);
 }
 
 TEST_CASE("workers: the first error is thrown back once all have stopped", "[tensor][threads]") {

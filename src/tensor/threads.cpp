@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "tensor/error.h"
+#include "tensor/memory.h"
 
 namespace attnmt {
 
@@ -38,15 +40,22 @@ void run_on_workers(int64_t n, int threads, const std::function<void(int64_t)>& 
   std::atomic<int64_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr first;
-  std::mutex first_mutex;
+  std::vector<int64_t> put_aside;  // jobs out of memory beside others: run again alone
+  std::mutex mutex;                // first, put_aside
   const int64_t count = std::min<int64_t>(threads, n);
-  auto work = [&, each = static_cast<int>(threads / count)] {
-    omp_set_num_threads(each);  // this thread's own setting: its OpenMP regions and oneDNN's
+  // Worker w (0 = this thread) gets threads / count OpenMP threads, and one more while the
+  // remainder lasts.
+  auto work = [&](int64_t w) {
+    omp_set_num_threads(static_cast<int>(threads / count + (w < threads % count ? 1 : 0)));
     for (int64_t i; !failed && (i = next++) < n;) {
       try {
         job(i);
+      } catch (const TensorMemoryLimit&) {
+        std::lock_guard lock(mutex);
+        put_aside.push_back(i);
+        return;  // this worker stops: the others go on with fewer jobs in flight
       } catch (...) {
-        std::lock_guard lock(first_mutex);
+        std::lock_guard lock(mutex);
         if (!first) first = std::current_exception();
         failed = true;
       }
@@ -54,14 +63,18 @@ void run_on_workers(int64_t n, int threads, const std::function<void(int64_t)>& 
   };
   std::vector<std::thread> workers;
   try {
-    for (int64_t t = 1; t < count; ++t) workers.emplace_back(work);
+    for (int64_t w = 1; w < count; ++w) workers.emplace_back(work, w);
   } catch (...) {  // no more threads (or memory for one): the ones there are will do
   }
   const int before = omp_get_max_threads();
-  work();  // this thread is a worker too
-  omp_set_num_threads(before);
+  work(0);  // this thread is a worker too
   for (auto& t : workers) t.join();
+  omp_set_num_threads(before);
   if (first) std::rethrow_exception(first);
+  // Every worker may have stopped out of memory: the jobs nobody took run here as well.
+  for (int64_t i; (i = next++) < n;) put_aside.push_back(i);
+  std::sort(put_aside.begin(), put_aside.end());
+  for (int64_t i : put_aside) job(i);
 }
 
 }  // namespace attnmt

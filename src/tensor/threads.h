@@ -25,6 +25,11 @@ int get_threads();
 // (translation batches) side by side, without the cost of splitting each small product over
 // threads. With one job, or one thread, it runs them here on the threads the caller has. The
 // first exception a job throws is thrown here once all have stopped; the rest are not started.
+// Memory: jobs side by side hold their tensors at once, so a job that runs out of tensor memory
+// (TensorMemoryLimit, tensor/memory.h) beside others is put aside and its worker stops (fewer
+// jobs in flight from then on); once the workers are done, the jobs put aside run again, one
+// after the other on all the threads, and only a job that fails alone fails the call. A job
+// must therefore leave no partial result when it throws (write its results at its end).
 void run_on_workers(int64_t n, int threads, const std::function<void(int64_t)>& job);
 
 }  // namespace attnmt
