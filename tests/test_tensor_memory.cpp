@@ -278,3 +278,33 @@ TEST_CASE("memory: translation batches out of memory side by side run again alon
     differing += limited[i][0].tokens != one[i][0].tokens || limited[i][0].score != one[i][0].score;
   CHECK(differing == 0);
 }
+
+TEST_CASE("memory: the heap asks for transparent huge pages unless the user's GLIBC_TUNABLES says",
+          "[memory][cli]") {
+  CHECK(huge_pages_mode("always [madvise] never\n") == "madvise");
+  CHECK(huge_pages_mode("[always] madvise never") == "always");
+  CHECK(huge_pages_mode("") == "");
+  CHECK(heap_asks_huge_pages("glibc.malloc.hugetlb=1"));
+  CHECK(heap_asks_huge_pages("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"));
+  CHECK_FALSE(heap_asks_huge_pages(""));
+  CHECK_FALSE(heap_asks_huge_pages("glibc.malloc.hugetlb=0"));
+  CHECK_FALSE(heap_asks_huge_pages("glibc.malloc.hugetlb=1:glibc.malloc.hugetlb=0"));  // the last
+  CHECK_FALSE(heap_asks_huge_pages("glibc.malloc.hugetlb_x=1"));
+  // The program sets the tunable for itself (one re-execution at start), keeping the user's
+  // other tunables, and leaves it alone when the user set it.
+  const std::string model = std::string(ATTNMT_SOURCE_DIR) + "/models/en-es.attnmt";
+  const std::string mode =
+      huge_pages_mode(read_text("/sys/kernel/mm/transparent_hugepage/enabled"));
+  if (mode != "madvise") {
+    WARN("skipped: the kernel's THP mode is '" << mode << "', not madvise");
+    return;
+  }
+  RunResult on = run_shell("env -u GLIBC_TUNABLES GLIBC_TUNABLES=glibc.malloc.arena_max=4 '" +
+                           std::string(ATTNMT_BINARY) + "' info '" + model + "'");
+  REQUIRE(on.exit_code == 0);
+  CHECK(contains(on.out, "huge pages   madvise, asked for by the heap"));
+  RunResult off = run_shell("GLIBC_TUNABLES=glibc.malloc.hugetlb=0 '" +
+                            std::string(ATTNMT_BINARY) + "' info '" + model + "'");
+  REQUIRE(off.exit_code == 0);
+  CHECK(contains(off.out, "huge pages   madvise, not asked for by the heap"));
+}

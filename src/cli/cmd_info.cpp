@@ -37,6 +37,7 @@ int run_info(int argc, char** argv) {
     fmt::print("memory       {} available here (the machine, or its container); tensors may "
                "take {} unless --max-memory says otherwise\n",
                format_bytes(available), format_bytes(default_tensor_memory_limit(available)));
+  fmt::print("huge pages   {}\n", huge_pages_summary());
   fmt::print("\n[model]\n");
   for (const auto& [k, v] : s.settings) fmt::print("{} = {}\n", k, v);
   if (!s.training.empty()) fmt::print("\n[training]\n");

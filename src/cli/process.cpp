@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <string>
 
 #include "io/temp_files.h"
 #include "tensor/memory.h"
@@ -11,10 +12,20 @@
 namespace attnmt {
 
 void setup_process(char** argv) {
+  bool again = false;  // settings read when the program loads: run it once more with them
   if (!std::getenv("OMP_WAIT_POLICY") && !std::getenv("GOMP_SPINCOUNT")) {
     setenv("GOMP_SPINCOUNT", "2000", 1);
-    execv("/proc/self/exe", argv);  // only returns on failure: carry on as we are
+    again = true;
   }
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  const std::string before = tunables ? tunables : "";
+  if (before.find("glibc.malloc.hugetlb") == std::string::npos) {
+    setenv("GLIBC_TUNABLES",
+           (before.empty() ? std::string() : before + ":").append("glibc.malloc.hugetlb=1").c_str(),
+           1);
+    again = true;
+  }
+  if (again) execv("/proc/self/exe", argv);  // only returns on failure: carry on as we are
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   // One heap for all threads: a second thread's own arena holds at most 64 MB a heap, so a

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -208,6 +209,39 @@ int64_t parse_memory_size(std::string_view text) {
                "G or T after it (2G, 512M)",
                text);
   return static_cast<int64_t>(v * scale);
+}
+
+std::string huge_pages_mode(std::string_view enabled_file) {
+  const size_t open = enabled_file.find('['), close = enabled_file.find(']', open);
+  if (open == std::string_view::npos || close == std::string_view::npos) return "";
+  return std::string(enabled_file.substr(open + 1, close - open - 1));
+}
+
+bool heap_asks_huge_pages(std::string_view glibc_tunables) {
+  constexpr std::string_view kKey = "glibc.malloc.hugetlb=";
+  bool asks = false;  // the last setting counts, as in glibc
+  for (size_t at = 0; at <= glibc_tunables.size();) {
+    const size_t end = std::min(glibc_tunables.find(':', at), glibc_tunables.size());
+    const std::string_view entry = glibc_tunables.substr(at, end - at);
+    if (entry.substr(0, kKey.size()) == kKey) {
+      const std::string_view value = entry.substr(kKey.size());
+      asks = !value.empty() && value != "0";
+    }
+    at = end + 1;
+  }
+  return asks;
+}
+
+std::string huge_pages_summary() {
+  const std::string mode =
+      huge_pages_mode(read_all("/sys/kernel/mm/transparent_hugepage/enabled"));
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  const bool asks = heap_asks_huge_pages(tunables ? tunables : "");
+  if (mode.empty()) return "not offered by this kernel";
+  if (mode == "never") return "never (the kernel's setting)";
+  if (mode == "always") return "always (the kernel's setting)";
+  return asks ? mode + ", asked for by the heap (GLIBC_TUNABLES glibc.malloc.hugetlb=1)"
+              : mode + ", not asked for by the heap (GLIBC_TUNABLES has no glibc.malloc.hugetlb=1)";
 }
 
 std::string format_bytes(int64_t bytes) {

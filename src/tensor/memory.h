@@ -56,6 +56,16 @@ class TensorMemoryLimit : public std::bad_alloc {
   std::string message_;
 };
 
+// Transparent huge pages: what the kernel does (the bracketed mode of
+// /sys/kernel/mm/transparent_hugepage/enabled: "always", "madvise" or "never"; "" unknown) and
+// whether glibc's heap asks for them (GLIBC_TUNABLES holds glibc.malloc.hugetlb=1, which
+// cli/process.h sets: with "madvise", the heap's pages come 2 MB at a time, one page fault each
+// where 4 KB pages took 512).
+std::string huge_pages_mode(std::string_view enabled_file);
+bool heap_asks_huge_pages(std::string_view glibc_tunables);
+// One line for `attnmt info`: "madvise, asked for by the heap (...)".
+std::string huge_pages_summary();
+
 // "2G", "512M", "1.5g", "2GB", "300000000" (bytes) -> bytes; K, M, G, T are powers of 1024.
 // Throws attnmt::Error on anything else.
 int64_t parse_memory_size(std::string_view text);
