@@ -95,17 +95,21 @@ TEST_CASE("README: the quickstart runs as written (tiny settings)", "[readme][e2
   std::string block = shell_block_after(read_text(kSourceDir + "/README.md"), "Quickstart");
   TempDir dir("readme-quick");
   std::string d = dir.path().string();
-  write_tiny_corpus(d);  // train.{en,es}; the quickstart also reads dev and test
+  // The corpus apart from where the commands run, as in the README: its translation test.es
+  // must not overwrite the reference test.es that `score` reads.
+  const std::string c = d + "/corpus";
+  fs::create_directories(c);
+  write_tiny_corpus(c);  // train.{en,es}; the quickstart also reads dev and test
   for (const char* split : {"dev", "test"})
     for (const char* lang : {"en", "es"})
-      write_text(d + "/" + split + "." + lang, read_text(d + "/train." + lang));
+      write_text(c + "/" + split + "." + lang, read_text(c + "/train." + lang));
   write_text(d + "/tiny.ini",
              "arch = transformer\nemb-dim = 32\nheads = 2\nffn-dim = 64\nenc-layers = 1\n"
              "dec-layers = 1\ndropout = 0\nlabel-smoothing = 0\nbatch-tokens = 500\n"
              "lr = 0.003\nwarmup = 20\nschedule = inverse-sqrt\nthreads = 1\n");
 
   substitute(block, "A=build/attnmt", std::string("A=") + ATTNMT_BINARY);
-  substitute(block, "C=corpora/bible.en-es", "C=" + d);
+  substitute(block, "C=corpora/bible.en-es", "C=" + c);
   substitute(block, "--size 8000", "--size 40");
   substitute(block, "--config models/transformer-small.ini", "--config " + d + "/tiny.ini");
   substitute(block, "--max-time 30", "--max-steps 20");
@@ -117,7 +121,8 @@ TEST_CASE("README: the quickstart runs as written (tiny settings)", "[readme][e2
   // the resumed run went on from the checkpoint to step 40
   CHECK(r.err.find("resuming from") != std::string::npos);
   CHECK(read_text(d + "/train.log").find("done after step 40") != std::string::npos);
-  int n = lines_in(d + "/test.en");
+  int n = lines_in(c + "/test.en");
+  CHECK(read_text(c + "/test.es") == read_text(c + "/train.es"));  // the reference untouched
   CHECK(lines_in(d + "/test.es") == n);
   CHECK(lines_in(d + "/test.align") == n);
   std::regex pharaoh(R"((\d+-\d+( \d+-\d+)*)?)");

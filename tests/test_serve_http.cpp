@@ -87,9 +87,11 @@ double row_sum(const json& row) {
 TEST_CASE("serve: replies equal attnmt translate, alignments included", "[serve][e2e]") {
   const std::vector<std::string> lines = split_lines(read_text(kSample));
   // serve's links read the attention (a probe would cost each request a pass per source
-  // piece); translate's hard links default to occlusion, so name the attention.
+  // piece); translate's hard links default to occlusion, so name the attention. The server in
+  // this process multiplies in float32 (the process's precision); so does translate, asked to.
   RunResult expected = run_attnmt("translate -m '" + kModel + "' -i '" + kSample +
-                                  "' --beam 5 --alignment hard --alignment-method prediction");
+                                  "' --beam 5 --alignment hard --alignment-method prediction "
+                                  "--precision fp32");
   REQUIRE(expected.exit_code == 0);
   const std::vector<std::string> want = split_lines(expected.out);
   REQUIRE(want.size() == lines.size());
@@ -116,7 +118,8 @@ TEST_CASE("serve: replies equal attnmt translate, alignments included", "[serve]
 TEST_CASE("serve: concurrent clients get their own answers, translated together",
           "[serve][e2e]") {
   const std::vector<std::string> lines = split_lines(read_text(kSample));
-  RunResult expected = run_attnmt("translate -m '" + kModel + "' -i '" + kSample + "' --beam 3");
+  RunResult expected = run_attnmt("translate -m '" + kModel + "' -i '" + kSample +
+                                  "' --beam 3 --precision fp32");  // the server's, in this process
   REQUIRE(expected.exit_code == 0);
   const std::vector<std::string> want = split_lines(expected.out);
 

@@ -1,7 +1,8 @@
 // oneDNN backend: C[M,N] = alpha op(A) op(B) + beta C with bf16 or int8 inputs.
 //
-// Every product becomes one oneDNN matmul of a row-major A [M,K] and a B [K,N] in the layout
-// oneDNN prefers (format "any": packed blocks), so the transposes live only in the conversions:
+// Every product becomes one oneDNN matmul of an A [M,K] (row-major, or in bf16 also stored as its
+// transpose, which the kernels read as it lies) and a B [K,N] in the layout oneDNN prefers
+// (format "any": packed blocks):
 //   A: converted (bf16) or quantised per row (int8, shifted to u8) by the loops below, per call;
 //   B: a registered weight is converted/quantised and packed once per weights_changed() and
 //      kept; any other B is converted and packed per call by a oneDNN reorder.
@@ -36,8 +37,11 @@ namespace {
 using dt = dnnl::memory::data_type;
 using Dims = dnnl::memory::dims;
 
-// Below this many multiply-adds a conversion costs more than the product saves.
+// Below this many multiply-adds a conversion costs more than the product saves. For a product of
+// a weight the count is of one row (K N), so that whether a row runs in low precision never
+// depends on how many rows a batch has.
 constexpr int64_t kMinMacs = 4096;
+constexpr int64_t kMinWeightMacs = 256;
 // bf16 products convert A at most this many bytes at a time, but at least kMinSliceRows rows.
 constexpr int64_t kSliceBytes = int64_t(8) << 20;
 constexpr int64_t kMinSliceRows = 64;
@@ -86,11 +90,9 @@ class Scratch {
   size_t size_ = 0;
 };
 
-// Logical [rows, cols] float32 matrix stored row-major as itself or (trans) as its transpose,
-// whose rows are `ld` apart when transposed (a slice of the rows of a taller matrix).
-dnnl::memory::desc f32_desc(int64_t rows, int64_t cols, bool trans, int64_t ld = 0) {
-  return dnnl::memory::desc({rows, cols}, dt::f32,
-                            trans ? Dims{1, ld ? ld : rows} : Dims{cols, 1});
+// Logical [rows, cols] float32 matrix stored row-major as itself or (trans) as its transpose.
+dnnl::memory::desc f32_desc(int64_t rows, int64_t cols, bool trans) {
+  return dnnl::memory::desc({rows, cols}, dt::f32, trans ? Dims{1, rows} : Dims{cols, 1});
 }
 
 
@@ -102,10 +104,20 @@ inline uint16_t to_bf16(float x) {
   return static_cast<uint16_t>(u >> 16);
 }
 
-// dst [M,K] bf16 = A [M,K] float32, both row-major.
-void convert_bf16(const float* A, int64_t M, int64_t K, uint16_t* dst) {
-  kernels::parallel_elementwise(M * K, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) dst[i] = to_bf16(A[i]);
+// dst [R,C] bf16 row-major = the float32 [R,C] whose rows are lda apart at A.
+void convert_bf16(const float* A, int64_t R, int64_t C, int64_t lda, uint16_t* dst) {
+  if (lda == C) {
+    kernels::parallel_elementwise(R * C, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) dst[i] = to_bf16(A[i]);
+    });
+    return;
+  }
+  kernels::parallel_for(R, C, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* __restrict a = A + r * lda;
+      uint16_t* __restrict d = dst + r * C;
+      for (int64_t c = 0; c < C; ++c) d[c] = to_bf16(a[c]);
+    }
   });
 }
 
@@ -143,6 +155,7 @@ struct WeightEntry {
 
 struct MatmulKey {
   int precision;
+  bool trans_a;  // A [M,K] stored as its transpose [K,M] (bf16 only)
   int64_t M, N, K;
   float alpha, beta;
   int threads;  // a primitive splits its work for the thread count it was made with
@@ -164,6 +177,7 @@ class Local {
   dnnl::stream stream{engine()};
   Scratch a, b, acc, pad;
   std::vector<float> a_scale;
+  std::vector<float> pad_rows;  // the rows of a short A, repeated (run_bf16)
 
  private:
   std::map<MatmulKey, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> matmuls_;
@@ -221,6 +235,7 @@ class Backend {
   std::atomic<uint64_t> epoch_{1};
   std::unordered_map<const float*, WeightEntry> weights_;
   const int w_levels_ = int8_weight_levels(cpu_features());  // 63 where pairs would saturate
+  const int64_t min_rows_ = cpu_features().amx_bf16 ? 16 : 2;  // of a bf16 product (run_bf16)
 };
 
 WeightEntry* Backend::find_weight(const float* p, int64_t numel) {
@@ -240,7 +255,8 @@ const dnnl::matmul::primitive_desc& Local::matmul_pd(const MatmulKey& key) {
   }
   cached_bytes_ += bytes;
   const bool int8 = key.precision == static_cast<int>(Precision::kInt8);
-  dnnl::memory::desc a({key.M, key.K}, int8 ? dt::u8 : dt::bf16, Dims{key.K, 1});
+  dnnl::memory::desc a({key.M, key.K}, int8 ? dt::u8 : dt::bf16,
+                       key.trans_a ? Dims{1, key.M} : Dims{key.K, 1});
   dnnl::memory::desc b({key.K, key.N}, int8 ? dt::s8 : dt::bf16, dnnl::memory::format_tag::any);
   dnnl::memory::desc c({key.M, key.N}, int8 ? dt::s32 : dt::f32, Dims{key.N, 1});
   dnnl::primitive_attr attr;
@@ -323,25 +339,39 @@ const Packed& Backend::int8_weights(Local& l, const float* B, bool tb, int64_t K
 void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                        const float* A, const float* B, float beta, float* C, WeightEntry* w) {
   Local& l = local();
+  if (M < min_rows_) {
+    // oneDNN picks its kernels by the size of the product, and kernels sum in different orders:
+    // on AMX a product of a few rows runs on AVX512-BF16's instructions, not the tiles, and
+    // where bf16 is emulated one row runs apart. A sentence would translate otherwise alone than
+    // in a batch. So a product of fewer rows runs with min_rows_ (on AMX 16, the tiles' height:
+    // the same work), the rows repeated.
+    l.pad_rows.resize(min_rows_ * K);
+    for (int64_t r = 0; r < min_rows_; ++r)
+      for (int64_t k = 0; k < K; ++k)
+        l.pad_rows[r * K + k] = ta ? A[k * M + r % M] : A[(r % M) * K + k];
+    auto* c = static_cast<float*>(l.acc.get(min_rows_ * N * sizeof(float)));
+    for (int64_t r = 0; r < min_rows_; ++r)
+      std::memcpy(c + r * N, C + (r % M) * N, N * sizeof(float));
+    run_bf16(false, tb, min_rows_, N, K, alpha, l.pad_rows.data(), B, beta, c, w);
+    std::memcpy(C, c, M * N * sizeof(float));
+    return;
+  }
   const int64_t most_rows = std::max<int64_t>(kMinSliceRows, kSliceBytes / (2 * K));
   const int64_t slices = (M + most_rows - 1) / most_rows;
   const int64_t rows = (M + slices - 1) / slices;
   dnnl::memory bmem;
   for (int64_t m0 = 0; m0 < M; m0 += rows) {
     const int64_t mb = std::min(rows, M - m0);
-    const MatmulKey key{static_cast<int>(Precision::kBf16), mb, N, K, alpha, beta,
+    const MatmulKey key{static_cast<int>(Precision::kBf16), ta, mb, N, K, alpha, beta,
                         omp_get_max_threads()};
     const auto& pd = l.matmul_pd(key);
     if (!bmem || bmem.get_desc() != pd.weights_desc())
       bmem = bf16_weights(l, B, tb, K, N, pd.weights_desc(), w);
     auto* a16 = static_cast<uint16_t*>(l.a.get(mb * K * sizeof(uint16_t)));
-    if (!ta) {
-      convert_bf16(A + m0 * K, mb, K, a16);
-    } else {  // a transposing conversion: oneDNN's reorder reads in blocks (a loop would stride)
-      dnnl::memory src(f32_desc(mb, K, true, M), engine(), const_cast<float*>(A + m0));
-      dnnl::memory dst(pd.src_desc(), engine(), a16);
-      dnnl::reorder(src, dst).execute(l.stream, src, dst);
-    }
+    if (!ta)
+      convert_bf16(A + m0 * K, mb, K, K, a16);
+    else  // the slice's columns of the stored [K,M], as they lie: the product reads them
+      convert_bf16(A + m0, K, mb, M, a16);  // transposed (a transposing copy cost more)
     dnnl::memory amem(pd.src_desc(), engine(), a16), cmem(pd.dst_desc(), engine(), C + m0 * N);
     l.matmul(key).execute(l.stream, {{DNNL_ARG_SRC, amem},
                                      {DNNL_ARG_WEIGHTS, bmem},
@@ -354,7 +384,7 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
 void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                        const float* A, const float* B, float beta, float* C, WeightEntry& w) {
   Local& l = local();
-  const MatmulKey key{static_cast<int>(Precision::kInt8), M, N, K, 1.0f, 0.0f,
+  const MatmulKey key{static_cast<int>(Precision::kInt8), false, M, N, K, 1.0f, 0.0f,
                       omp_get_max_threads()};
   const auto& pd = l.matmul_pd(key);
   const Packed& wq = int8_weights(l, B, tb, K, N, pd.weights_desc(), w);
@@ -393,8 +423,8 @@ void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
 
 bool Backend::gemm(Precision p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                    const float* A, const float* B, float beta, float* C) {
-  if (M * N * K < kMinMacs) return false;
   WeightEntry* w = find_weight(B, K * N);
+  if (w ? N * K < kMinWeightMacs : M * N * K < kMinMacs) return false;
   try {
     if (p == Precision::kInt8) {
       if (!w) return false;  // products of two activations (attention) stay float32
