@@ -1,13 +1,13 @@
 // oneDNN backend: C[M,N] = alpha op(A) op(B) + beta C with bf16 or int8 inputs.
 //
-// Every product becomes one oneDNN matmul of an A [M,K] (row-major, or in bf16 also stored as its
-// transpose, which the kernels read as it lies) and a B [K,N] in the layout oneDNN prefers
-// (format "any": packed blocks):
+// Every product becomes one oneDNN matmul of an A [M,K] and a B [K,N]:
 //   A: converted (bf16) or quantised per row (int8, shifted to u8) by the loops below, per call;
-//   B: a registered weight is converted/quantised and packed once per weights_changed() and
-//      kept; any other B (bf16 only) is converted per call as it lies, transposed or not, and
-//      read so by the kernels (cheaper than packing it with a oneDNN reorder: measured 1.09-1.13x
-//      on a bf16 Transformer training step on AMX, where A's transposing reorder had cost 1.25x).
+//      in bf16 a transposed A is converted as it lies and read transposed by the kernels;
+//   B: a registered weight is converted/quantised and packed (the layout oneDNN prefers, format
+//      "any") once per weights_changed() and kept; any other B (bf16 only) is converted per call
+//      as it lies, transposed or not, and read so by the kernels.
+// (oneDNN reorders that transposed A or packed B cost a bf16 Transformer training step on AMX
+// 1.25x and 1.1x: docs/BENCHMARKS.md, session 27.)
 // Primitives are cached by shape, per thread. int8 products run u8 x s8 -> s32 (VNNI's
 // instruction; without VNNI, B keeps 7 bits: int8_weight_levels() in precision.h); the +128
 // shift of A is taken back with the column sums of B, then C = alpha sa[m] sb[n] acc + beta C.
@@ -226,7 +226,7 @@ class Backend {
   WeightEntry* find_weight(const float* p, int64_t numel);
   void quantise_weight(Local& l, const float* B, bool tb, int64_t K, int64_t N, Packed& p);
   dnnl::memory bf16_weights(Local& l, const float* B, bool tb, int64_t K, int64_t N,
-                            const dnnl::memory::desc& want, WeightEntry* w);
+                            const dnnl::memory::desc& want, WeightEntry& w);
   const Packed& int8_weights(Local& l, const float* B, bool tb, int64_t K, int64_t N,
                              const dnnl::memory::desc& want, WeightEntry& w);
   void run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
@@ -312,13 +312,11 @@ void Backend::quantise_weight(Local& l, const float* B, bool tb, int64_t K, int6
   l.stream.wait();
 }
 
-// A registered weight's op(B) in bf16 in the layout `want`, converted once per epoch (or, in
-// no weight's entry, converted now into the thread's buffer).
+// A registered weight's op(B) in bf16 in the layout `want`, converted once per epoch.
 dnnl::memory Backend::bf16_weights(Local& l, const float* B, bool tb, int64_t K, int64_t N,
-                                   const dnnl::memory::desc& want, WeightEntry* w) {
-  if (!w) return pack(l, B, tb, K, N, want, l.b.get(want.get_size()));
+                                   const dnnl::memory::desc& want, WeightEntry& w) {
   std::lock_guard lock(mutex_);
-  Packed& p = w->packed[{static_cast<int>(Precision::kBf16), tb, K, N}];
+  Packed& p = w.packed[{static_cast<int>(Precision::kBf16), tb, K, N}];
   if (!p.mem || p.mem.get_desc() != want) p.mem = dnnl::memory(want, engine()), p.epoch = 0;
   if (p.epoch != epoch_.load()) {  // new, or the weight moved since: convert again, in place
     pack(l, B, tb, K, N, want, p.mem.get_data_handle());
@@ -373,12 +371,12 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
     const MatmulKey key{static_cast<int>(Precision::kBf16), ta, b_plain, mb, N, K, alpha, beta,
                         omp_get_max_threads()};
     const auto& pd = l.matmul_pd(key);
-    if (b_plain && !bmem) {
+    if (!bmem && !w) {  // converted once for all the slices
       auto* b16 = static_cast<uint16_t*>(l.b.get(K * N * sizeof(uint16_t)));
       convert_bf16(B, K, N, N, b16);  // K N values as they lie, transposed or not
       bmem = dnnl::memory(pd.weights_desc(), engine(), b16);
-    } else if (!bmem || bmem.get_desc() != pd.weights_desc()) {
-      bmem = bf16_weights(l, B, tb, K, N, pd.weights_desc(), w);
+    } else if (w && (!bmem || bmem.get_desc() != pd.weights_desc())) {
+      bmem = bf16_weights(l, B, tb, K, N, pd.weights_desc(), *w);
     }
     auto* a16 = static_cast<uint16_t*>(l.a.get(mb * K * sizeof(uint16_t)));
     if (!ta)
