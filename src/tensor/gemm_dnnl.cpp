@@ -347,9 +347,9 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
   if (M < min_rows_) {
     // oneDNN picks its kernels by the size of the product, and kernels sum in different orders:
     // on AMX a product of a few rows runs on AVX512-BF16's instructions, not the tiles, and
-    // where bf16 is emulated one row runs apart. A sentence would translate otherwise alone than
-    // in a batch. So a product of fewer rows runs with min_rows_ (on AMX 16, the tiles' height:
-    // the same work), the rows repeated.
+    // where bf16 is emulated one row runs apart: a row would come out otherwise alone than in a
+    // batch. So a product of fewer rows runs with min_rows_ (on AMX 16, the tiles' height: the
+    // same work), the rows repeated.
     l.pad_rows.resize(min_rows_ * K);
     for (int64_t r = 0; r < min_rows_; ++r)
       for (int64_t k = 0; k < K; ++k)
