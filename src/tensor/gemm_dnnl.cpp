@@ -47,6 +47,10 @@ constexpr int64_t kMinWeightMacs = 256;
 // bf16 products convert A at most this many bytes at a time, but at least kMinSliceRows rows.
 constexpr int64_t kSliceBytes = int64_t(8) << 20;
 constexpr int64_t kMinSliceRows = 64;
+// M (rows) of at least kShapeMinRows, and a non-weight B's K as long, are rounded up to
+// kShapeStep (run_bf16).
+constexpr int64_t kShapeMinRows = 1024;
+constexpr int64_t kShapeStep = 64;
 // A primitive for a large product holds much memory (measured: caching every shape took a
 // Transformer's bf16 training from 1.5 to 2.5 GB) and is made in 1-2 ms, against seconds a
 // training step; one for a tiny product is light, but remaking it costs more than the product.
@@ -106,9 +110,11 @@ inline uint16_t to_bf16(float x) {
   return static_cast<uint16_t>(u >> 16);
 }
 
-// dst [R,C] bf16 row-major = the float32 [R,C] whose rows are lda apart at A.
-void convert_bf16(const float* A, int64_t R, int64_t C, int64_t lda, uint16_t* dst) {
-  if (lda == C) {
+// dst [R,ldd] bf16 row-major = the float32 [R,C] whose rows are lda apart at A, each row's
+// columns [C, ldd) zero.
+void convert_bf16(const float* A, int64_t R, int64_t C, int64_t lda, uint16_t* dst,
+                  int64_t ldd) {
+  if (lda == C && ldd == C) {
     kernels::parallel_elementwise(R * C, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) dst[i] = to_bf16(A[i]);
     });
@@ -117,11 +123,14 @@ void convert_bf16(const float* A, int64_t R, int64_t C, int64_t lda, uint16_t* d
   kernels::parallel_for(R, C, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* __restrict a = A + r * lda;
-      uint16_t* __restrict d = dst + r * C;
+      uint16_t* __restrict d = dst + r * ldd;
       for (int64_t c = 0; c < C; ++c) d[c] = to_bf16(a[c]);
+      std::fill(d + C, d + ldd, uint16_t{0});
     }
   });
 }
+
+int64_t round_up(int64_t x, int64_t step) { return (x + step - 1) / step * step; }
 
 // dst [M,K] u8 row-major = round(op(A)[m,:] / scale[m]) + 128 (quantise_int8 per row).
 void quantise_rows_u8(const float* A, bool trans, int64_t M, int64_t K, uint8_t* dst,
@@ -361,34 +370,60 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
     std::memcpy(C, c, M * N * sizeof(float));
     return;
   }
-  const int64_t most_rows = std::max<int64_t>(kMinSliceRows, kSliceBytes / (2 * K));
-  const int64_t slices = (M + most_rows - 1) / most_rows;
-  const int64_t rows = (M + slices - 1) / slices;
+  // A training step's products have a new token count (M, or K for the weight gradients)
+  // almost every batch, and a new shape costs a new primitive (1-2 ms, while the other thread
+  // waits: 8% of a bf16 step on AMX). So large products run on token counts rounded up to
+  // kShapeStep: A's and a non-weight B's converted copies padded with zeros, the last slice's
+  // C through a buffer. (Decoding's small products keep their shapes: padding would cost
+  // more than a primitive there.)
+  const int64_t step = M >= kShapeMinRows ? kShapeStep : 1;
+  const int64_t Kp = !w && K >= kShapeMinRows ? round_up(K, kShapeStep) : K;
+  const int64_t most_rows =
+      std::max<int64_t>(kMinSliceRows, kSliceBytes / (2 * Kp)) / kMinSliceRows * kMinSliceRows;
+  const int64_t whole = M / step * step;  // the rows outside the padded tail (M % step rows)
+  const int64_t slices = std::max<int64_t>(1, (whole + most_rows - 1) / most_rows);
+  const int64_t rows = std::max(step, round_up((whole + slices - 1) / slices, step));
   dnnl::memory bmem;
-  for (int64_t m0 = 0; m0 < M; m0 += rows) {
-    const int64_t mb = std::min(rows, M - m0);
+  for (int64_t m0 = 0, mb = 0; m0 < M; m0 += mb) {
+    mb = m0 < whole ? std::min(rows, whole - m0) : M - m0;  // a slice, or the tail
+    const int64_t mp = round_up(mb, step);
     const int b_plain = w ? 0 : tb ? 2 : 1;
-    const MatmulKey key{static_cast<int>(Precision::kBf16), ta, b_plain, mb, N, K, alpha, beta,
+    const MatmulKey key{static_cast<int>(Precision::kBf16), ta, b_plain, mp, N, Kp, alpha, beta,
                         omp_get_max_threads()};
     const auto& pd = l.matmul_pd(key);
-    if (!bmem && !w) {  // converted once for all the slices
-      auto* b16 = static_cast<uint16_t*>(l.b.get(K * N * sizeof(uint16_t)));
-      convert_bf16(B, K, N, N, b16);  // K N values as they lie, transposed or not
+    if (!bmem && !w) {  // converted once for all the slices, as it lies (transposed or not)
+      auto* b16 = static_cast<uint16_t*>(l.b.get(Kp * N * sizeof(uint16_t)));
+      if (tb) {
+        convert_bf16(B, N, K, K, b16, Kp);  // stored [N,K]
+      } else {
+        convert_bf16(B, K, N, N, b16, N);  // stored [K,N]
+        std::fill(b16 + K * N, b16 + Kp * N, uint16_t{0});
+      }
       bmem = dnnl::memory(pd.weights_desc(), engine(), b16);
     } else if (w && (!bmem || bmem.get_desc() != pd.weights_desc())) {
       bmem = bf16_weights(l, B, tb, K, N, pd.weights_desc(), *w);
     }
-    auto* a16 = static_cast<uint16_t*>(l.a.get(mb * K * sizeof(uint16_t)));
-    if (!ta)
-      convert_bf16(A + m0 * K, mb, K, K, a16);
-    else  // the slice's columns of the stored [K,M], as they lie: the product reads them
-      convert_bf16(A + m0, K, mb, M, a16);  // transposed (a transposing copy cost more)
-    dnnl::memory amem(pd.src_desc(), engine(), a16), cmem(pd.dst_desc(), engine(), C + m0 * N);
+    auto* a16 = static_cast<uint16_t*>(l.a.get(mp * Kp * sizeof(uint16_t)));
+    if (!ta) {
+      convert_bf16(A + m0 * K, mb, K, K, a16, Kp);
+      std::fill(a16 + mb * Kp, a16 + mp * Kp, uint16_t{0});
+    } else {  // the slice's columns of the stored [K,M], as they lie: the product reads them
+      convert_bf16(A + m0, K, mb, M, a16, mp);  // transposed (a transposing copy cost more)
+      std::fill(a16 + K * mp, a16 + Kp * mp, uint16_t{0});
+    }
+    float* c = C + m0 * N;
+    if (mp != mb) {  // the last slice, padded: through a buffer
+      c = static_cast<float*>(l.acc.get(mp * N * sizeof(float)));
+      std::memcpy(c, C + m0 * N, mb * N * sizeof(float));
+      std::fill(c + mb * N, c + mp * N, 0.0f);
+    }
+    dnnl::memory amem(pd.src_desc(), engine(), a16), cmem(pd.dst_desc(), engine(), c);
     l.matmul(key).execute(l.stream, {{DNNL_ARG_SRC, amem},
                                      {DNNL_ARG_WEIGHTS, bmem},
                                      {DNNL_ARG_DST, cmem},
                                      {DNNL_ARG_SCRATCHPAD, l.scratchpad(pd)}});
     l.stream.wait();
+    if (mp != mb) std::memcpy(C + m0 * N, c, mb * N * sizeof(float));
   }
 }
 
