@@ -219,8 +219,8 @@ TEST_CASE("precision: a weight's bf16 copy is renewed after weights_changed()",
 
 // A row of a bf16 or int8 product of a weight comes out bit for bit the same whatever the number
 // of rows beside it (on AMX, oneDNN runs a few rows with other kernels than many), for a tiny
-// weight as for a model's: what a sentence translating alike alone and in a batch needs first. (float32 products do
-// not promise it: Eigen and oneDNN's sgemm treat a single row apart.)
+// weight as for a model's: what a sentence translating alike alone and in a batch needs first.
+// (float32 products do not promise it: Eigen and oneDNN's sgemm treat a single row apart.)
 TEST_CASE("precision: a row of a weight's product does not depend on the rows beside it",
           "[tensor][precision][bf16]") {
   if (!can_run_bf16()) {
