@@ -189,7 +189,6 @@ class Local {
   dnnl::stream stream{engine()};
   Scratch a, b, acc, pad;
   std::vector<float> a_scale;
-  std::vector<float> pad_rows;  // the rows of a short A, repeated (run_bf16)
 
  private:
   std::map<MatmulKey, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> matmuls_;
@@ -353,30 +352,18 @@ const Packed& Backend::int8_weights(Local& l, const float* B, bool tb, int64_t K
 void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                        const float* A, const float* B, float beta, float* C, WeightEntry* w) {
   Local& l = local();
-  if (M < min_rows_) {
-    // oneDNN picks its kernels by the size of the product, and kernels sum in different orders:
-    // on AMX a product of a few rows runs on AVX512-BF16's instructions, not the tiles, and
-    // where bf16 is emulated one row runs apart: a row would come out otherwise alone than in a
-    // batch. So a product of fewer rows runs with min_rows_ (on AMX 16, the tiles' height: the
-    // same work), the rows repeated.
-    l.pad_rows.resize(min_rows_ * K);
-    for (int64_t r = 0; r < min_rows_; ++r)
-      for (int64_t k = 0; k < K; ++k)
-        l.pad_rows[r * K + k] = ta ? A[k * M + r % M] : A[(r % M) * K + k];
-    auto* c = static_cast<float*>(l.acc.get(min_rows_ * N * sizeof(float)));
-    for (int64_t r = 0; r < min_rows_; ++r)
-      std::memcpy(c + r * N, C + (r % M) * N, N * sizeof(float));
-    run_bf16(false, tb, min_rows_, N, K, alpha, l.pad_rows.data(), B, beta, c, w);
-    std::memcpy(C, c, M * N * sizeof(float));
-    return;
-  }
-  // A training step's products have a new token count (M, or K for the weight gradients)
-  // almost every batch, and a new shape costs a new primitive (1-2 ms, while the other thread
-  // waits: 8% of a bf16 step on AMX). So large products run on token counts rounded up to
-  // kShapeStep: A's and a non-weight B's converted copies padded with zeros, the last slice's
-  // C through a buffer. (Decoding's small products keep their shapes: padding would cost
-  // more than a primitive there.)
-  const int64_t step = M >= kShapeMinRows ? kShapeStep : 1;
+  // Rows are padded with zeros (A's converted copy; C through a buffer) in two cases:
+  // - oneDNN picks its kernels by the size of the product, and kernels sum in different orders:
+  //   on AMX a product of a few rows runs on AVX512-BF16's instructions, not the tiles, and where
+  //   bf16 is emulated one row runs apart, so a row would come out otherwise alone than in a
+  //   batch. A product of fewer than min_rows_ rows runs as min_rows_ (on AMX 16, the tiles'
+  //   height: the same work).
+  // - A training step's products have a new token count (M, or K for the weight gradients)
+  //   almost every batch, and a new shape costs a new primitive (1-2 ms, while the other thread
+  //   waits: 8% of a bf16 step on AMX). So large products run on token counts rounded up to
+  //   kShapeStep, a non-weight B's K padded with zeros too. (Decoding's products of a few
+  //   hundred rows keep their shapes: padding would cost more than a primitive there.)
+  const int64_t step = M < min_rows_ ? min_rows_ : M >= kShapeMinRows ? kShapeStep : 1;
   const int64_t Kp = !w && K >= kShapeMinRows ? round_up(K, kShapeStep) : K;
   const int64_t most_rows =
       std::max<int64_t>(kMinSliceRows, kSliceBytes / (2 * Kp)) / kMinSliceRows * kMinSliceRows;
@@ -412,7 +399,7 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
       std::fill(a16 + K * mp, a16 + Kp * mp, uint16_t{0});
     }
     float* c = C + m0 * N;
-    if (mp != mb) {  // the last slice, padded: through a buffer
+    if (mp != mb) {  // the tail, padded: through a buffer
       c = static_cast<float*>(l.acc.get(mp * N * sizeof(float)));
       std::memcpy(c, C + m0 * N, mb * N * sizeof(float));
       std::fill(c + mb * N, c + mp * N, 0.0f);
