@@ -266,6 +266,91 @@ TEST_CASE("precision: a row of a weight's product does not depend on the rows be
   }
 }
 
+// A product with a bias (a layer's affine map: oneDNN adds the bias as it writes C) equals the
+// same product accumulated onto the bias written into C first, in every precision: a bias lost,
+// added twice or added along the wrong axis differs by far more than the rounding of one sum.
+TEST_CASE("precision: a product with a bias equals the product accumulated onto the bias",
+          "[tensor][precision]") {
+  std::vector<Product> shapes = kOddShapes;
+  shapes.push_back({false, true, 1100, 96, 64});  // a padded tail of rows (rounded to 64)
+  shapes.push_back(kSlicedShapes[0]);
+  uint64_t seed = 301;
+  for (Precision prec : {Precision::kFp32, Precision::kBf16, Precision::kInt8}) {
+    if (prec == Precision::kBf16 && !can_run_bf16()) continue;
+    if (prec == Precision::kInt8 && !cpu_features().avx2) continue;
+    for (const Product& p : shapes) {
+      INFO("precision " << name_of(prec) << " ta " << p.ta << " tb " << p.tb << " M " << p.M
+                        << " N " << p.N << " K " << p.K);
+      const auto ops = operands(p, seed += 2);
+      const Tensor &A = ops.first, &B = ops.second;
+      Tensor bias = Tensor::uninitialized(Shape{p.N});
+      for (int64_t n = 0; n < p.N; ++n) bias[n] = 50.0f + static_cast<float>(n % 7);
+      Tensor onto = Tensor::uninitialized(Shape{p.M, p.N});
+      for (int64_t i = 0; i < onto.numel(); ++i) onto[i] = bias[i % p.N];
+      register_weight(B);
+      Tensor got = Tensor::zeros(Shape{p.M, p.N});
+      {
+        ScopedPrecision scoped(prec);
+        onto = product(p, A, B, 1.0f, 1.0f, onto);
+        gemm_bias(p.ta, p.tb, p.M, p.N, p.K, A.data(), B.data(), bias.data(), got.data());
+      }
+      unregister_weight(B);
+      int64_t differ = 0;
+      for (int64_t i = 0; i < got.numel(); ++i)
+        differ += std::fabs(got[i] - onto[i]) > 1e-5f * (std::fabs(onto[i]) + 1.0f);
+      CHECK(differ == 0);
+    }
+  }
+}
+
+// An affine map's two gradient products on one bf16 copy of dY (the first reads it as it is,
+// the second transposed, past a padded tail of rows) against the float32 products.
+TEST_CASE("precision: an affine map's bf16 gradients equal float32 ones within bf16's rounding",
+          "[tensor][precision][bf16]") {
+  if (!can_run_bf16()) {
+    WARN("skipped: this CPU has no AVX-512: oneDNN cannot run bf16 here");
+    return;
+  }
+  uint64_t seed = 501;
+  for (const auto& [T, O, I] : {std::tuple<int64_t, int64_t, int64_t>{7, 40, 24},
+                                {37, 53, 29}, {1100, 300, 64}, {1024, 17, 96}}) {
+    for (bool weight : {false, true}) {
+      for (float beta : {0.0f, 1.0f}) {
+        INFO("T " << T << " O " << O << " I " << I << " weight " << weight << " beta " << beta);
+        const Tensor dY = random_matrix(T, O, seed += 4), X = random_matrix(T, I, seed + 1),
+                     W = random_matrix(O, I, seed + 2);
+        const Tensor dX0 = random_matrix(T, I, seed + 3), dW0 = random_matrix(O, I, seed + 5);
+        Tensor want_x = dX0.clone(), want_w = dW0.clone();
+        matmul(dY, false, W, false, want_x, 1.0f, beta);
+        matmul(dY, true, X, false, want_w, 1.0f, beta);
+        Tensor got_x = dX0.clone(), got_w = dW0.clone();
+        if (weight) register_weight(W);
+        {
+          ScopedPrecision bf16(Precision::kBf16);
+          affine_backward(dY, X, W, got_x, beta, got_w, beta);
+        }
+        if (weight) unregister_weight(W);
+        const Outside ox = compare_within(got_x, want_x, T, I, [&](int64_t t, int64_t i) {
+          double bound = 0;
+          for (int64_t o = 0; o < O; ++o) bound += std::fabs(dY[t * O + o] * W[o * I + i]);
+          return bound * std::ldexp(1.0, -7) + 1e-5;
+        });
+        const Outside ow = compare_within(got_w, want_w, O, I, [&](int64_t o, int64_t i) {
+          double bound = 0;
+          for (int64_t t = 0; t < T; ++t) bound += std::fabs(dY[t * O + o] * X[t * I + i]);
+          return bound * std::ldexp(1.0, -7) + 1e-5;
+        });
+        const double worst_x = ox.worst, worst_w = ow.worst;
+        INFO("worst error / bound: dX " << worst_x << ", dW " << worst_w);
+        CHECK(ox.count == 0);
+        CHECK(ow.count == 0);
+        CHECK(worst_x > 1e-3);  // bf16 did run
+        CHECK(worst_w > 1e-3);
+      }
+    }
+  }
+}
+
 TEST_CASE("precision: int8 products of a weight equal float32 ones within the quantisation "
           "error",
           "[tensor][precision][int8]") {

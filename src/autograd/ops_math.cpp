@@ -27,13 +27,7 @@ Var linear(const Var& x, const Var& w, const Var& b) {
   if (b) {
     ATTNMT_CHECK(b->value.numel() == out_dim, "linear: bias {} for {} outputs",
                  b->value.shape().str(), out_dim);
-    // Start from the broadcast bias and accumulate the product onto it (beta = 1).
-    float* y = Y.data();
-    const float* bb = b->value.data();
-    kernels::parallel_for(Y.shape().outer(), out_dim, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) std::copy(bb, bb + out_dim, y + r * out_dim);
-    });
-    matmul(X, false, W, true, Y, 1.0f, 1.0f);
+    matmul_bias(X, false, W, true, b->value, Y);
   } else {
     matmul(X, false, W, true, Y);
   }
@@ -41,11 +35,15 @@ Var linear(const Var& x, const Var& w, const Var& b) {
     const Var &x = self.parents[0], &w = self.parents[1], &b = self.parents[2];
     const Tensor& dY = self.grad;  // [R, Out]
     bool fresh = false;
-    if (wants_grad(x)) {
+    if (wants_grad(x) && wants_grad(w)) {  // both at once: in bf16, dY is converted once
+      bool fresh_w = false;
+      Tensor& dx = x->grad_for_write(fresh);
+      Tensor& dw = w->grad_for_write(fresh_w);
+      affine_backward(dY, x->value, w->value, dx, fresh ? 0.0f : 1.0f, dw, fresh_w ? 0.0f : 1.0f);
+    } else if (wants_grad(x)) {
       Tensor& dx = x->grad_for_write(fresh);
       matmul(dY, false, w->value, false, dx, 1.0f, fresh ? 0.0f : 1.0f);
-    }
-    if (wants_grad(w)) {
+    } else if (wants_grad(w)) {
       Tensor& dw = w->grad_for_write(fresh);
       matmul(dY, true, x->value, false, dw, 1.0f, fresh ? 0.0f : 1.0f);
     }

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <string>
+#include <tuple>
 
 #include "tensor/error.h"
 #include "tensor/gemm_dnnl.h"
@@ -57,6 +58,19 @@ bool empty_product(int64_t M, int64_t N, int64_t K, float beta, float* C) {
 bool prepare_accumulation(int64_t M, int64_t N, float beta, float* C) {
   if (beta != 0.0f && beta != 1.0f) MatrixMap(C, M, N) *= beta;
   return beta != 0.0f;
+}
+
+// M, N, K of c = op(a) op(b) on the 2-D views ([outer, last]) of a, b, c, checked.
+std::tuple<int64_t, int64_t, int64_t> matmul_sizes(const Tensor& a, bool trans_a, const Tensor& b,
+                                                   bool trans_b, const Tensor& c) {
+  const int64_t ar = a.shape().outer(), ac = a.shape().last();
+  const int64_t br = b.shape().outer(), bc = b.shape().last();
+  const int64_t M = trans_a ? ac : ar, K = trans_a ? ar : ac;
+  const int64_t KB = trans_b ? bc : br, N = trans_b ? br : bc;
+  ATTNMT_CHECK(K == KB, "matmul: inner sizes differ, {} vs {}", a.shape().str(), b.shape().str());
+  ATTNMT_CHECK(c.shape().outer() == M && c.shape().last() == N,
+               "matmul: output {} is not [{}, {}]", c.shape().str(), M, N);
+  return {M, N, K};
 }
 
 Fp32Gemm default_fp32_gemm() {
@@ -124,6 +138,19 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   }
 }
 
+void gemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+               const float* B, const float* bias, float* C) {
+  const Precision p = precision();
+  if (M == 0 || N == 0) return;
+  if (p != Precision::kFp32 && K != 0 && !omp_in_parallel() &&
+      dnnl_backend::gemm(p, trans_a, trans_b, M, N, K, 1.0f, A, B, 0.0f, C, bias))
+    return;
+  kernels::parallel_for(M, N, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) std::copy(bias, bias + N, C + r * N);
+  });
+  gemm(trans_a, trans_b, M, N, K, 1.0f, A, B, 1.0f, C);
+}
+
 void gemm_local(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                 const float* A, const float* B, float beta, float* C) {
   if (empty_product(M, N, K, beta, C)) return;
@@ -133,14 +160,32 @@ void gemm_local(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
 
 void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c, float alpha,
             float beta) {
-  int64_t ar = a.shape().outer(), ac = a.shape().last();
-  int64_t br = b.shape().outer(), bc = b.shape().last();
-  int64_t M = trans_a ? ac : ar, K = trans_a ? ar : ac;
-  int64_t KB = trans_b ? bc : br, N = trans_b ? br : bc;
-  ATTNMT_CHECK(K == KB, "matmul: inner sizes differ, {} vs {}", a.shape().str(), b.shape().str());
-  ATTNMT_CHECK(c.shape().outer() == M && c.shape().last() == N,
-               "matmul: output {} is not [{}, {}]", c.shape().str(), M, N);
+  const auto [M, N, K] = matmul_sizes(a, trans_a, b, trans_b, c);
   gemm(trans_a, trans_b, M, N, K, alpha, a.data(), b.data(), beta, c.data());
+}
+
+void matmul_bias(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Tensor& bias,
+                 Tensor& c) {
+  const auto [M, N, K] = matmul_sizes(a, trans_a, b, trans_b, c);
+  ATTNMT_CHECK(bias.numel() == N, "matmul: bias {} for {} outputs", bias.shape().str(), N);
+  gemm_bias(trans_a, trans_b, M, N, K, a.data(), b.data(), bias.data(), c.data());
+}
+
+void affine_backward(const Tensor& dY, const Tensor& X, const Tensor& W, Tensor& dX, float beta_x,
+                     Tensor& dW, float beta_w) {
+  const int64_t T = dY.shape().outer(), O = dY.shape().last(), I = X.shape().last();
+  ATTNMT_CHECK(X.shape().outer() == T && W.shape().outer() == O && W.shape().last() == I &&
+                   dX.shape().outer() == T && dX.shape().last() == I && dW.shape().outer() == O &&
+                   dW.shape().last() == I,
+               "affine_backward: shapes dY {}, X {}, W {}, dX {}, dW {} do not fit",
+               dY.shape().str(), X.shape().str(), W.shape().str(), dX.shape().str(),
+               dW.shape().str());
+  if (precision() == Precision::kBf16 && !omp_in_parallel() &&
+      dnnl_backend::affine_backward(T, O, I, dY.data(), X.data(), W.data(), dX.data(), beta_x,
+                                    dW.data(), beta_w))
+    return;
+  matmul(dY, false, W, false, dX, 1.0f, beta_x);
+  matmul(dY, true, X, false, dW, 1.0f, beta_w);
 }
 
 void batched_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,

@@ -18,6 +18,12 @@ namespace attnmt {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
           const float* A, const float* B, float beta, float* C);
 
+// C[M,N] = op(A) op(B) + bias[N] on every row: a layer's affine map. oneDNN adds the bias as it
+// writes C; float32 writes the bias into C first and accumulates the product onto it (a pass over
+// C more, which cost 3.6% of a bf16 Transformer training step in the output layer's logits).
+void gemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+               const float* B, const float* bias, float* C);
+
 // Which library runs the large float32 products of gemm() (at least 2^21 multiply-adds,
 // outside parallel regions; the rest is Eigen's). Eigen, or oneDNN's sgemm, the default: it was
 // the faster on AVX2 (session 19, AMD Zen 3: training 1.27x, beam-5 decoding 1.46x) and on
@@ -37,6 +43,16 @@ void gemm_local(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
 // Tensor form on the 2-D views ([outer, last]) of a, b, c.
 void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
             float alpha = 1.0f, float beta = 0.0f);
+
+// c = op(a) op(b) + bias (a [N] vector added to every row), as gemm_bias.
+void matmul_bias(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Tensor& bias,
+                 Tensor& c);
+
+// The two products of an affine map's backward pass (Y = X W^T + b, Y and X seen as 2-D):
+// dX = dY W + beta_x dX and dW = dY^T X + beta_w dW. Both read dY, and in bf16 it is converted
+// once for both, not once each (it can be the largest operand: the logits' gradient).
+void affine_backward(const Tensor& dY, const Tensor& X, const Tensor& W, Tensor& dX, float beta_x,
+                     Tensor& dW, float beta_w);
 
 // Batched: a [G, M, K], b [G, K, N] (either transposed in its last two axes), c [G, M, N].
 // Small matrices are spread over the threads one batch item each.

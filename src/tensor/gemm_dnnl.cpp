@@ -102,34 +102,6 @@ dnnl::memory::desc f32_desc(int64_t rows, int64_t cols, bool trans) {
 }
 
 
-// Round to nearest even: the bf16 of x is the top half of its float32 bits.
-inline uint16_t to_bf16(float x) {
-  uint32_t u;
-  std::memcpy(&u, &x, 4);
-  u += 0x7FFFu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>(u >> 16);
-}
-
-// dst [R,ldd] bf16 row-major = the float32 [R,C] whose rows are lda apart at A, each row's
-// columns [C, ldd) zero.
-void convert_bf16(const float* A, int64_t R, int64_t C, int64_t lda, uint16_t* dst,
-                  int64_t ldd) {
-  if (lda == C && ldd == C) {
-    kernels::parallel_elementwise(R * C, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) dst[i] = to_bf16(A[i]);
-    });
-    return;
-  }
-  kernels::parallel_for(R, C, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* __restrict a = A + r * lda;
-      uint16_t* __restrict d = dst + r * ldd;
-      for (int64_t c = 0; c < C; ++c) d[c] = to_bf16(a[c]);
-      std::fill(d + C, d + ldd, uint16_t{0});
-    }
-  });
-}
-
 int64_t round_up(int64_t x, int64_t step) { return (x + step - 1) / step * step; }
 
 // dst [M,K] u8 row-major = round(op(A)[m,:] / scale[m]) + 128 (quantise_int8 per row).
@@ -170,6 +142,7 @@ struct MatmulKey {
   int b_plain;   // 0: B packed by oneDNN (a weight); 1: B as it lies; 2: B as it lies, transposed
   int64_t M, N, K;
   float alpha, beta;
+  bool bias;    // bias[N] added to every row (bf16 only; int8 adds it as it dequantises)
   int threads;  // a primitive splits its work for the thread count it was made with
   auto operator<=>(const MatmulKey&) const = default;
 };
@@ -187,7 +160,7 @@ class Local {
     return dnnl::memory(d, engine(), pad.get(std::max<size_t>(d.get_size(), 64)));
   }
   dnnl::stream stream{engine()};
-  Scratch a, b, acc, pad;
+  Scratch a, b, acc, pad, d;  // d: the whole bf16 dY of affine_backward_bf16
   std::vector<float> a_scale;
 
  private:
@@ -219,7 +192,9 @@ class Backend {
       dnnl::set_primitive_cache_capacity(kOneDnnCacheCapacity);
   }
   bool gemm(Precision p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-            const float* A, const float* B, float beta, float* C);
+            const float* A, const float* B, float beta, float* C, const float* bias);
+  bool affine_backward(int64_t T, int64_t O, int64_t I, const float* dY, const float* X,
+                       const float* W, float* dX, float beta_x, float* dW, float beta_w);
   void add_weight(const Tensor& w) {
     std::lock_guard lock(mutex_);
     weights_[w.data()] = WeightEntry{w, {}};
@@ -237,10 +212,16 @@ class Backend {
                             const dnnl::memory::desc& want, WeightEntry& w);
   const Packed& int8_weights(Local& l, const float* B, bool tb, int64_t K, int64_t N,
                              const dnnl::memory::desc& want, WeightEntry& w);
+  dnnl::memory bf16_b(Local& l, const dnnl::matmul::primitive_desc& pd, bool tb, int64_t K,
+                      int64_t Kp, int64_t N, const float* B, WeightEntry* w);
+  void execute_bf16(Local& l, const MatmulKey& key, const uint16_t* a16, const dnnl::memory& bmem,
+                    float* c, int64_t mb, const float* bias);
   void run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                const float* B, float beta, float* C, WeightEntry* w);
+                const float* B, float beta, float* C, const float* bias, WeightEntry* w);
+  void affine_backward_bf16(int64_t T, int64_t O, int64_t I, const float* dY, const float* X,
+                            const float* W, float* dX, float beta_x, float* dW, float beta_w);
   void run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                const float* B, float beta, float* C, WeightEntry& w);
+                const float* B, float beta, float* C, const float* bias, WeightEntry& w);
 
   std::mutex mutex_;  // weights_ and their copies
   std::atomic<uint64_t> epoch_{1};
@@ -274,6 +255,8 @@ const dnnl::matmul::primitive_desc& Local::matmul_pd(const MatmulKey& key) {
                   : dnnl::memory::desc({key.K, key.N}, int8 ? dt::s8 : dt::bf16,
                                        dnnl::memory::format_tag::any);
   dnnl::memory::desc c({key.M, key.N}, int8 ? dt::s32 : dt::f32, Dims{key.N, 1});
+  dnnl::memory::desc bias = key.bias ? dnnl::memory::desc({1, key.N}, dt::f32, Dims{key.N, 1})
+                                     : dnnl::memory::desc();
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // ours, mapped apart (Scratch)
   if (!int8) {
@@ -284,7 +267,7 @@ const dnnl::matmul::primitive_desc& Local::matmul_pd(const MatmulKey& key) {
       attr.set_post_ops(ops);
     }
   }
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), attr, engine());
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, bias, c), attr, engine());
   auto [pos, added] = matmuls_.emplace(key, std::make_pair(pd, dnnl::matmul(pd)));
   return pos->second.first;
 }
@@ -346,25 +329,72 @@ const Packed& Backend::int8_weights(Local& l, const float* B, bool tb, int64_t K
   return p;
 }
 
+// The rows of a bf16 product are padded with zeros (A's converted copy; C through a buffer) to a
+// multiple of this step, in two cases:
+// - oneDNN picks its kernels by the size of the product, and kernels sum in different orders: on
+//   AMX a product of a few rows runs on AVX512-BF16's instructions, not the tiles, and where bf16
+//   is emulated one row runs apart, so a row would come out otherwise alone than in a batch. A
+//   product of fewer than min_rows rows runs as min_rows (on AMX 16, the tiles' height: the same
+//   work).
+// - A training step's products have a new token count (M, or K for the weight gradients) almost
+//   every batch, and a new shape costs a new primitive (1-2 ms, while the other thread waits: 8%
+//   of a bf16 step on AMX). So large products run on token counts rounded up to kShapeStep, a
+//   non-weight B's K padded with zeros too (padded_k). (Decoding's products of a few hundred rows
+//   keep their shapes: padding would cost more than a primitive there.)
+int64_t row_step(int64_t M, int64_t min_rows) {
+  return M < min_rows ? min_rows : M >= kShapeMinRows ? kShapeStep : 1;
+}
+int64_t padded_k(int64_t K, bool weight) {
+  return !weight && K >= kShapeMinRows ? round_up(K, kShapeStep) : K;
+}
+
+// op(B) in bf16 for the primitive `pd` (logical [K,N], K padded to Kp with zero rows): a
+// weight's packed copy, or B converted as it lies (transposed or not) into l.b.
+dnnl::memory Backend::bf16_b(Local& l, const dnnl::matmul::primitive_desc& pd, bool tb,
+                             int64_t K, int64_t Kp, int64_t N, const float* B, WeightEntry* w) {
+  if (w) return bf16_weights(l, B, tb, K, N, pd.weights_desc(), *w);
+  auto* b16 = static_cast<uint16_t*>(l.b.get(Kp * N * sizeof(uint16_t)));
+  if (tb) {
+    convert_bf16(B, N, K, K, b16, Kp);  // stored [N,K]
+  } else {
+    convert_bf16(B, K, N, N, b16, N);  // stored [K,N]
+    std::fill(b16 + K * N, b16 + Kp * N, uint16_t{0});
+  }
+  return dnnl::memory(pd.weights_desc(), engine(), b16);
+}
+
+// The product of `key` (key.M rows of bf16 A at a16, stored as the key says) into the first
+// mb <= key.M rows of C at c; the rows beyond mb are padding, written through a buffer.
+void Backend::execute_bf16(Local& l, const MatmulKey& key, const uint16_t* a16,
+                           const dnnl::memory& bmem, float* c, int64_t mb, const float* bias) {
+  const auto& pd = l.matmul_pd(key);
+  const int64_t mp = key.M, N = key.N;
+  float* out = c;
+  if (mp != mb) {
+    out = static_cast<float*>(l.acc.get(mp * N * sizeof(float)));
+    if (key.beta != 0.0f) std::memcpy(out, c, mb * N * sizeof(float));
+    std::fill(out + (key.beta != 0.0f ? mb : 0) * N, out + mp * N, 0.0f);
+  }
+  dnnl::memory amem(pd.src_desc(), engine(), const_cast<uint16_t*>(a16));
+  dnnl::memory cmem(pd.dst_desc(), engine(), out);
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, amem},
+                                             {DNNL_ARG_WEIGHTS, bmem},
+                                             {DNNL_ARG_DST, cmem},
+                                             {DNNL_ARG_SCRATCHPAD, l.scratchpad(pd)}};
+  if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(pd.bias_desc(), engine(), const_cast<float*>(bias));
+  l.matmul(key).execute(l.stream, args);
+  l.stream.wait();
+  if (mp != mb) std::memcpy(c, out, mb * N * sizeof(float));
+}
+
 // A is converted a slice of rows at a time (equal slices, so at most two shapes of primitive):
-// the whole of the largest operand, the logits' gradient [tokens x vocabulary], would keep
-// 64 MB of bf16 in the buffer for the rest of the run. B is converted once for all the slices.
+// the whole of a large operand would keep its bf16 copy in the buffer for the rest of the run.
+// B is converted once for all the slices.
 void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-                       const float* A, const float* B, float beta, float* C, WeightEntry* w) {
+                       const float* A, const float* B, float beta, float* C, const float* bias,
+                       WeightEntry* w) {
   Local& l = local();
-  // Rows are padded with zeros (A's converted copy; C through a buffer) in two cases:
-  // - oneDNN picks its kernels by the size of the product, and kernels sum in different orders:
-  //   on AMX a product of a few rows runs on AVX512-BF16's instructions, not the tiles, and where
-  //   bf16 is emulated one row runs apart, so a row would come out otherwise alone than in a
-  //   batch. A product of fewer than min_rows_ rows runs as min_rows_ (on AMX 16, the tiles'
-  //   height: the same work).
-  // - A training step's products have a new token count (M, or K for the weight gradients)
-  //   almost every batch, and a new shape costs a new primitive (1-2 ms, while the other thread
-  //   waits: 8% of a bf16 step on AMX). So large products run on token counts rounded up to
-  //   kShapeStep, a non-weight B's K padded with zeros too. (Decoding's products of a few
-  //   hundred rows keep their shapes: padding would cost more than a primitive there.)
-  const int64_t step = M < min_rows_ ? min_rows_ : M >= kShapeMinRows ? kShapeStep : 1;
-  const int64_t Kp = !w && K >= kShapeMinRows ? round_up(K, kShapeStep) : K;
+  const int64_t step = row_step(M, min_rows_), Kp = padded_k(K, w != nullptr);
   const int64_t most_rows =
       std::max<int64_t>(kMinSliceRows, kSliceBytes / (2 * Kp)) / kMinSliceRows * kMinSliceRows;
   const int64_t whole = M / step * step;  // the rows outside the padded tail (M % step rows)
@@ -374,22 +404,11 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
   for (int64_t m0 = 0, mb = 0; m0 < M; m0 += mb) {
     mb = m0 < whole ? std::min(rows, whole - m0) : M - m0;  // a slice, or the tail
     const int64_t mp = round_up(mb, step);
-    const int b_plain = w ? 0 : tb ? 2 : 1;
-    const MatmulKey key{static_cast<int>(Precision::kBf16), ta, b_plain, mp, N, Kp, alpha, beta,
-                        omp_get_max_threads()};
+    const MatmulKey key{static_cast<int>(Precision::kBf16), ta, w ? 0 : tb ? 2 : 1, mp, N, Kp,
+                        alpha, beta, bias != nullptr, omp_get_max_threads()};
     const auto& pd = l.matmul_pd(key);
-    if (!bmem && !w) {  // converted once for all the slices, as it lies (transposed or not)
-      auto* b16 = static_cast<uint16_t*>(l.b.get(Kp * N * sizeof(uint16_t)));
-      if (tb) {
-        convert_bf16(B, N, K, K, b16, Kp);  // stored [N,K]
-      } else {
-        convert_bf16(B, K, N, N, b16, N);  // stored [K,N]
-        std::fill(b16 + K * N, b16 + Kp * N, uint16_t{0});
-      }
-      bmem = dnnl::memory(pd.weights_desc(), engine(), b16);
-    } else if (w && (!bmem || bmem.get_desc() != pd.weights_desc())) {
-      bmem = bf16_weights(l, B, tb, K, N, pd.weights_desc(), *w);
-    }
+    if (!bmem || (w && bmem.get_desc() != pd.weights_desc()))
+      bmem = bf16_b(l, pd, tb, K, Kp, N, B, w);
     auto* a16 = static_cast<uint16_t*>(l.a.get(mp * Kp * sizeof(uint16_t)));
     if (!ta) {
       convert_bf16(A + m0 * K, mb, K, K, a16, Kp);
@@ -398,26 +417,47 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
       convert_bf16(A + m0, K, mb, M, a16, mp);  // transposed (a transposing copy cost more)
       std::fill(a16 + K * mp, a16 + Kp * mp, uint16_t{0});
     }
-    float* c = C + m0 * N;
-    if (mp != mb) {  // the tail, padded: through a buffer
-      c = static_cast<float*>(l.acc.get(mp * N * sizeof(float)));
-      std::memcpy(c, C + m0 * N, mb * N * sizeof(float));
-      std::fill(c + mb * N, c + mp * N, 0.0f);
+    execute_bf16(l, key, a16, bmem, C + m0 * N, mb, bias);
+  }
+}
+
+// dX = dY W + beta_x dX and dW = dY^T X + beta_w dW on one bf16 copy of dY, kept whole in l.d:
+// the first reads it as it is, the second transposed.
+void Backend::affine_backward_bf16(int64_t T, int64_t O, int64_t I, const float* dY,
+                                   const float* X, const float* W, float* dX, float beta_x,
+                                   float* dW, float beta_w) {
+  Local& l = local();
+  const int64_t step = row_step(T, min_rows_), Tp = round_up(T, step);
+  auto* d16 = static_cast<uint16_t*>(l.d.get(Tp * O * sizeof(uint16_t)));  // [Tp, O]
+  convert_bf16(dY, T, O, O, d16, O);
+  std::fill(d16 + T * O, d16 + Tp * O, uint16_t{0});
+  const int threads = omp_get_max_threads();
+  const int bf16 = static_cast<int>(Precision::kBf16);
+  if (dX) {  // [T, I] = [T, O] x op(B) = W [O, I]: the rows outside the padded tail, then it
+    WeightEntry* w = find_weight(W, O * I);
+    const int64_t whole = T / step * step;
+    dnnl::memory bmem;
+    for (int64_t m0 = 0, mb = 0; m0 < T; m0 += mb) {
+      mb = m0 < whole ? whole : T - m0;
+      const MatmulKey key{bf16, false, w ? 0 : 1, round_up(mb, step), I, O, 1.0f, beta_x, false,
+                          threads};
+      const auto& pd = l.matmul_pd(key);
+      if (!bmem) bmem = bf16_b(l, pd, false, O, O, I, W, w);
+      execute_bf16(l, key, d16 + m0 * O, bmem, dX + m0 * I, mb, nullptr);
     }
-    dnnl::memory amem(pd.src_desc(), engine(), a16), cmem(pd.dst_desc(), engine(), c);
-    l.matmul(key).execute(l.stream, {{DNNL_ARG_SRC, amem},
-                                     {DNNL_ARG_WEIGHTS, bmem},
-                                     {DNNL_ARG_DST, cmem},
-                                     {DNNL_ARG_SCRATCHPAD, l.scratchpad(pd)}});
-    l.stream.wait();
-    if (mp != mb) std::memcpy(C + m0 * N, c, mb * N * sizeof(float));
+  }
+  if (dW) {  // [O, I] = [O, Tp] (d16 read transposed) x X [Tp, I] (zero rows past T)
+    const MatmulKey key{bf16, true, 1, O, I, Tp, 1.0f, beta_w, false, threads};
+    const auto& pd = l.matmul_pd(key);
+    execute_bf16(l, key, d16, bf16_b(l, pd, false, T, Tp, I, X, nullptr), dW, O, nullptr);
   }
 }
 
 void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-                       const float* A, const float* B, float beta, float* C, WeightEntry& w) {
+                       const float* A, const float* B, float beta, float* C, const float* bias,
+                       WeightEntry& w) {
   Local& l = local();
-  const MatmulKey key{static_cast<int>(Precision::kInt8), false, 0, M, N, K, 1.0f, 0.0f,
+  const MatmulKey key{static_cast<int>(Precision::kInt8), false, 0, M, N, K, 1.0f, 0.0f, false,
                       omp_get_max_threads()};
   const auto& pd = l.matmul_pd(key);
   const Packed& wq = int8_weights(l, B, tb, K, N, pd.weights_desc(), w);
@@ -431,7 +471,8 @@ void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
                                    {DNNL_ARG_DST, cmem},
                                    {DNNL_ARG_SCRATCHPAD, l.scratchpad(pd)}});
   l.stream.wait();
-  // Take the shift back and dequantise: C = alpha sa[m] sb[n] (acc - 128 colsum[n]) + beta C.
+  // Take the shift back and dequantise: C = alpha sa[m] sb[n] (acc - 128 colsum[n]) + beta C,
+  // or + bias[n] (then beta is 0).
   // (Pointers held locally and restrict: through the captured references, each store to C would
   // reload them, and the loop would not vectorise.)
   const float* __restrict sb = wq.scale.data();
@@ -442,7 +483,10 @@ void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
       const float sa = alpha * sa_all[m];
       const int32_t* __restrict r = acc + m * N;
       float* __restrict c = C + m * N;
-      if (beta == 0.0f)
+      if (bias)
+        for (int64_t n = 0; n < N; ++n)
+          c[n] = sa * sb[n] * static_cast<float>(r[n] - 128 * colsum[n]) + bias[n];
+      else if (beta == 0.0f)
         for (int64_t n = 0; n < N; ++n)
           c[n] = sa * sb[n] * static_cast<float>(r[n] - 128 * colsum[n]);
       else
@@ -455,22 +499,34 @@ void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
 }
 
 bool Backend::gemm(Precision p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-                   const float* A, const float* B, float beta, float* C) {
+                   const float* A, const float* B, float beta, float* C, const float* bias) {
   WeightEntry* w = find_weight(B, K * N);
   if (w ? N * K < kMinWeightMacs : M * N * K < kMinMacs) return false;
   try {
     if (p == Precision::kInt8) {
       if (!w) return false;  // products of two activations (attention) stay float32
-      run_int8(ta, tb, M, N, K, alpha, A, B, beta, C, *w);
+      run_int8(ta, tb, M, N, K, alpha, A, B, beta, C, bias, *w);
       return true;
     }
     // A matrix-vector product of activations gains nothing from a conversion of both.
     if (!w && (M == 1 || N == 1)) return false;
-    run_bf16(ta, tb, M, N, K, alpha, A, B, beta, C, w);
+    run_bf16(ta, tb, M, N, K, alpha, A, B, beta, C, bias, w);
     return true;
   } catch (const dnnl::error& e) {
     fail("oneDNN could not run a {} product [{} x {}] x [{} x {}]: {} (use --precision fp32)",
          name_of(p), M, K, K, N, e.what());
+  }
+}
+
+bool Backend::affine_backward(int64_t T, int64_t O, int64_t I, const float* dY, const float* X,
+                              const float* W, float* dX, float beta_x, float* dW, float beta_w) {
+  if (T <= 1 || O <= 1 || I <= 1 || T * O * I < kMinMacs) return false;
+  try {
+    affine_backward_bf16(T, O, I, dY, X, W, dX, beta_x, dW, beta_w);
+    return true;
+  } catch (const dnnl::error& e) {
+    fail("oneDNN could not run the bf16 products of an affine map's gradients ([{} x {}] x "
+         "[{} x {}]): {} (use --precision fp32)", T, O, O, I, e.what());
   }
 }
 
@@ -481,8 +537,15 @@ Backend& backend() {
 }  // namespace
 
 bool gemm(Precision p, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-          const float* A, const float* B, float beta, float* C) {
-  return backend().gemm(p, trans_a, trans_b, M, N, K, alpha, A, B, beta, C);
+          const float* A, const float* B, float beta, float* C, const float* bias) {
+  ATTNMT_CHECK(!bias || (alpha == 1.0f && beta == 0.0f), "gemm: a bias with alpha {}, beta {}",
+               alpha, beta);
+  return backend().gemm(p, trans_a, trans_b, M, N, K, alpha, A, B, beta, C, bias);
+}
+
+bool affine_backward(int64_t T, int64_t O, int64_t I, const float* dY, const float* X,
+                     const float* W, float* dX, float beta_x, float* dW, float beta_w) {
+  return backend().affine_backward(T, O, I, dY, X, W, dX, beta_x, dW, beta_w);
 }
 
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,

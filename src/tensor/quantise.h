@@ -1,4 +1,8 @@
-// Symmetric int8 quantisation of one row, the one rule that the int8 products (gemm_dnnl.cpp)
+// The roundings of the low-precision products (gemm_dnnl.cpp).
+//
+// bf16: round to nearest even, the top half of a float32's bits.
+//
+// int8: symmetric quantisation of one row, the one rule that the int8 products (gemm_dnnl.cpp)
 // and the int8 model file (io/model_file.cpp) share, so that a stored row quantises back to the
 // same integers: scale = max |x| / levels, q = round-to-nearest-even(x / scale), levels 127
 // unless narrowed (gemm_dnnl.cpp: 63 where the CPU's int8 dot product saturates).
@@ -11,5 +15,9 @@ namespace attnmt {
 // q[i] = round(x[i] / scale) for i < n, |q[i]| <= levels (1..127); returns scale (0 for an
 // all-zero row, q all 0).
 float quantise_int8(const float* x, int64_t n, int8_t* q, int levels = 127);
+
+// dst [R,ldd] bf16 row-major = the float32 [R,C] whose rows are lda apart at A, each row's
+// columns [C, ldd) zero; on the threads.
+void convert_bf16(const float* A, int64_t R, int64_t C, int64_t lda, uint16_t* dst, int64_t ldd);
 
 }  // namespace attnmt
