@@ -19,6 +19,26 @@ TEST_CASE("gradcheck linear with and without bias, batch 1 and odd sizes", "[aut
   }
 }
 
+// The fused relu (applied by the product): the same values as relu(linear) and gradients that
+// pass finite differences (random inputs keep every pre-activation away from 0).
+TEST_CASE("gradcheck linear_relu, and it equals relu of linear", "[autograd][grad]") {
+  for (auto [rows, in, out] : {std::tuple{1, 3, 5}, std::tuple{7, 4, 3}}) {
+    gradcheck([](const std::vector<Var>& p) { return linear_relu(p[0], p[1], p[2]); },
+              {rnd({rows, in}), rnd({out, in}), rnd({out})});
+    gradcheck([](const std::vector<Var>& p) { return linear_relu(p[0], p[1]); },
+              {rnd({2, rows, in}), rnd({out, in})});
+  }
+  Var x = constant(rnd({6, 5})), w = constant(rnd({4, 5})), b = constant(rnd({4}));
+  const Tensor fused = linear_relu(x, w, b)->value, apart = relu(linear(x, w, b))->value;
+  int64_t zeros = 0;
+  for (int64_t i = 0; i < fused.numel(); ++i) {
+    CHECK(fused[i] == Approx(apart[i]).margin(1e-6));
+    zeros += fused[i] == 0.0f;
+  }
+  CHECK(zeros > 0);  // the relu did cut something
+  CHECK(zeros < fused.numel());
+}
+
 TEST_CASE("gradcheck matmul in all four transpose combinations", "[autograd][grad]") {
   for (bool ta : {false, true})
     for (bool tb : {false, true}) {
@@ -180,15 +200,25 @@ TEST_CASE("cross-entropy that consumes its logits: same loss and gradients, logi
     Var x2 = parameter(x0.clone()), w2 = parameter(w0.clone());
     Var z1 = linear(x1, w1), z2 = linear(x2, w2);
     Var kept = cross_entropy_with_logits(z1, targets, eps, 0, false);
-    Var consumed = cross_entropy_with_logits(z2, targets, eps, 0, true);
+    Var consumed = cross_entropy_with_logits(z2, targets, eps, 0, true, 0.25f);
     CHECK(consumed->value[0] == Approx(kept->value[0]).epsilon(1e-6));
-    // The consumed logits now hold the softmax: each row sums to one.
-    CHECK(z2->value.mat().row(1).sum() == Approx(1.0f).epsilon(1e-5));
-    CHECK(z1->value.mat().row(1).sum() != Approx(1.0f).epsilon(1e-5));
+    // The consumed logits now hold their gradient for 0.25: 0.25 (softmax - smoothed target),
+    // whose row sums to zero, and zero on the padding row.
+    CHECK(z2->value.mat().row(0).sum() == Approx(0.0f).margin(1e-6));
+    CHECK(z2->value.mat().row(0).maxCoeff() > 0.01f);
+    CHECK(z2->value.mat().row(0).minCoeff() < -0.01f);
+    CHECK(z2->value.mat().row(1).cwiseAbs().maxCoeff() == 0.0f);  // target 0: padding
+    CHECK(z1->value.mat().row(0).sum() != Approx(0.0f).margin(1e-3));
     backward(kept, Tensor::full(Shape{1}, 0.25f));
     backward(consumed, Tensor::full(Shape{1}, 0.25f));
     for (int64_t i = 0; i < x0.numel(); ++i) CHECK(x2->grad[i] == Approx(x1->grad[i]).margin(1e-6));
     for (int64_t i = 0; i < w0.numel(); ++i) CHECK(w2->grad[i] == Approx(w1->grad[i]).margin(1e-6));
+    // Another gradient than the expected one: the made gradient is rescaled.
+    Var x3 = parameter(x0.clone()), w3 = parameter(w0.clone());
+    backward(cross_entropy_with_logits(linear(x3, w3), targets, eps, 0, true, 0.25f),
+             Tensor::full(Shape{1}, 0.5f));
+    for (int64_t i = 0; i < x0.numel(); ++i)
+      CHECK(x3->grad[i] == Approx(2.0f * x1->grad[i]).margin(1e-6));
   }
 }
 

@@ -269,6 +269,7 @@ TEST_CASE("precision: a row of a weight's product does not depend on the rows be
 // A product with a bias (a layer's affine map: oneDNN adds the bias as it writes C) equals the
 // same product accumulated onto the bias written into C first, in every precision: a bias lost,
 // added twice or added along the wrong axis differs by far more than the rounding of one sum.
+// With relu, it is the max(0, .) of that.
 TEST_CASE("precision: a product with a bias equals the product accumulated onto the bias",
           "[tensor][precision]") {
   std::vector<Product> shapes = kOddShapes;
@@ -288,23 +289,36 @@ TEST_CASE("precision: a product with a bias equals the product accumulated onto 
       Tensor onto = Tensor::uninitialized(Shape{p.M, p.N});
       for (int64_t i = 0; i < onto.numel(); ++i) onto[i] = bias[i % p.N];
       register_weight(B);
-      Tensor got = Tensor::zeros(Shape{p.M, p.N});
+      Tensor got = Tensor::zeros(Shape{p.M, p.N}), got_relu = got.clone();
+      Tensor shift = bias.clone();  // a bias that leaves about half of the outputs negative
+      shift.arr() -= 50.0f;
+      Tensor onto_shift = onto.clone();
+      onto_shift.arr() -= 50.0f;
       {
         ScopedPrecision scoped(prec);
         onto = product(p, A, B, 1.0f, 1.0f, onto);
+        onto_shift = product(p, A, B, 1.0f, 1.0f, onto_shift);
         gemm_bias(p.ta, p.tb, p.M, p.N, p.K, A.data(), B.data(), bias.data(), got.data());
+        gemm_bias(p.ta, p.tb, p.M, p.N, p.K, A.data(), B.data(), shift.data(), got_relu.data(),
+                  /*relu=*/true);
       }
       unregister_weight(B);
-      int64_t differ = 0;
-      for (int64_t i = 0; i < got.numel(); ++i)
+      int64_t differ = 0, cut = 0;
+      for (int64_t i = 0; i < got.numel(); ++i) {
         differ += std::fabs(got[i] - onto[i]) > 1e-5f * (std::fabs(onto[i]) + 1.0f);
+        const float want = std::max(onto_shift[i], 0.0f);
+        differ += std::fabs(got_relu[i] - want) > 1e-5f * (std::fabs(want) + 1.0f);
+        cut += want == 0.0f;
+      }
       CHECK(differ == 0);
+      CHECK(cut > 0);
     }
   }
 }
 
 // An affine map's two gradient products on one bf16 copy of dY (the first reads it as it is,
-// the second transposed, past a padded tail of rows) against the float32 products.
+// the second transposed, past a padded tail of rows) against the float32 products, and its bias
+// gradient summed in the same pass.
 TEST_CASE("precision: an affine map's bf16 gradients equal float32 ones within bf16's rounding",
           "[tensor][precision][bf16]") {
   if (!can_run_bf16()) {
@@ -320,14 +334,16 @@ TEST_CASE("precision: an affine map's bf16 gradients equal float32 ones within b
         const Tensor dY = random_matrix(T, O, seed += 4), X = random_matrix(T, I, seed + 1),
                      W = random_matrix(O, I, seed + 2);
         const Tensor dX0 = random_matrix(T, I, seed + 3), dW0 = random_matrix(O, I, seed + 5);
-        Tensor want_x = dX0.clone(), want_w = dW0.clone();
+        Tensor want_x = dX0.clone(), want_w = dW0.clone(), want_b = random_matrix(1, O, seed);
         matmul(dY, false, W, false, want_x, 1.0f, beta);
         matmul(dY, true, X, false, want_w, 1.0f, beta);
-        Tensor got_x = dX0.clone(), got_w = dW0.clone();
+        Tensor got_x = dX0.clone(), got_w = dW0.clone(), got_b = want_b.clone();
+        for (int64_t t = 0; t < T; ++t)
+          for (int64_t o = 0; o < O; ++o) want_b[o] += dY[t * O + o];
         if (weight) register_weight(W);
         {
           ScopedPrecision bf16(Precision::kBf16);
-          affine_backward(dY, X, W, got_x, beta, got_w, beta);
+          affine_backward(dY, X, W, got_x, beta, got_w, beta, &got_b);
         }
         if (weight) unregister_weight(W);
         const Outside ox = compare_within(got_x, want_x, T, I, [&](int64_t t, int64_t i) {
@@ -346,6 +362,8 @@ TEST_CASE("precision: an affine map's bf16 gradients equal float32 ones within b
         CHECK(ow.count == 0);
         CHECK(worst_x > 1e-3);  // bf16 did run
         CHECK(worst_w > 1e-3);
+        // The bias gradient is summed in float32 from dY, row after row: exactly.
+        for (int64_t o = 0; o < O; ++o) CHECK(got_b[o] == want_b[o]);
       }
     }
   }

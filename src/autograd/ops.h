@@ -16,6 +16,9 @@ namespace attnmt {
 // ---- products (ops_math.cpp)
 // x [..., In], w [Out, In], b [Out] or null  ->  [..., Out]   (y = x w^T + b)
 Var linear(const Var& x, const Var& w, const Var& b = nullptr);
+// relu(linear(x, w, b)) with the relu applied by the product as it writes its output: no pass
+// and no tensor of its own (a feed-forward layer's first half).
+Var linear_relu(const Var& x, const Var& w, const Var& b = nullptr);
 // 2-D views: a [M, K] (or [K, M] with trans_a), b [K, N] (or [N, K] with trans_b) -> [M, N]
 Var matmul(const Var& a, const Var& b, bool trans_a = false, bool trans_b = false);
 // a [G, M, K], b [G, K, N] (last two axes transposed on request) -> [G, M, N]
@@ -71,11 +74,13 @@ Var cross_entropy(const Var& logp, std::span<const int> targets, float smoothing
 // The same loss from unnormalised scores logits [N, V], log-softmax fused in: only the row
 // log-sum-exps [N] are kept for backward (the logits are the producer's value), so training never
 // holds a [N, V] log-probability tensor or its gradient.
-// With consume_logits the logits' values are overwritten by the softmax (for a caller that does
-// not read them again), and backward turns that storage into the logits' gradient: training
-// then holds a single [N, V] buffer instead of two.
+// With consume_logits the logits' values are overwritten, in the same pass that reads them, by
+// the logits' gradient for the loss's gradient `expected_grad` (for a caller that does not read
+// the logits again and knows the scale it will back-propagate, 1/tokens in training): training
+// holds a single [N, V] buffer instead of two, and backward only hands it on (rescaled, should
+// another gradient arrive).
 Var cross_entropy_with_logits(const Var& logits, std::span<const int> targets, float smoothing,
-                              int pad_id, bool consume_logits = false);
+                              int pad_id, bool consume_logits = false, float expected_grad = 1.0f);
 
 // ---- recurrent and attention blocks (ops_rnn.cpp, ops_attention.cpp)
 // LSTM legend: Hd is the LSTM's width (H stays the number of attention heads, as everywhere).

@@ -17,38 +17,65 @@ Shape with_last(const Shape& s, int64_t last) {
 }
 }  // namespace
 
-Var linear(const Var& x, const Var& w, const Var& b) {
+namespace {
+// The gradients of y = x w^T + b for dY [R, Out]: dx, dw and db, as the inputs want them.
+void linear_backward(const Var& x, const Var& w, const Var& b, const Tensor& dY) {
+  bool fresh = false;
+  if (wants_grad(x) && wants_grad(w)) {  // all at once: in bf16, dY is read once
+    bool fresh_w = false;
+    Tensor& dx = x->grad_for_write(fresh);
+    Tensor& dw = w->grad_for_write(fresh_w);
+    Tensor* db = wants_grad(b) ? &b->grad_buffer() : nullptr;
+    affine_backward(dY, x->value, w->value, dx, fresh ? 0.0f : 1.0f, dw, fresh_w ? 0.0f : 1.0f,
+                    db);
+    return;
+  }
+  if (wants_grad(x)) {
+    Tensor& dx = x->grad_for_write(fresh);
+    matmul(dY, false, w->value, false, dx, 1.0f, fresh ? 0.0f : 1.0f);
+  }
+  if (wants_grad(w)) {
+    Tensor& dw = w->grad_for_write(fresh);
+    matmul(dY, true, x->value, false, dw, 1.0f, fresh ? 0.0f : 1.0f);
+  }
+  if (wants_grad(b))
+    kernels::sum_rows(dY.data(), b->grad_buffer().data(), dY.shape().outer(), dY.shape().last());
+}
+
+// y = x w^T + b, then max(0, y) with relu: [..., In] -> [..., Out].
+Tensor affine_forward(const Var& x, const Var& w, const Var& b, bool relu) {
   const Tensor& X = x->value;  // [..., In] viewed as [R, In]
   const Tensor& W = w->value;  // [Out, In]
   ATTNMT_CHECK(W.rank() == 2 && X.shape().last() == W.dim(1), "linear: input {} vs weight {}",
                X.shape().str(), W.shape().str());
-  int64_t out_dim = W.dim(0);
+  const int64_t out_dim = W.dim(0);
   Tensor Y = Tensor::uninitialized(with_last(X.shape(), out_dim));  // [..., Out]
-  if (b) {
+  if (b)
     ATTNMT_CHECK(b->value.numel() == out_dim, "linear: bias {} for {} outputs",
                  b->value.shape().str(), out_dim);
-    matmul_bias(X, false, W, true, b->value, Y);
-  } else {
-    matmul(X, false, W, true, Y);
-  }
-  return make_node(std::move(Y), "linear", {x, w, b}, [](Node& self) {
-    const Var &x = self.parents[0], &w = self.parents[1], &b = self.parents[2];
-    const Tensor& dY = self.grad;  // [R, Out]
-    bool fresh = false;
-    if (wants_grad(x) && wants_grad(w)) {  // both at once: in bf16, dY is converted once
-      bool fresh_w = false;
-      Tensor& dx = x->grad_for_write(fresh);
-      Tensor& dw = w->grad_for_write(fresh_w);
-      affine_backward(dY, x->value, w->value, dx, fresh ? 0.0f : 1.0f, dw, fresh_w ? 0.0f : 1.0f);
-    } else if (wants_grad(x)) {
-      Tensor& dx = x->grad_for_write(fresh);
-      matmul(dY, false, w->value, false, dx, 1.0f, fresh ? 0.0f : 1.0f);
-    } else if (wants_grad(w)) {
-      Tensor& dw = w->grad_for_write(fresh);
-      matmul(dY, true, x->value, false, dw, 1.0f, fresh ? 0.0f : 1.0f);
-    }
-    if (wants_grad(b))
-      kernels::sum_rows(dY.data(), b->grad_buffer().data(), dY.shape().outer(), dY.shape().last());
+  matmul_bias(X, false, W, true, b ? b->value : Tensor(), Y, relu);
+  return Y;
+}
+}  // namespace
+
+Var linear(const Var& x, const Var& w, const Var& b) {
+  return make_node(affine_forward(x, w, b, false), "linear", {x, w, b}, [](Node& self) {
+    linear_backward(self.parents[0], self.parents[1], self.parents[2], self.grad);
+  });
+}
+
+Var linear_relu(const Var& x, const Var& w, const Var& b) {
+  return make_node(affine_forward(x, w, b, true), "linear_relu", {x, w, b}, [](Node& self) {
+    // Through the relu: dZ = dY where the output is positive, 0 elsewhere.
+    Tensor dZ = Tensor::uninitialized(self.grad.shape());
+    const float *y = self.value.data(), *dy = self.grad.data();
+    float* dz = dZ.data();
+    kernels::parallel_elementwise(dZ.numel(), [&](int64_t i0, int64_t i1) {
+      const int64_t n = i1 - i0;
+      ArrayMap(dz + i0, n) =
+          (ConstArrayMap(y + i0, n) > 0.0f).select(ConstArrayMap(dy + i0, n), 0.0f);
+    });
+    linear_backward(self.parents[0], self.parents[1], self.parents[2], dZ);
   });
 }
 

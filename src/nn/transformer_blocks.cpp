@@ -212,8 +212,8 @@ FeedForward::FeedForward(const Scope& scope, int64_t D, int64_t F, Activation ac
 }
 
 Var FeedForward::operator()(const Var& x, float dropout_p, Rng& rng, bool training) const {
-  Var h = inner_(x);  // [..., F]
-  h = activation_ == Activation::kGelu ? gelu(h) : relu(h);
+  Var h = activation_ == Activation::kGelu ? gelu(inner_(x))  // [..., F]
+                                            : linear_relu(x, inner_.weight(), inner_.bias());
   return outer_(dropout(h, dropout_p, rng, training));
 }
 

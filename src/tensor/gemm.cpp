@@ -139,16 +139,23 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 }
 
 void gemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-               const float* B, const float* bias, float* C) {
+               const float* B, const float* bias, float* C, bool relu) {
   const Precision p = precision();
   if (M == 0 || N == 0) return;
   if (p != Precision::kFp32 && K != 0 && !omp_in_parallel() &&
-      dnnl_backend::gemm(p, trans_a, trans_b, M, N, K, 1.0f, A, B, 0.0f, C, bias))
+      dnnl_backend::gemm(p, trans_a, trans_b, M, N, K, 1.0f, A, B, 0.0f, C, bias, relu))
     return;
-  kernels::parallel_for(M, N, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) std::copy(bias, bias + N, C + r * N);
-  });
-  gemm(trans_a, trans_b, M, N, K, 1.0f, A, B, 1.0f, C);
+  if (bias) {
+    kernels::parallel_for(M, N, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) std::copy(bias, bias + N, C + r * N);
+    });
+  }
+  gemm(trans_a, trans_b, M, N, K, 1.0f, A, B, bias ? 1.0f : 0.0f, C);
+  if (relu) {
+    kernels::parallel_elementwise(M * N, [&](int64_t b, int64_t e) {
+      ArrayMap(C + b, e - b) = ArrayMap(C + b, e - b).max(0.0f);
+    });
+  }
 }
 
 void gemm_local(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
@@ -165,14 +172,16 @@ void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor
 }
 
 void matmul_bias(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Tensor& bias,
-                 Tensor& c) {
+                 Tensor& c, bool relu) {
   const auto [M, N, K] = matmul_sizes(a, trans_a, b, trans_b, c);
-  ATTNMT_CHECK(bias.numel() == N, "matmul: bias {} for {} outputs", bias.shape().str(), N);
-  gemm_bias(trans_a, trans_b, M, N, K, a.data(), b.data(), bias.data(), c.data());
+  ATTNMT_CHECK(bias.empty() || bias.numel() == N, "matmul: bias {} for {} outputs",
+               bias.shape().str(), N);
+  gemm_bias(trans_a, trans_b, M, N, K, a.data(), b.data(), bias.empty() ? nullptr : bias.data(),
+            c.data(), relu);
 }
 
 void affine_backward(const Tensor& dY, const Tensor& X, const Tensor& W, Tensor& dX, float beta_x,
-                     Tensor& dW, float beta_w) {
+                     Tensor& dW, float beta_w, Tensor* db) {
   const int64_t T = dY.shape().outer(), O = dY.shape().last(), I = X.shape().last();
   ATTNMT_CHECK(X.shape().outer() == T && W.shape().outer() == O && W.shape().last() == I &&
                    dX.shape().outer() == T && dX.shape().last() == I && dW.shape().outer() == O &&
@@ -180,12 +189,16 @@ void affine_backward(const Tensor& dY, const Tensor& X, const Tensor& W, Tensor&
                "affine_backward: shapes dY {}, X {}, W {}, dX {}, dW {} do not fit",
                dY.shape().str(), X.shape().str(), W.shape().str(), dX.shape().str(),
                dW.shape().str());
+  ATTNMT_CHECK(!db || db->numel() == O, "affine_backward: a bias gradient {} for {} outputs",
+               db ? db->shape().str() : "", O);
+  float* db_data = db ? db->data() : nullptr;
   if (precision() == Precision::kBf16 && !omp_in_parallel() &&
       dnnl_backend::affine_backward(T, O, I, dY.data(), X.data(), W.data(), dX.data(), beta_x,
-                                    dW.data(), beta_w))
+                                    dW.data(), beta_w, db_data))
     return;
   matmul(dY, false, W, false, dX, 1.0f, beta_x);
   matmul(dY, true, X, false, dW, 1.0f, beta_w);
+  if (db) kernels::sum_rows(dY.data(), db_data, T, O);
 }
 
 void batched_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,

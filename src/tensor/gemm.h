@@ -21,8 +21,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 // C[M,N] = op(A) op(B) + bias[N] on every row: a layer's affine map. oneDNN adds the bias as it
 // writes C; float32 writes the bias into C first and accumulates the product onto it (a pass over
 // C more, which cost 3.6% of a bf16 Transformer training step in the output layer's logits).
+// With relu, C = max(0, op(A) op(B) + bias): the activation as oneDNN writes C too (float32
+// takes a pass over C more). bias may be null with relu.
 void gemm_bias(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-               const float* B, const float* bias, float* C);
+               const float* B, const float* bias, float* C, bool relu = false);
 
 // Which library runs the large float32 products of gemm() (at least 2^21 multiply-adds,
 // outside parallel regions; the rest is Eigen's). Eigen, or oneDNN's sgemm, the default: it was
@@ -44,15 +46,17 @@ void gemm_local(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
 void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
             float alpha = 1.0f, float beta = 0.0f);
 
-// c = op(a) op(b) + bias (a [N] vector added to every row), as gemm_bias.
+// c = op(a) op(b) + bias (a [N] vector added to every row; none if empty), then max(0, c) with
+// relu, as gemm_bias.
 void matmul_bias(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Tensor& bias,
-                 Tensor& c);
+                 Tensor& c, bool relu = false);
 
-// The two products of an affine map's backward pass (Y = X W^T + b, Y and X seen as 2-D):
-// dX = dY W + beta_x dX and dW = dY^T X + beta_w dW. Both read dY, and in bf16 it is converted
-// once for both, not once each (it can be the largest operand: the logits' gradient).
+// The gradients of an affine map (Y = X W^T + b, Y and X seen as 2-D): dX = dY W + beta_x dX,
+// dW = dY^T X + beta_w dW, and db += the sum of dY's rows when db is not null. All read dY, and
+// in bf16 it is read once for all: converted once for both products, not once each (it can be
+// the largest operand: the logits' gradient), with db summed in that pass.
 void affine_backward(const Tensor& dY, const Tensor& X, const Tensor& W, Tensor& dX, float beta_x,
-                     Tensor& dW, float beta_w);
+                     Tensor& dW, float beta_w, Tensor* db = nullptr);
 
 // Batched: a [G, M, K], b [G, K, N] (either transposed in its last two axes), c [G, M, N].
 // Small matrices are spread over the threads one batch item each.

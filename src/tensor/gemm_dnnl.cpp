@@ -136,13 +136,20 @@ struct WeightEntry {
   std::map<PackKey, Packed> packed;  // remade in place (same memory) when their epoch is old
 };
 
+// What a product does to C as it writes it (gemm_bias in gemm.h): adds a bias, then a relu.
+struct Epilogue {
+  const float* bias = nullptr;
+  bool relu = false;
+};
+
 struct MatmulKey {
   int precision;
   bool trans_a;  // A [M,K] stored as its transpose [K,M] (bf16 only)
   int b_plain;   // 0: B packed by oneDNN (a weight); 1: B as it lies; 2: B as it lies, transposed
   int64_t M, N, K;
   float alpha, beta;
-  bool bias;    // bias[N] added to every row (bf16 only; int8 adds it as it dequantises)
+  bool bias;    // bias[N] added to every row, then
+  bool relu;    // max(0, C) (bf16 only; int8 applies both as it dequantises)
   int threads;  // a primitive splits its work for the thread count it was made with
   auto operator<=>(const MatmulKey&) const = default;
 };
@@ -192,9 +199,10 @@ class Backend {
       dnnl::set_primitive_cache_capacity(kOneDnnCacheCapacity);
   }
   bool gemm(Precision p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-            const float* A, const float* B, float beta, float* C, const float* bias);
+            const float* A, const float* B, float beta, float* C, const Epilogue& ep);
   bool affine_backward(int64_t T, int64_t O, int64_t I, const float* dY, const float* X,
-                       const float* W, float* dX, float beta_x, float* dW, float beta_w);
+                       const float* W, float* dX, float beta_x, float* dW, float beta_w,
+                       float* db);
   void add_weight(const Tensor& w) {
     std::lock_guard lock(mutex_);
     weights_[w.data()] = WeightEntry{w, {}};
@@ -215,13 +223,14 @@ class Backend {
   dnnl::memory bf16_b(Local& l, const dnnl::matmul::primitive_desc& pd, bool tb, int64_t K,
                       int64_t Kp, int64_t N, const float* B, WeightEntry* w);
   void execute_bf16(Local& l, const MatmulKey& key, const uint16_t* a16, const dnnl::memory& bmem,
-                    float* c, int64_t mb, const float* bias);
+                    float* c, int64_t mb, const Epilogue& ep);
   void run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                const float* B, float beta, float* C, const float* bias, WeightEntry* w);
+                const float* B, float beta, float* C, const Epilogue& ep, WeightEntry* w);
   void affine_backward_bf16(int64_t T, int64_t O, int64_t I, const float* dY, const float* X,
-                            const float* W, float* dX, float beta_x, float* dW, float beta_w);
+                            const float* W, float* dX, float beta_x, float* dW, float beta_w,
+                            float* db);
   void run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                const float* B, float beta, float* C, const float* bias, WeightEntry& w);
+                const float* B, float beta, float* C, const Epilogue& ep, WeightEntry& w);
 
   std::mutex mutex_;  // weights_ and their copies
   std::atomic<uint64_t> epoch_{1};
@@ -261,11 +270,10 @@ const dnnl::matmul::primitive_desc& Local::matmul_pd(const MatmulKey& key) {
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // ours, mapped apart (Scratch)
   if (!int8) {
     if (key.alpha != 1.0f) attr.set_output_scales(0, {key.alpha});
-    if (key.beta != 0.0f) {
-      dnnl::post_ops ops;
-      ops.append_sum(key.beta);
-      attr.set_post_ops(ops);
-    }
+    dnnl::post_ops ops;
+    if (key.beta != 0.0f) ops.append_sum(key.beta);
+    if (key.relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    if (ops.len() > 0) attr.set_post_ops(ops);
   }
   dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, bias, c), attr, engine());
   auto [pos, added] = matmuls_.emplace(key, std::make_pair(pd, dnnl::matmul(pd)));
@@ -366,7 +374,7 @@ dnnl::memory Backend::bf16_b(Local& l, const dnnl::matmul::primitive_desc& pd, b
 // The product of `key` (key.M rows of bf16 A at a16, stored as the key says) into the first
 // mb <= key.M rows of C at c; the rows beyond mb are padding, written through a buffer.
 void Backend::execute_bf16(Local& l, const MatmulKey& key, const uint16_t* a16,
-                           const dnnl::memory& bmem, float* c, int64_t mb, const float* bias) {
+                           const dnnl::memory& bmem, float* c, int64_t mb, const Epilogue& ep) {
   const auto& pd = l.matmul_pd(key);
   const int64_t mp = key.M, N = key.N;
   float* out = c;
@@ -381,7 +389,8 @@ void Backend::execute_bf16(Local& l, const MatmulKey& key, const uint16_t* a16,
                                              {DNNL_ARG_WEIGHTS, bmem},
                                              {DNNL_ARG_DST, cmem},
                                              {DNNL_ARG_SCRATCHPAD, l.scratchpad(pd)}};
-  if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(pd.bias_desc(), engine(), const_cast<float*>(bias));
+  if (ep.bias)
+    args[DNNL_ARG_BIAS] = dnnl::memory(pd.bias_desc(), engine(), const_cast<float*>(ep.bias));
   l.matmul(key).execute(l.stream, args);
   l.stream.wait();
   if (mp != mb) std::memcpy(c, out, mb * N * sizeof(float));
@@ -391,7 +400,7 @@ void Backend::execute_bf16(Local& l, const MatmulKey& key, const uint16_t* a16,
 // the whole of a large operand would keep its bf16 copy in the buffer for the rest of the run.
 // B is converted once for all the slices.
 void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-                       const float* A, const float* B, float beta, float* C, const float* bias,
+                       const float* A, const float* B, float beta, float* C, const Epilogue& ep,
                        WeightEntry* w) {
   Local& l = local();
   const int64_t step = row_step(M, min_rows_), Kp = padded_k(K, w != nullptr);
@@ -405,7 +414,7 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
     mb = m0 < whole ? std::min(rows, whole - m0) : M - m0;  // a slice, or the tail
     const int64_t mp = round_up(mb, step);
     const MatmulKey key{static_cast<int>(Precision::kBf16), ta, w ? 0 : tb ? 2 : 1, mp, N, Kp,
-                        alpha, beta, bias != nullptr, omp_get_max_threads()};
+                        alpha, beta, ep.bias != nullptr, ep.relu, omp_get_max_threads()};
     const auto& pd = l.matmul_pd(key);
     if (!bmem || (w && bmem.get_desc() != pd.weights_desc()))
       bmem = bf16_b(l, pd, tb, K, Kp, N, B, w);
@@ -417,19 +426,21 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
       convert_bf16(A + m0, K, mb, M, a16, mp);  // transposed (a transposing copy cost more)
       std::fill(a16 + K * mp, a16 + Kp * mp, uint16_t{0});
     }
-    execute_bf16(l, key, a16, bmem, C + m0 * N, mb, bias);
+    execute_bf16(l, key, a16, bmem, C + m0 * N, mb, ep);
   }
 }
 
 // dX = dY W + beta_x dX and dW = dY^T X + beta_w dW on one bf16 copy of dY, kept whole in l.d:
-// the first reads it as it is, the second transposed.
+// the first reads it as it is, the second transposed. The bias gradient db, if any, is summed
+// in the pass that converts dY.
 void Backend::affine_backward_bf16(int64_t T, int64_t O, int64_t I, const float* dY,
                                    const float* X, const float* W, float* dX, float beta_x,
-                                   float* dW, float beta_w) {
+                                   float* dW, float beta_w, float* db) {
   Local& l = local();
   const int64_t step = row_step(T, min_rows_), Tp = round_up(T, step);
   auto* d16 = static_cast<uint16_t*>(l.d.get(Tp * O * sizeof(uint16_t)));  // [Tp, O]
-  convert_bf16(dY, T, O, O, d16, O);
+  if (db) convert_bf16_sum_rows(dY, T, O, d16, db);
+  else convert_bf16(dY, T, O, O, d16, O);
   std::fill(d16 + T * O, d16 + Tp * O, uint16_t{0});
   const int threads = omp_get_max_threads();
   const int bf16 = static_cast<int>(Precision::kBf16);
@@ -439,26 +450,26 @@ void Backend::affine_backward_bf16(int64_t T, int64_t O, int64_t I, const float*
     dnnl::memory bmem;
     for (int64_t m0 = 0, mb = 0; m0 < T; m0 += mb) {
       mb = m0 < whole ? whole : T - m0;
-      const MatmulKey key{bf16, false, w ? 0 : 1, round_up(mb, step), I, O, 1.0f, beta_x, false,
-                          threads};
+      const MatmulKey key{bf16, false, w ? 0 : 1, round_up(mb, step), I, O, 1.0f, beta_x,
+                          false, false, threads};
       const auto& pd = l.matmul_pd(key);
       if (!bmem) bmem = bf16_b(l, pd, false, O, O, I, W, w);
-      execute_bf16(l, key, d16 + m0 * O, bmem, dX + m0 * I, mb, nullptr);
+      execute_bf16(l, key, d16 + m0 * O, bmem, dX + m0 * I, mb, {});
     }
   }
   if (dW) {  // [O, I] = [O, Tp] (d16 read transposed) x X [Tp, I] (zero rows past T)
-    const MatmulKey key{bf16, true, 1, O, I, Tp, 1.0f, beta_w, false, threads};
+    const MatmulKey key{bf16, true, 1, O, I, Tp, 1.0f, beta_w, false, false, threads};
     const auto& pd = l.matmul_pd(key);
-    execute_bf16(l, key, d16, bf16_b(l, pd, false, T, Tp, I, X, nullptr), dW, O, nullptr);
+    execute_bf16(l, key, d16, bf16_b(l, pd, false, T, Tp, I, X, nullptr), dW, O, {});
   }
 }
 
 void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-                       const float* A, const float* B, float beta, float* C, const float* bias,
+                       const float* A, const float* B, float beta, float* C, const Epilogue& ep,
                        WeightEntry& w) {
   Local& l = local();
   const MatmulKey key{static_cast<int>(Precision::kInt8), false, 0, M, N, K, 1.0f, 0.0f, false,
-                      omp_get_max_threads()};
+                      false, omp_get_max_threads()};
   const auto& pd = l.matmul_pd(key);
   const Packed& wq = int8_weights(l, B, tb, K, N, pd.weights_desc(), w);
   auto* a8 = static_cast<uint8_t*>(l.a.get(M * K));
@@ -472,12 +483,14 @@ void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
                                    {DNNL_ARG_SCRATCHPAD, l.scratchpad(pd)}});
   l.stream.wait();
   // Take the shift back and dequantise: C = alpha sa[m] sb[n] (acc - 128 colsum[n]) + beta C,
-  // or + bias[n] (then beta is 0).
+  // or + bias[n] (then beta is 0), then max(0, C) with relu.
   // (Pointers held locally and restrict: through the captured references, each store to C would
   // reload them, and the loop would not vectorise.)
   const float* __restrict sb = wq.scale.data();
   const int32_t* __restrict colsum = wq.colsum.data();
   const float* __restrict sa_all = l.a_scale.data();
+  const float* __restrict bias = ep.bias;
+  const bool relu = ep.relu;
   kernels::parallel_for(M, N, [=](int64_t m0, int64_t m1) {
     for (int64_t m = m0; m < m1; ++m) {
       const float sa = alpha * sa_all[m];
@@ -494,23 +507,25 @@ void Backend::run_int8(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
           const float v = sa * sb[n] * static_cast<float>(r[n] - 128 * colsum[n]);
           c[n] = v + beta * c[n];
         }
+      if (relu)
+        for (int64_t n = 0; n < N; ++n) c[n] = std::max(c[n], 0.0f);
     }
   });
 }
 
 bool Backend::gemm(Precision p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-                   const float* A, const float* B, float beta, float* C, const float* bias) {
+                   const float* A, const float* B, float beta, float* C, const Epilogue& ep) {
   WeightEntry* w = find_weight(B, K * N);
   if (w ? N * K < kMinWeightMacs : M * N * K < kMinMacs) return false;
   try {
     if (p == Precision::kInt8) {
       if (!w) return false;  // products of two activations (attention) stay float32
-      run_int8(ta, tb, M, N, K, alpha, A, B, beta, C, bias, *w);
+      run_int8(ta, tb, M, N, K, alpha, A, B, beta, C, ep, *w);
       return true;
     }
     // A matrix-vector product of activations gains nothing from a conversion of both.
     if (!w && (M == 1 || N == 1)) return false;
-    run_bf16(ta, tb, M, N, K, alpha, A, B, beta, C, bias, w);
+    run_bf16(ta, tb, M, N, K, alpha, A, B, beta, C, ep, w);
     return true;
   } catch (const dnnl::error& e) {
     fail("oneDNN could not run a {} product [{} x {}] x [{} x {}]: {} (use --precision fp32)",
@@ -519,10 +534,11 @@ bool Backend::gemm(Precision p, bool ta, bool tb, int64_t M, int64_t N, int64_t 
 }
 
 bool Backend::affine_backward(int64_t T, int64_t O, int64_t I, const float* dY, const float* X,
-                              const float* W, float* dX, float beta_x, float* dW, float beta_w) {
+                              const float* W, float* dX, float beta_x, float* dW, float beta_w,
+                              float* db) {
   if (T <= 1 || O <= 1 || I <= 1 || T * O * I < kMinMacs) return false;
   try {
-    affine_backward_bf16(T, O, I, dY, X, W, dX, beta_x, dW, beta_w);
+    affine_backward_bf16(T, O, I, dY, X, W, dX, beta_x, dW, beta_w, db);
     return true;
   } catch (const dnnl::error& e) {
     fail("oneDNN could not run the bf16 products of an affine map's gradients ([{} x {}] x "
@@ -537,15 +553,16 @@ Backend& backend() {
 }  // namespace
 
 bool gemm(Precision p, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-          const float* A, const float* B, float beta, float* C, const float* bias) {
-  ATTNMT_CHECK(!bias || (alpha == 1.0f && beta == 0.0f), "gemm: a bias with alpha {}, beta {}",
+          const float* A, const float* B, float beta, float* C, const float* bias, bool relu) {
+  ATTNMT_CHECK((!bias && !relu) || (alpha == 1.0f && beta == 0.0f),
+               "gemm: a bias or relu with alpha {}, beta {}",
                alpha, beta);
-  return backend().gemm(p, trans_a, trans_b, M, N, K, alpha, A, B, beta, C, bias);
+  return backend().gemm(p, trans_a, trans_b, M, N, K, alpha, A, B, beta, C, Epilogue{bias, relu});
 }
 
 bool affine_backward(int64_t T, int64_t O, int64_t I, const float* dY, const float* X,
-                     const float* W, float* dX, float beta_x, float* dW, float beta_w) {
-  return backend().affine_backward(T, O, I, dY, X, W, dX, beta_x, dW, beta_w);
+                     const float* W, float* dX, float beta_x, float* dW, float beta_w, float* db) {
+  return backend().affine_backward(T, O, I, dY, X, W, dX, beta_x, dW, beta_w, db);
 }
 
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,

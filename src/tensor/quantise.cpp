@@ -69,4 +69,15 @@ void convert_bf16(const float* A, int64_t R, int64_t C, int64_t lda, uint16_t* d
   });
 }
 
+void convert_bf16_sum_rows(const float* A, int64_t R, int64_t C, uint16_t* dst, float* sums) {
+  kernels::parallel_for(C, R, [&](int64_t c0, int64_t c1) {  // a band of columns a thread
+    Eigen::Map<Eigen::ArrayXf> acc(sums + c0, c1 - c0);
+    for (int64_t r = 0; r < R; ++r) {
+      const float* a = A + r * C + c0;
+      row_bf16(a, dst + r * C + c0, c1 - c0);
+      acc += Eigen::Map<const Eigen::ArrayXf>(a, c1 - c0);
+    }
+  });
+}
+
 }  // namespace attnmt

@@ -20,4 +20,8 @@ float quantise_int8(const float* x, int64_t n, int8_t* q, int levels = 127);
 // columns [C, ldd) zero; on the threads.
 void convert_bf16(const float* A, int64_t R, int64_t C, int64_t lda, uint16_t* dst, int64_t ldd);
 
+// dst [R,C] = the bf16 of A [R,C] (both dense), and sums[C] += the sum of A's rows (in row order,
+// as kernels::sum_rows), in one pass over A; on the threads.
+void convert_bf16_sum_rows(const float* A, int64_t R, int64_t C, uint16_t* dst, float* sums);
+
 }  // namespace attnmt

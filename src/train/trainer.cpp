@@ -345,10 +345,11 @@ bool train_step(Run& r, const Batch& global, int64_t batches_per_epoch, float& l
     const int64_t V = logits->value.shape().last();
     Var flat = reshape(logits, Shape{static_cast<int64_t>(b.tgt_out.ids.size()), V});
     // The logits are not read again: the loss overwrites them with their own gradient.
+    const float grad = static_cast<float>(1.0 / ntok);  // what backward gives the loss
     Var loss = cross_entropy_with_logits(flat, b.tgt_out.ids, r.o.label_smoothing, kPadId,
-                                         /*consume_logits=*/true);
+                                         /*consume_logits=*/true, grad);
     Var total = guided ? add(loss, scale(guided, r.o.guided_alignment_weight)) : loss;
-    backward(total, Tensor::full(Shape{1}, static_cast<float>(1.0 / ntok)));
+    backward(total, Tensor::full(Shape{1}, grad));
     figures = {loss->value[0], guided ? guided->value[0] : 0.0, double(b.guided_rows)};
   } catch (const TensorMemoryLimit& e) {  // say which batch: its shape is what to lower
     throw e.within(fmt::format("step {}, a batch of {} pairs and {} target tokens (up to {} "
