@@ -112,6 +112,32 @@ TEST_CASE("gradcheck dropout with a fixed mask", "[autograd][grad]") {
   }, {rnd({4, 5})});
 }
 
+// The fused residual: gradients by finite differences, with x and y as the same input too (the
+// gradient handed to x must not be the one y's is computed from), and the values and draws of
+// add(x, dropout(y)).
+TEST_CASE("gradcheck add_dropout, and it equals add of dropout", "[autograd][grad]") {
+  gradcheck([](const std::vector<Var>& p) {
+    Rng rng(99);
+    return add_dropout(p[0], p[1], 0.3f, rng, true);
+  }, {rnd({4, 5}), rnd({4, 5})});
+  gradcheck([](const std::vector<Var>& p) {
+    Rng rng(98);
+    return add_dropout(p[0], scale(p[0], 2.0f), 0.3f, rng, true);
+  }, {rnd({4, 5})});
+  Var x = constant(rnd({6, 7})), y = constant(rnd({6, 7}));
+  Rng r1(5), r2(5);
+  const Tensor fused = add_dropout(x, y, 0.4f, r1, true)->value;
+  const Tensor apart = add(x, dropout(y, 0.4f, r2, true))->value;
+  int64_t dropped = 0;
+  for (int64_t i = 0; i < fused.numel(); ++i) {
+    CHECK(fused[i] == Approx(apart[i]).margin(1e-6));
+    dropped += fused[i] == x->value[i];
+  }
+  CHECK(dropped > 0);
+  CHECK(dropped < fused.numel());
+  CHECK(r1.next() == r2.next());  // the same draws
+}
+
 TEST_CASE("gradcheck masked_fill", "[autograd][grad]") {
   Tensor mask = Tensor::from(Shape{2, 3}, {1, 0, 1, 0, 1, 1});
   gradcheck([&](const std::vector<Var>& p) { return masked_fill(p[0], mask, -7.0f); },

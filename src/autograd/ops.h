@@ -50,6 +50,8 @@ Var log_softmax(const Var& x, const Tensor* mask = nullptr);
 Var layer_norm(const Var& x, const Var& gamma, const Var& beta, float eps = 1e-5f);
 // Inverted dropout: identity when !training or p == 0.
 Var dropout(const Var& x, float p, Rng& rng, bool training);
+// x + dropout(y) (a residual connection) in one pass and one tensor, with the same draws.
+Var add_dropout(const Var& x, const Var& y, float p, Rng& rng, bool training);
 // Entries where mask == 0 become `value` (no gradient flows to them).
 Var masked_fill(const Var& x, const Tensor& mask, float value);
 

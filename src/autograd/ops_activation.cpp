@@ -125,6 +125,36 @@ Var dropout(const Var& x, float p, Rng& rng, bool training) {
   });
 }
 
+Var add_dropout(const Var& x, const Var& y, float p, Rng& rng, bool training) {
+  if (!training || p <= 0.0f) return add(x, y);
+  ATTNMT_CHECK(p < 1.0f, "dropout probability must be below 1, got {}", p);
+  check_same_shape(x->value, y->value, "add_dropout");
+  Tensor mask = Tensor::uninitialized(y->shape());
+  kernels::dropout_mask(mask.data(), mask.numel(), p, rng);
+  Tensor Z = Tensor::uninitialized(y->shape());
+  const float *px = x->value.data(), *py = y->value.data(), *pm = mask.data();
+  float* pz = Z.data();
+  kernels::parallel_elementwise(Z.numel(), [&](int64_t i0, int64_t i1) {
+    const int64_t n = i1 - i0;
+    ArrayMap(pz + i0, n) = ConstArrayMap(px + i0, n) + ConstArrayMap(py + i0, n) *
+                                                           ConstArrayMap(pm + i0, n);
+  });
+  return make_node(std::move(Z), "add_dropout", {x, y}, [mask](Node& self) {
+    const Var &x = self.parents[0], &y = self.parents[1];
+    if (wants_grad(y)) {  // first: x may take the gradient's storage as its own
+      bool fresh = false;
+      float* dy = y->grad_for_write(fresh).data();
+      const float *g = self.grad.data(), *m = mask.data();
+      kernels::parallel_elementwise(self.grad.numel(), [&](int64_t i0, int64_t i1) {
+        const int64_t n = i1 - i0;
+        kernels::assign_or_add(ArrayMap(dy + i0, n),
+                               ConstArrayMap(g + i0, n) * ConstArrayMap(m + i0, n), fresh);
+      });
+    }
+    if (wants_grad(x)) x->accumulate_grad(self.grad, true);
+  });
+}
+
 Var masked_fill(const Var& x, const Tensor& mask, float value) {
   check_same_shape(mask, x->value, "masked_fill");
   Tensor Y = Tensor::uninitialized(x->shape());

@@ -112,8 +112,8 @@ Transformer::Transformer(const ModelConfig& c, uint64_t seed, const ParameterSou
 
 template <typename F>
 Var Transformer::residual(const Var& x, const LayerNorm& norm, F&& f, bool training) {
-  if (config_.pre_norm) return add(x, dropout(f(norm(x)), config_.dropout, rng_, training));
-  return norm(add(x, dropout(f(x), config_.dropout, rng_, training)));
+  if (config_.pre_norm) return add_dropout(x, f(norm(x)), config_.dropout, rng_, training);
+  return norm(add_dropout(x, f(x), config_.dropout, rng_, training));
 }
 
 int Transformer::align_layer() const {
