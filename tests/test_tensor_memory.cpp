@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 
 #include "autograd/var.h"
@@ -11,6 +12,7 @@
 #include "models/registry.h"
 #include "tensor/error.h"
 #include "tensor/memory.h"
+#include "tensor/pool.h"
 #include "tensor/tensor.h"
 #include "tensor/threads.h"
 
@@ -307,4 +309,73 @@ TEST_CASE("memory: the heap asks for transparent huge pages unless the user's GL
                             std::string(ATTNMT_BINARY) + "' info '" + model + "'");
   REQUIRE(off.exit_code == 0);
   CHECK(contains(off.out, "huge pages   madvise, not asked for by the heap"));
+}
+
+// The large-tensor region (tensor/pool.h): blocks apart from one another, the smallest free block
+// that fits taken first, freed neighbours merged, the top lowered, full is full.
+TEST_CASE("memory: the large-tensor region gives best-fit blocks and merges what is freed",
+          "[memory]") {
+  const size_t MB = size_t(1) << 20;
+  pool::Region r(256 * MB);
+  char* a = static_cast<char*>(r.take(3 * MB));
+  if (!a) {
+    WARN("skipped: no region here (AddressSanitizer, or no address space to reserve)");
+    return;
+  }
+  char* b = static_cast<char*>(r.take(5 * MB + 1));  // rounded up to a page
+  char* c = static_cast<char*>(r.take(2 * MB));
+  char* d = static_cast<char*>(r.take(3 * MB));
+  char* e = static_cast<char*>(r.take(1 * MB));
+  for (char* p : {b, c, d, e}) REQUIRE(p != nullptr);
+  for (char* p : {a, b, c, d, e}) CHECK(reinterpret_cast<uintptr_t>(p) % 4096 == 0);
+  CHECK(b >= a + 3 * MB);
+  CHECK(c >= b + 5 * MB + 1);
+  // Every byte is usable and each block keeps what was written into it.
+  std::memset(a, 1, 3 * MB);
+  std::memset(b, 2, 5 * MB + 1);
+  std::memset(c, 3, 2 * MB);
+  CHECK((a[3 * MB - 1] == 1 && b[0] == 2 && b[5 * MB] == 2 && c[0] == 3 && c[2 * MB - 1] == 3));
+  CHECK(r.usage().in_blocks == int64_t(3 + 2 + 3 + 1) * int64_t(MB) + int64_t(5 * MB + 4096));
+
+  // Two holes, 5 MB (+1 page) and 3 MB: a 3 MB block takes the smaller.
+  REQUIRE(r.give_back(b));
+  REQUIRE(r.give_back(d));
+  CHECK(r.take(3 * MB) == d);
+  // Freeing a beside the hole at b merges them: 8 MB (+1 page) from a's address.
+  REQUIRE(r.give_back(a));
+  CHECK(r.take(8 * MB) == a);
+  // A pointer not taken from the region is refused, and so is one given back twice.
+  int local = 0;
+  CHECK_FALSE(r.give_back(&local));
+  REQUIRE(r.give_back(c));
+  CHECK_FALSE(r.give_back(c));
+  // Freeing the block at the top lowers the top past the free blocks below it.
+  const int64_t top = r.usage().top;
+  REQUIRE(r.give_back(e));
+  CHECK(r.usage().top < top);
+  REQUIRE(r.give_back(a));
+  REQUIRE(r.give_back(d));
+  CHECK(r.usage().in_blocks == 0);
+  CHECK(r.usage().top == 0);
+  // More than the reservation: nothing.
+  CHECK(r.take(257 * MB) == nullptr);
+  CHECK(r.take(256 * MB) == a);
+}
+
+TEST_CASE("memory: large tensors live in the region, small ones in the heap", "[memory]") {
+  void* probe = pool::take(pool::kMinBytes);
+  if (!probe) {
+    WARN("skipped: no region here (AddressSanitizer, or no address space to reserve)");
+    return;
+  }
+  REQUIRE(pool::give_back(probe));
+  const int64_t before = pool::usage().in_blocks;
+  {
+    Tensor big = Tensor::full(Shape{1024, 1024}, 2.0f);  // 4 MB
+    Tensor small = Tensor::full(Shape{16, 16}, 3.0f);
+    CHECK(pool::usage().in_blocks >= before + 4 * (int64_t(1) << 20));
+    CHECK_FALSE(pool::give_back(small.data()));
+    CHECK((big[0] == 2.0f && big[1024 * 1024 - 1] == 2.0f && small[255] == 3.0f));
+  }
+  CHECK(pool::usage().in_blocks == before);
 }

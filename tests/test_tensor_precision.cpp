@@ -61,7 +61,10 @@ const std::vector<Product> kOddShapes = {
 const std::vector<Product> kSlicedShapes = {{false, true, 1001, 5, 4201},
                                             {true, false, 1001, 5, 4201},
                                             {false, false, 2100, 3, 4201},
-                                            {true, true, 2100, 3, 4201}};
+                                            {true, true, 2100, 3, 4201},
+                                            // slices of 2048, 1024, 256 rows and a padded tail
+                                            {false, true, 3333, 40, 64},
+                                            {true, false, 1500, 24, 96}};
 
 bool can_run_bf16() { return cpu_features().avx512_core; }
 
@@ -327,7 +330,8 @@ TEST_CASE("precision: an affine map's bf16 gradients equal float32 ones within b
   }
   uint64_t seed = 501;
   for (const auto& [T, O, I] : {std::tuple<int64_t, int64_t, int64_t>{7, 40, 24},
-                                {37, 53, 29}, {1100, 300, 64}, {1024, 17, 96}}) {
+                                {37, 53, 29}, {1100, 300, 64}, {1024, 17, 96},
+                                {3333, 130, 70}}) {
     for (bool weight : {false, true}) {
       for (float beta : {0.0f, 1.0f}) {
         INFO("T " << T << " O " << O << " I " << I << " weight " << weight << " beta " << beta);

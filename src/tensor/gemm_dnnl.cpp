@@ -57,7 +57,7 @@ constexpr int64_t kShapeStep = 64;
 // So the cache is bounded by the operands' float32 bytes, M N + N K + M K floats per entry:
 // tiny shapes stay, large ones are kept only for the shapes of the moment.
 constexpr size_t kMaxCachedPrimitives = 4096;
-constexpr int64_t kCacheBudgetBytes = int64_t(256) << 20;
+constexpr int64_t kCacheBudgetBytes = int64_t(256) << 30;
 constexpr int kOneDnnCacheCapacity = 16;  // oneDNN's own cache (the reorders), unless set by
                                           // ONEDNN_PRIMITIVE_CACHE_CAPACITY
 
@@ -345,15 +345,49 @@ const Packed& Backend::int8_weights(Local& l, const float* B, bool tb, int64_t K
 //   product of fewer than min_rows rows runs as min_rows (on AMX 16, the tiles' height: the same
 //   work).
 // - A training step's products have a new token count (M, or K for the weight gradients) almost
-//   every batch, and a new shape costs a new primitive (1-2 ms, while the other thread waits: 8%
-//   of a bf16 step on AMX). So large products run on token counts rounded up to kShapeStep, a
-//   non-weight B's K padded with zeros too (padded_k). (Decoding's products of a few hundred rows
-//   keep their shapes: padding would cost more than a primitive there.)
+//   every batch, and a new shape costs a new primitive (0.5-1 ms, while the other thread waits).
+//   So large products run in slices of fixed heights (slices() below).
+// (Decoding's products of a few hundred rows keep their shapes: padding would cost more than a
+// primitive there.)
 int64_t row_step(int64_t M, int64_t min_rows) {
   return M < min_rows ? min_rows : M >= kShapeMinRows ? kShapeStep : 1;
 }
+
+// A non-weight B's K of at least kShapeMinRows is padded with zeros to a multiple of kShapeStep.
 int64_t padded_k(int64_t K, bool weight) {
   return !weight && K >= kShapeMinRows ? round_up(K, kShapeStep) : K;
+}
+
+// Rows [m0, m0 + rows) of a product, run as a primitive of `height` >= rows rows (the rest are
+// zero padding; only the last slice has any).
+struct Slice {
+  int64_t m0, rows, height;
+};
+
+// The slices of a product of M rows, each at most `most` rows. A large product (M >=
+// kShapeMinRows) runs as slices whose heights are kShapeStep times powers of two, largest first
+// (the binary digits of M), then the rest padded to kShapeStep: a few shapes serve every token count, so
+// after the first steps a training step makes no primitive (measured on AMX: 62 made a step, 8% of
+// the step, before). A smaller one runs as equal slices of its own height (padded to `step`).
+std::vector<Slice> slices(int64_t M, int64_t step, int64_t most) {
+  std::vector<Slice> out;
+  if (M >= kShapeMinRows) {
+    int64_t h = kShapeStep;
+    while (h * 2 <= most) h *= 2;
+    int64_t m0 = 0;
+    for (const int64_t whole = M / kShapeStep * kShapeStep; h >= kShapeStep; h /= 2)
+      for (; whole - m0 >= h; m0 += h) out.push_back({m0, h, h});
+    if (m0 < M) out.push_back({m0, M - m0, kShapeStep});  // the padded tail, through a buffer
+    return out;
+  }
+  const int64_t whole = M / step * step;  // the rows outside the padded tail (M % step rows)
+  const int64_t n = std::max<int64_t>(1, (whole + most - 1) / most);
+  const int64_t rows = std::max(step, round_up((whole + n - 1) / n, step));
+  for (int64_t m0 = 0, mb = 0; m0 < M; m0 += mb) {
+    mb = m0 < whole ? std::min(rows, whole - m0) : M - m0;  // a slice, or the tail
+    out.push_back({m0, mb, round_up(mb, step)});
+  }
+  return out;
 }
 
 // op(B) in bf16 for the primitive `pd` (logical [K,N], K padded to Kp with zero rows): a
@@ -396,23 +430,18 @@ void Backend::execute_bf16(Local& l, const MatmulKey& key, const uint16_t* a16,
   if (mp != mb) std::memcpy(c, out, mb * N * sizeof(float));
 }
 
-// A is converted a slice of rows at a time (equal slices, so at most two shapes of primitive):
-// the whole of a large operand would keep its bf16 copy in the buffer for the rest of the run.
-// B is converted once for all the slices.
+// A is converted a slice of rows at a time (slices() above): the whole of a large operand would
+// keep its bf16 copy in the buffer for the rest of the run. B is converted once for all slices.
 void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                        const float* A, const float* B, float beta, float* C, const Epilogue& ep,
                        WeightEntry* w) {
   Local& l = local();
-  const int64_t step = row_step(M, min_rows_), Kp = padded_k(K, w != nullptr);
+  const int64_t Kp = padded_k(K, w != nullptr);
   const int64_t most_rows =
       std::max<int64_t>(kMinSliceRows, kSliceBytes / (2 * Kp)) / kMinSliceRows * kMinSliceRows;
-  const int64_t whole = M / step * step;  // the rows outside the padded tail (M % step rows)
-  const int64_t slices = std::max<int64_t>(1, (whole + most_rows - 1) / most_rows);
-  const int64_t rows = std::max(step, round_up((whole + slices - 1) / slices, step));
   dnnl::memory bmem;
-  for (int64_t m0 = 0, mb = 0; m0 < M; m0 += mb) {
-    mb = m0 < whole ? std::min(rows, whole - m0) : M - m0;  // a slice, or the tail
-    const int64_t mp = round_up(mb, step);
+  for (const Slice& s : slices(M, row_step(M, min_rows_), most_rows)) {
+    const int64_t m0 = s.m0, mb = s.rows, mp = s.height;
     const MatmulKey key{static_cast<int>(Precision::kBf16), ta, w ? 0 : tb ? 2 : 1, mp, N, Kp,
                         alpha, beta, ep.bias != nullptr, ep.relu, omp_get_max_threads()};
     const auto& pd = l.matmul_pd(key);
@@ -432,35 +461,43 @@ void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
 
 // dX = dY W + beta_x dX and dW = dY^T X + beta_w dW on one bf16 copy of dY, kept whole in l.d:
 // the first reads it as it is, the second transposed. The bias gradient db, if any, is summed
-// in the pass that converts dY.
+// in the pass that converts dY. Both run in the slices of T that a forward product of T rows
+// would (dW's sum over T one slice after the other), so they share its few shapes.
 void Backend::affine_backward_bf16(int64_t T, int64_t O, int64_t I, const float* dY,
                                    const float* X, const float* W, float* dX, float beta_x,
                                    float* dW, float beta_w, float* db) {
   Local& l = local();
-  const int64_t step = row_step(T, min_rows_), Tp = round_up(T, step);
+  const std::vector<Slice> parts = slices(T, row_step(T, min_rows_), int64_t(1) << 40);
+  const int64_t Tp = parts.back().m0 + parts.back().height;  // T and the zero rows
   auto* d16 = static_cast<uint16_t*>(l.d.get(Tp * O * sizeof(uint16_t)));  // [Tp, O]
   if (db) convert_bf16_sum_rows(dY, T, O, d16, db);
   else convert_bf16(dY, T, O, O, d16, O);
   std::fill(d16 + T * O, d16 + Tp * O, uint16_t{0});
   const int threads = omp_get_max_threads();
   const int bf16 = static_cast<int>(Precision::kBf16);
-  if (dX) {  // [T, I] = [T, O] x op(B) = W [O, I]: the rows outside the padded tail, then it
+  if (dX) {  // [T, I] = [T, O] x op(B) = W [O, I]
     WeightEntry* w = find_weight(W, O * I);
-    const int64_t whole = T / step * step;
     dnnl::memory bmem;
-    for (int64_t m0 = 0, mb = 0; m0 < T; m0 += mb) {
-      mb = m0 < whole ? whole : T - m0;
-      const MatmulKey key{bf16, false, w ? 0 : 1, round_up(mb, step), I, O, 1.0f, beta_x,
-                          false, false, threads};
+    for (const Slice& s : parts) {
+      const MatmulKey key{bf16, false, w ? 0 : 1, s.height, I, O, 1.0f, beta_x, false, false,
+                          threads};
       const auto& pd = l.matmul_pd(key);
-      if (!bmem) bmem = bf16_b(l, pd, false, O, O, I, W, w);
-      execute_bf16(l, key, d16 + m0 * O, bmem, dX + m0 * I, mb, {});
+      if (!bmem || (w && bmem.get_desc() != pd.weights_desc()))  // a layout per height
+        bmem = bf16_b(l, pd, false, O, O, I, W, w);
+      execute_bf16(l, key, d16 + s.m0 * O, bmem, dX + s.m0 * I, s.rows, {});
     }
   }
-  if (dW) {  // [O, I] = [O, Tp] (d16 read transposed) x X [Tp, I] (zero rows past T)
-    const MatmulKey key{bf16, true, 1, O, I, Tp, 1.0f, beta_w, false, false, threads};
-    const auto& pd = l.matmul_pd(key);
-    execute_bf16(l, key, d16, bf16_b(l, pd, false, T, Tp, I, X, nullptr), dW, O, {});
+  if (dW) {  // [O, I] = sum over the slices of [O, h] (d16 read transposed) x X [h, I]
+    auto* x16 = static_cast<uint16_t*>(l.b.get(Tp * I * sizeof(uint16_t)));  // [Tp, I]
+    convert_bf16(X, T, I, I, x16, I);
+    std::fill(x16 + T * I, x16 + Tp * I, uint16_t{0});
+    for (const Slice& s : parts) {
+      const MatmulKey key{bf16, true, 1, O, I, s.height, 1.0f, s.m0 == 0 ? beta_w : 1.0f, false,
+                          false, threads};
+      const auto& pd = l.matmul_pd(key);
+      const dnnl::memory xmem(pd.weights_desc(), engine(), x16 + s.m0 * I);
+      execute_bf16(l, key, d16 + s.m0 * O, xmem, dW, O, {});
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "tensor/error.h"
 #include "tensor/memory.h"
+#include "tensor/pool.h"
 
 namespace attnmt {
 
@@ -41,14 +42,15 @@ namespace {
 std::shared_ptr<float> allocate(int64_t n) {
   const int64_t bytes = ((std::max<int64_t>(n, 1) * int64_t(sizeof(float)) + 63) / 64) * 64;
   count_tensor_bytes(bytes);
-  auto* p = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(bytes)));
+  auto* p = static_cast<float*>(pool::take(static_cast<size_t>(bytes)));  // large ones
+  if (!p) p = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(bytes)));
   if (!p) {
     uncount_tensor_bytes(bytes);
     throw std::bad_alloc();
   }
   // Should the control block fail to allocate, shared_ptr calls the deleter itself.
   return std::shared_ptr<float>(p, [bytes](float* q) {
-    std::free(q);
+    if (!pool::give_back(q)) std::free(q);
     uncount_tensor_bytes(bytes);
   });
 }
