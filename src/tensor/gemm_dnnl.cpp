@@ -47,17 +47,15 @@ constexpr int64_t kMinWeightMacs = 256;
 // bf16 products convert A at most this many bytes at a time, but at least kMinSliceRows rows.
 constexpr int64_t kSliceBytes = int64_t(8) << 20;
 constexpr int64_t kMinSliceRows = 64;
-// M (rows) of at least kShapeMinRows, and a non-weight B's K as long, are rounded up to
-// kShapeStep (run_bf16).
+// Products of at least kShapeMinRows rows run in slices of kShapeStep times powers of two rows
+// (slices()); a non-weight B's K as long is padded to a multiple of kShapeStep.
 constexpr int64_t kShapeMinRows = 1024;
 constexpr int64_t kShapeStep = 64;
-// A primitive for a large product holds much memory (measured: caching every shape took a
-// Transformer's bf16 training from 1.5 to 2.5 GB) and is made in 1-2 ms, against seconds a
-// training step; one for a tiny product is light, but remaking it costs more than the product.
-// So the cache is bounded by the operands' float32 bytes, M N + N K + M K floats per entry:
-// tiny shapes stay, large ones are kept only for the shapes of the moment.
-constexpr size_t kMaxCachedPrimitives = 4096;
-constexpr int64_t kCacheBudgetBytes = int64_t(256) << 30;
+// Primitives are cached per thread, up to this many (then the cache starts again). One holds
+// ~0.1 MB (measured on AMX, made and run) whatever its size; a training step's products take ~150
+// shapes (slices() below), translation's one per batch height. (The 2.5 GB an unbounded cache once
+// cost was the heap's, split by kept primitives among the tensors: tensor/pool.h.)
+constexpr size_t kMaxCachedPrimitives = 1024;
 constexpr int kOneDnnCacheCapacity = 16;  // oneDNN's own cache (the reorders), unless set by
                                           // ONEDNN_PRIMITIVE_CACHE_CAPACITY
 
@@ -103,24 +101,6 @@ dnnl::memory::desc f32_desc(int64_t rows, int64_t cols, bool trans) {
 
 
 int64_t round_up(int64_t x, int64_t step) { return (x + step - 1) / step * step; }
-
-// dst [M,K] u8 row-major = round(op(A)[m,:] / scale[m]) + 128 (quantise_int8 per row).
-void quantise_rows_u8(const float* A, bool trans, int64_t M, int64_t K, uint8_t* dst,
-                      float* scale) {
-  kernels::parallel_for(M, K, [&](int64_t m0, int64_t m1) {
-    std::vector<float> row(trans ? K : 0);
-    for (int64_t m = m0; m < m1; ++m) {
-      const float* a = A + m * K;
-      if (trans) {  // gather the row first (the int8 products of the models never take this)
-        for (int64_t k = 0; k < K; ++k) row[k] = A[k * M + m];
-        a = row.data();
-      }
-      uint8_t* __restrict d = dst + m * K;
-      scale[m] = quantise_int8(a, K, reinterpret_cast<int8_t*>(d));
-      for (int64_t k = 0; k < K; ++k) d[k] ^= 0x80;  // int8 q -> uint8 q + 128
-    }
-  });
-}
 
 // A weight's low-precision copy for one use (precision, transpose, logical [K,N]).
 struct Packed {
@@ -172,7 +152,6 @@ class Local {
 
  private:
   std::map<MatmulKey, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> matmuls_;
-  int64_t cached_bytes_ = 0;  // the budget's count for matmuls_
 };
 
 Local& local() {
@@ -249,12 +228,7 @@ WeightEntry* Backend::find_weight(const float* p, int64_t numel) {
 const dnnl::matmul::primitive_desc& Local::matmul_pd(const MatmulKey& key) {
   auto it = matmuls_.find(key);
   if (it != matmuls_.end()) return it->second.first;
-  const int64_t bytes = 4 * (key.M * key.N + key.N * key.K + key.M * key.K);
-  if (matmuls_.size() >= kMaxCachedPrimitives || cached_bytes_ + bytes > kCacheBudgetBytes) {
-    matmuls_.clear();
-    cached_bytes_ = 0;
-  }
-  cached_bytes_ += bytes;
+  if (matmuls_.size() >= kMaxCachedPrimitives) matmuls_.clear();
   const bool int8 = key.precision == static_cast<int>(Precision::kInt8);
   dnnl::memory::desc a({key.M, key.K}, int8 ? dt::u8 : dt::bf16,
                        key.trans_a ? Dims{1, key.M} : Dims{key.K, 1});

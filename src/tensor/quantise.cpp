@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "tensor/kernels.h"
 
@@ -76,6 +77,24 @@ void convert_bf16_sum_rows(const float* A, int64_t R, int64_t C, uint16_t* dst, 
       const float* a = A + r * C + c0;
       row_bf16(a, dst + r * C + c0, c1 - c0);
       acc += Eigen::Map<const Eigen::ArrayXf>(a, c1 - c0);
+    }
+  });
+}
+
+// dst [M,K] u8 row-major (see quantise.h) = round(op(A)[m,:] / scale[m]) + 128 (quantise_int8 per row).
+void quantise_rows_u8(const float* A, bool trans, int64_t M, int64_t K, uint8_t* dst,
+                      float* scale) {
+  kernels::parallel_for(M, K, [&](int64_t m0, int64_t m1) {
+    std::vector<float> row(trans ? K : 0);
+    for (int64_t m = m0; m < m1; ++m) {
+      const float* a = A + m * K;
+      if (trans) {  // gather the row first (the int8 products of the models never take this)
+        for (int64_t k = 0; k < K; ++k) row[k] = A[k * M + m];
+        a = row.data();
+      }
+      uint8_t* __restrict d = dst + m * K;
+      scale[m] = quantise_int8(a, K, reinterpret_cast<int8_t*>(d));
+      for (int64_t k = 0; k < K; ++k) d[k] ^= 0x80;  // int8 q -> uint8 q + 128
     }
   });
 }

@@ -24,4 +24,9 @@ void convert_bf16(const float* A, int64_t R, int64_t C, int64_t lda, uint16_t* d
 // as kernels::sum_rows), in one pass over A; on the threads.
 void convert_bf16_sum_rows(const float* A, int64_t R, int64_t C, uint16_t* dst, float* sums);
 
+// dst [M,K] u8 row-major = round(op(A)[m,:] / scale[m]) + 128, op(A) = A [M,K] or, with trans,
+// the transpose of A stored [K,M]: quantise_int8 per row, shifted for the u8 x s8 products.
+void quantise_rows_u8(const float* A, bool trans, int64_t M, int64_t K, uint8_t* dst,
+                      float* scale);
+
 }  // namespace attnmt
