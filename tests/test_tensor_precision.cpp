@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <tuple>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "models/registry.h"
 
 #include "tensor/gemm.h"
+#include "tensor/gemm_shapes.h"
 #include "tensor/precision.h"
 #include "tensor/random.h"
 
@@ -523,3 +525,41 @@ TEST_CASE("precision: bf16 training reaches float32 training's dev cross-entropy
 }
 
 }  // namespace attnmt
+
+// The slices a large bf16 product runs in (tensor/gemm_shapes.h): every row once, in order, in a
+// few fixed heights whatever the row count, padding only in a last slice of 64 rows; smaller
+// products in equal slices of their own height.
+TEST_CASE("precision: large products run in slices of a few fixed heights", "[tensor][precision]") {
+  using namespace dnnl_backend;
+  for (int64_t most : {int64_t(512), int64_t(16384)}) {
+    std::set<int64_t> heights;
+    for (int64_t M = kShapeMinRows; M < 9000; M += 37) {
+      INFO("M " << M << " most " << most);
+      const std::vector<Slice> parts = slices(M, row_step(M, 16), most);
+      int64_t next = 0;
+      for (size_t i = 0; i < parts.size(); ++i) {
+        const Slice& s = parts[i];
+        CHECK(s.m0 == next);
+        next += s.rows;
+        const bool last = i + 1 == parts.size();
+        CHECK((s.rows == s.height || (last && s.rows < s.height && s.height == kShapeStep)));
+        CHECK(s.height <= most);
+        CHECK((s.height % kShapeStep == 0 && ((s.height / kShapeStep) & (s.height / kShapeStep - 1)) == 0));
+        if (i > 0) CHECK(s.height <= parts[i - 1].height);
+        heights.insert(s.height);
+      }
+      CHECK(next == M);
+      CHECK(padded_rows(parts) == (M + kShapeStep - 1) / kShapeStep * kShapeStep);
+    }
+    // 64 times the powers of two up to `most`: 4 heights for 512, 9 for 16384.
+    CHECK(heights.size() <= (most == 512 ? 4u : 9u));
+  }
+  // Smaller products: a few rows padded to the minimum; otherwise equal slices, no padding.
+  const std::vector<Slice> few = slices(5, row_step(5, 16), 4096);
+  REQUIRE(few.size() == 1);
+  CHECK((few[0].m0 == 0 && few[0].rows == 5 && few[0].height == 16));
+  const std::vector<Slice> equal = slices(300, row_step(300, 16), 128);
+  REQUIRE(equal.size() == 3);
+  for (const Slice& s : equal) CHECK((s.rows == 100 && s.height == 100));
+  CHECK(padded_rows(equal) == 300);
+}

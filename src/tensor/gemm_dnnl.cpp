@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "tensor/error.h"
+#include "tensor/gemm_shapes.h"
 #include "tensor/kernels.h"
 #include "tensor/quantise.h"
 
@@ -47,10 +48,6 @@ constexpr int64_t kMinWeightMacs = 256;
 // bf16 products convert A at most this many bytes at a time, but at least kMinSliceRows rows.
 constexpr int64_t kSliceBytes = int64_t(8) << 20;
 constexpr int64_t kMinSliceRows = 64;
-// Products of at least kShapeMinRows rows run in slices of kShapeStep times powers of two rows
-// (slices()); a non-weight B's K as long is padded to a multiple of kShapeStep.
-constexpr int64_t kShapeMinRows = 1024;
-constexpr int64_t kShapeStep = 64;
 // Primitives are cached per thread, up to this many (then the cache starts again). One holds
 // ~0.1 MB (measured on AMX, made and run) whatever its size; a training step's products take ~150
 // shapes (slices() below), translation's one per batch height. (The 2.5 GB an unbounded cache once
@@ -99,8 +96,6 @@ dnnl::memory::desc f32_desc(int64_t rows, int64_t cols, bool trans) {
   return dnnl::memory::desc({rows, cols}, dt::f32, trans ? Dims{1, rows} : Dims{cols, 1});
 }
 
-
-int64_t round_up(int64_t x, int64_t step) { return (x + step - 1) / step * step; }
 
 // A weight's low-precision copy for one use (precision, transpose, logical [K,N]).
 struct Packed {
@@ -311,59 +306,6 @@ const Packed& Backend::int8_weights(Local& l, const float* B, bool tb, int64_t K
   return p;
 }
 
-// The rows of a bf16 product are padded with zeros (A's converted copy; C through a buffer) to a
-// multiple of this step, in two cases:
-// - oneDNN picks its kernels by the size of the product, and kernels sum in different orders: on
-//   AMX a product of a few rows runs on AVX512-BF16's instructions, not the tiles, and where bf16
-//   is emulated one row runs apart, so a row would come out otherwise alone than in a batch. A
-//   product of fewer than min_rows rows runs as min_rows (on AMX 16, the tiles' height: the same
-//   work).
-// - A training step's products have a new token count (M, or K for the weight gradients) almost
-//   every batch, and a new shape costs a new primitive (0.5-1 ms, while the other thread waits).
-//   So large products run in slices of fixed heights (slices() below).
-// (Decoding's products of a few hundred rows keep their shapes: padding would cost more than a
-// primitive there.)
-int64_t row_step(int64_t M, int64_t min_rows) {
-  return M < min_rows ? min_rows : M >= kShapeMinRows ? kShapeStep : 1;
-}
-
-// A non-weight B's K of at least kShapeMinRows is padded with zeros to a multiple of kShapeStep.
-int64_t padded_k(int64_t K, bool weight) {
-  return !weight && K >= kShapeMinRows ? round_up(K, kShapeStep) : K;
-}
-
-// Rows [m0, m0 + rows) of a product, run as a primitive of `height` >= rows rows (the rest are
-// zero padding; only the last slice has any).
-struct Slice {
-  int64_t m0, rows, height;
-};
-
-// The slices of a product of M rows, each at most `most` rows. A large product (M >=
-// kShapeMinRows) runs as slices whose heights are kShapeStep times powers of two, largest first
-// (the binary digits of M), then the rest padded to kShapeStep: a few shapes serve every token count, so
-// after the first steps a training step makes no primitive (measured on AMX: 62 made a step, 8% of
-// the step, before). A smaller one runs as equal slices of its own height (padded to `step`).
-std::vector<Slice> slices(int64_t M, int64_t step, int64_t most) {
-  std::vector<Slice> out;
-  if (M >= kShapeMinRows) {
-    int64_t h = kShapeStep;
-    while (h * 2 <= most) h *= 2;
-    int64_t m0 = 0;
-    for (const int64_t whole = M / kShapeStep * kShapeStep; h >= kShapeStep; h /= 2)
-      for (; whole - m0 >= h; m0 += h) out.push_back({m0, h, h});
-    if (m0 < M) out.push_back({m0, M - m0, kShapeStep});  // the padded tail, through a buffer
-    return out;
-  }
-  const int64_t whole = M / step * step;  // the rows outside the padded tail (M % step rows)
-  const int64_t n = std::max<int64_t>(1, (whole + most - 1) / most);
-  const int64_t rows = std::max(step, round_up((whole + n - 1) / n, step));
-  for (int64_t m0 = 0, mb = 0; m0 < M; m0 += mb) {
-    mb = m0 < whole ? std::min(rows, whole - m0) : M - m0;  // a slice, or the tail
-    out.push_back({m0, mb, round_up(mb, step)});
-  }
-  return out;
-}
-
 // op(B) in bf16 for the primitive `pd` (logical [K,N], K padded to Kp with zero rows): a
 // weight's packed copy, or B converted as it lies (transposed or not) into l.b.
 dnnl::memory Backend::bf16_b(Local& l, const dnnl::matmul::primitive_desc& pd, bool tb,
@@ -442,7 +384,7 @@ void Backend::affine_backward_bf16(int64_t T, int64_t O, int64_t I, const float*
                                    float* dW, float beta_w, float* db) {
   Local& l = local();
   const std::vector<Slice> parts = slices(T, row_step(T, min_rows_), int64_t(1) << 40);
-  const int64_t Tp = parts.back().m0 + parts.back().height;  // T and the zero rows
+  const int64_t Tp = padded_rows(parts);  // T and the zero rows
   auto* d16 = static_cast<uint16_t*>(l.d.get(Tp * O * sizeof(uint16_t)));  // [Tp, O]
   if (db) convert_bf16_sum_rows(dY, T, O, d16, db);
   else convert_bf16(dY, T, O, O, d16, O);
