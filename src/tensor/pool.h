@@ -1,4 +1,4 @@
-// Large tensors' storage, in a region of its own apart from malloc's heap.
+// Large tensors' storage (64 KB and more), in a region of its own apart from malloc's heap.
 //
 // The process keeps its freed memory (cli/process.cpp: no trimming, no mmap below 1 GB), so a
 // training step's large tensors reuse the same pages step after step. In malloc's one heap they
@@ -23,8 +23,9 @@
 
 namespace attnmt::pool {
 
-// Blocks of at least this many bytes come from the pool.
-inline constexpr size_t kMinBytes = size_t(1) << 20;
+// Blocks of at least this many bytes come from the pool: an LSTM's tensors of one time step
+// (100-600 KB) too, which the kept primitives had scattered as well (+190 MB with 1 MB here).
+inline constexpr size_t kMinBytes = size_t(64) << 10;
 
 // Bytes of a region in use by blocks, and its top (blocks and the free gaps between them).
 struct Usage {
