@@ -544,7 +544,8 @@ TEST_CASE("precision: large products run in slices of a few fixed heights", "[te
         const bool last = i + 1 == parts.size();
         CHECK((s.rows == s.height || (last && s.rows < s.height && s.height == kShapeStep)));
         CHECK(s.height <= most);
-        CHECK((s.height % kShapeStep == 0 && ((s.height / kShapeStep) & (s.height / kShapeStep - 1)) == 0));
+        const int64_t times = s.height / kShapeStep;  // a power of two
+        CHECK((s.height % kShapeStep == 0 && (times & (times - 1)) == 0));
         if (i > 0) CHECK(s.height <= parts[i - 1].height);
         heights.insert(s.height);
       }

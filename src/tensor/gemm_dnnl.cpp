@@ -50,7 +50,7 @@ constexpr int64_t kSliceBytes = int64_t(8) << 20;
 constexpr int64_t kMinSliceRows = 64;
 // Primitives are cached per thread, up to this many (then the cache starts again). One holds
 // ~0.1 MB (measured on AMX, made and run) whatever its size; a training step's products take ~150
-// shapes (slices() below), translation's one per batch height. (The 2.5 GB an unbounded cache once
+// shapes (gemm_shapes.h), translation's one per batch height. (The 2.5 GB an unbounded cache once
 // cost was the heap's, split by kept primitives among the tensors: tensor/pool.h.)
 constexpr size_t kMaxCachedPrimitives = 1024;
 constexpr int kOneDnnCacheCapacity = 16;  // oneDNN's own cache (the reorders), unless set by
@@ -346,7 +346,7 @@ void Backend::execute_bf16(Local& l, const MatmulKey& key, const uint16_t* a16,
   if (mp != mb) std::memcpy(c, out, mb * N * sizeof(float));
 }
 
-// A is converted a slice of rows at a time (slices() above): the whole of a large operand would
+// A is converted a slice of rows at a time (gemm_shapes.h): the whole of a large operand would
 // keep its bf16 copy in the buffer for the rest of the run. B is converted once for all slices.
 void Backend::run_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                        const float* A, const float* B, float beta, float* C, const Epilogue& ep,
