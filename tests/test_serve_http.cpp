@@ -217,6 +217,51 @@ TEST_CASE("serve: bad requests get their HTTP status and a JSON error", "[serve]
   CHECK(m["model"]["arch"] == "transformer");
 }
 
+TEST_CASE("serve: a body sent as a form (curl -d) is read as JSON past httplib's 8 KB for forms",
+          "[serve][e2e]") {
+  serve::ServeOptions o = test_options();
+  o.max_request_bytes = 1 << 20;
+  LocalServer server(o);
+  httplib::Client c = server.client();
+  const std::string body = R"({"text": "Good morning.")" + std::string(20000, ' ') + "}";
+  auto form = c.Post("/v1/translate", body, "application/x-www-form-urlencoded");
+  REQUIRE(form);
+  INFO(form->body);
+  REQUIRE(form->status == 200);
+  const json as_json = post(c, {{"text", "Good morning."}});
+  CHECK(json::parse(form->body)["results"][0]["translation"] ==
+        as_json["results"][0]["translation"]);
+  // Past --max-request-bytes it is still refused, with the option's name.
+  auto big = c.Post("/v1/translate", R"({"text": "a")" + std::string(1 << 20, ' ') + "}",
+                    "application/x-www-form-urlencoded");
+  REQUIRE(big);
+  CHECK(big->status == 413);
+  CHECK_THAT(big->body, Catch::Contains("--max-request-bytes"));
+}
+
+TEST_CASE("serve: idle after a request, the server gives freed memory back, then serves on",
+          "[serve][e2e]") {
+  serve::ServeOptions o = test_options();
+  o.batcher.release_after = std::chrono::milliseconds(100);
+  LocalServer server(o);
+  httplib::Client c = server.client();
+  auto releases = [&] {
+    auto r = c.Get("/v1/health");
+    REQUIRE(r);
+    return json::parse(r->body)["idle_releases"].get<int64_t>();
+  };
+  CHECK(releases() == 0);  // nothing translated yet: nothing to give
+  const json first = post(c, {{"text", {"Good morning.", "The king gave bread to the people."}}});
+  int64_t n = 0;
+  for (int i = 0; i < 200 && (n = releases()) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  CHECK(n == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(releases() == 1);  // once per idle spell, not every 100 ms
+  const json again = post(c, {{"text", {"Good morning.", "The king gave bread to the people."}}});
+  CHECK(again["results"] == first["results"]);
+}
+
 TEST_CASE("serve: a line over the input limit is cut, and the reply says so", "[serve][e2e]") {
   serve::ServeOptions o = test_options();
   o.batcher.translate.max_input_pieces = 4;

@@ -1,8 +1,10 @@
 // The memory limit on tensors (tensor/memory.h): the count, the limit, reading what the machine
 // and its cgroup leave, and the CLI's "out of memory" in place of the kernel's silent kill.
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -360,6 +362,50 @@ TEST_CASE("memory: the large-tensor region gives best-fit blocks and merges what
   // More than the reservation: nothing.
   CHECK(r.take(257 * MB) == nullptr);
   CHECK(r.take(256 * MB) == a);
+}
+
+// How many of the pages of [p, p + bytes) are in memory (mincore).
+size_t resident_pages(const char* p, size_t bytes) {
+  std::vector<unsigned char> in((bytes + 4095) / 4096);
+  REQUIRE(mincore(const_cast<char*>(p), bytes, in.data()) == 0);
+  return std::count_if(in.begin(), in.end(), [](unsigned char v) { return v & 1; });
+}
+
+TEST_CASE("memory: the region gives the pages of its free blocks back to the system when asked",
+          "[memory]") {
+  const size_t MB = size_t(1) << 20;
+  pool::Region r(256 * MB);
+  char* a = static_cast<char*>(r.take(8 * MB));
+  if (!a) {
+    WARN("skipped: no region here (AddressSanitizer, or no address space to reserve)");
+    return;
+  }
+  char* b = static_cast<char*>(r.take(8 * MB));
+  char* c = static_cast<char*>(r.take(100 * MB));
+  REQUIRE((b && c));
+  std::memset(a, 1, 8 * MB);
+  std::memset(b, 2, 8 * MB);
+  std::memset(c, 3, 100 * MB);
+  CHECK(resident_pages(a, 8 * MB) == 8 * MB / 4096);
+  // a is a hole below b; c was the top, so freeing it lowers the top to b's end.
+  REQUIRE(r.give_back(a));
+  REQUIRE(r.give_back(c));
+  CHECK(r.release() >= 108 * MB);
+  CHECK(resident_pages(a, 8 * MB) == 0);
+  CHECK(resident_pages(b, 8 * MB) == 8 * MB / 4096);  // a live block keeps its pages and bytes
+  CHECK((b[0] == 2 && b[8 * MB - 1] == 2));
+  // What was given back is usable again, and zero.
+  char* a2 = static_cast<char*>(r.take(8 * MB));
+  char* c2 = static_cast<char*>(r.take(200 * MB));
+  REQUIRE((a2 == a && c2 == c));
+  CHECK((a2[0] == 0 && a2[8 * MB - 1] == 0 && c2[0] == 0 && c2[200 * MB - 1] == 0));
+  REQUIRE(r.give_back(a2));
+  REQUIRE(r.give_back(b));
+  REQUIRE(r.give_back(c2));
+  CHECK(r.usage().top == 0);
+  CHECK(r.release() >= 216 * MB);  // all of it was above the top
+  CHECK(r.release() == 0);         // and nothing is left to give
+  CHECK(r.take(256 * MB) == a);    // the whole reservation can be made usable again
 }
 
 TEST_CASE("memory: large tensors live in the region, small ones in the heap", "[memory]") {

@@ -28,6 +28,7 @@ struct ServeCliOptions {
   TranslateOptions t;
   serve::ServeOptions s;
   int window_ms = 5;
+  int release_ms = 2000;
 };
 
 const CommandSpec kSpec{
@@ -54,6 +55,8 @@ std::optional<ServeCliOptions> parse(int argc, char** argv) {
       ("max-batch", value_of(&s.batcher.max_batch), "sentences translated together at most")
       ("batch-window-ms", value_of(&o.window_ms),
        "how long a request waits for others to join its batch (milliseconds)")
+      ("idle-release-ms", value_of(&o.release_ms),
+       "idle this long (milliseconds), freed memory goes back to the system (0: never)")
       ("max-request-bytes", value_of(&s.max_request_bytes), "larger request bodies get 413")
       ("max-lines", value_of(&s.limits.max_lines), "more lines in one request get 413")
       ("max-line-bytes", value_of(&s.limits.max_line_bytes), "a longer line gets 413")
@@ -75,6 +78,7 @@ std::optional<ServeCliOptions> parse(int argc, char** argv) {
     ATTNMT_CHECK(s.batcher.max_batch >= 1, "--max-batch must be at least 1");
     ATTNMT_CHECK(o.window_ms >= 0 && o.window_ms <= 10000,
                  "--batch-window-ms must be from 0 to 10000");
+    ATTNMT_CHECK(o.release_ms >= 0, "--idle-release-ms must be 0 (never) or more");
     ATTNMT_CHECK(s.max_request_bytes >= 1024, "--max-request-bytes must be at least 1024");
     ATTNMT_CHECK(s.limits.max_lines >= 1, "--max-lines must be at least 1");
     ATTNMT_CHECK(s.limits.max_line_bytes >= 1, "--max-line-bytes must be at least 1");
@@ -90,6 +94,7 @@ std::optional<ServeCliOptions> parse(int argc, char** argv) {
   s.limits.defaults = o.t.search;
   s.limits.level = o.t.level;
   s.batcher.window = std::chrono::milliseconds(o.window_ms);
+  s.batcher.release_after = std::chrono::milliseconds(o.release_ms);
   s.batcher.threads = o.threads;
   return o;
 }

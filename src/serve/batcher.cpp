@@ -5,6 +5,7 @@
 
 #include "autograd/var.h"
 #include "tensor/error.h"
+#include "tensor/memory.h"
 #include "tensor/threads.h"
 
 namespace attnmt::serve {
@@ -76,11 +77,21 @@ std::vector<Batcher::Pending> Batcher::take_round() {
 void Batcher::run() {
   // OpenMP's thread count is a setting of each thread: this one's is set here, once.
   set_threads(options_.threads);
+  const auto work_or_stop = [&] { return stopping_ || !queue_.empty(); };
+  const bool release = options_.release_after.count() > 0;
+  bool released = true;  // nothing done since memory last went back
   for (;;) {
     std::vector<Pending> round;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (release && !released && !wake_.wait_for(lock, options_.release_after, work_or_stop)) {
+        lock.unlock();
+        release_free_memory();
+        released = true;
+        lock.lock();
+        ++stats_.releases;
+      }
+      wake_.wait(lock, work_or_stop);
       if (queue_.empty()) return;  // stopping, nothing left
       // A short window for other requests to join this one, unless the round is full already.
       const auto deadline = std::chrono::steady_clock::now() + options_.window;
@@ -89,6 +100,7 @@ void Batcher::run() {
       round = take_round();
     }
     translate(round);
+    released = false;
   }
 }
 

@@ -38,6 +38,10 @@ struct BatcherOptions {
   int max_batch = 32;  // sentences translated together (a larger request runs alone)
   std::chrono::microseconds window{5000};  // how long the first request waits for company
   int threads = 0;                         // OpenMP threads of the model (0: all cores)
+  // Idle this long after a round, the memory of freed tensors goes back to the system
+  // (release_free_memory in tensor/memory.h): one large request does not hold it for good.
+  // Zero: never.
+  std::chrono::milliseconds release_after{2000};
   TranslateOptions translate;              // batching and the cut; search comes per Work
 };
 
@@ -46,6 +50,7 @@ struct BatcherStats {
   int64_t requests = 0;   // Work items done
   int64_t sentences = 0;  // lines translated
   int64_t largest = 0;    // most sentences in one round
+  int64_t releases = 0;   // times memory went back to the system when idle
 };
 
 class Batcher {

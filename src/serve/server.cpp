@@ -22,6 +22,8 @@ using Reply = nlohmann::ordered_json;  // keys in the order written: readable re
 namespace {
 
 constexpr const char* kJson = "application/json";
+constexpr const char* kTooLarge =
+    "the request is larger than this server takes (attnmt serve --max-request-bytes)";
 
 void send_error(httplib::Response& res, int status, std::string_view message) {
   res.status = status;
@@ -81,7 +83,7 @@ struct Server::Impl {
   }
 
   void routes();
-  void translate(const httplib::Request& req, httplib::Response& res);
+  void translate(const std::string& body, httplib::Response& res);
 
   LoadedModel& model;
   ModelSummary summary;
@@ -116,15 +118,32 @@ void Server::Impl::routes() {
                          {"failed_requests", failed.load()},
                          {"batches", s.rounds},
                          {"sentences", s.sentences},
-                         {"largest_batch", s.largest}}
+                         {"largest_batch", s.largest},
+                         {"idle_releases", s.releases}}
                         .dump(),
                     kJson);
   });
   http.Get("/v1/model", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(model_json, kJson);
   });
-  http.Post("/v1/translate", [this](const httplib::Request& req, httplib::Response& res) {
-    translate(req, res);
+  // The body is read here, not by httplib: httplib refuses a body over 8 KB sent as a form
+  // (Content-Type application/x-www-form-urlencoded, what `curl -d` sends) with 413, whatever
+  // --max-request-bytes says. The body is JSON whatever its declared type.
+  http.Post("/v1/translate", [this](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& read) {
+    const auto most = static_cast<size_t>(options.max_request_bytes);
+    std::string body;
+    const bool whole = read([&](const char* data, size_t n) {
+      body.append(data, n);
+      return body.size() <= most;
+    });
+    // httplib stops reading past set_payload_max_length before handing anything over.
+    const std::string declared = req.get_header_value("Content-Length");
+    if (body.size() > most ||
+        (!declared.empty() && std::strtoull(declared.c_str(), nullptr, 10) > most))
+      return send_error(res, 413, kTooLarge);
+    if (!whole) return send_error(res, 400, "the request's body could not be read whole");
+    translate(body, res);
   });
   // Whatever status httplib or a route set without a body (404, 405, 413, ...) gets a JSON one.
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -135,8 +154,7 @@ void Server::Impl::routes() {
                             "GET /v1/health; the page: GET /)",
                             req.method, req.path);
     if (res.status == 405) message = fmt::format("{} is not allowed here", req.method);
-    if (res.status == 413)
-      message = "the request is larger than this server takes (attnmt serve --max-request-bytes)";
+    if (res.status == 413) message = kTooLarge;
     if (res.status == 400) message = "the request is not valid HTTP";
     send_error(res, res.status, message);
   });
@@ -152,11 +170,11 @@ void Server::Impl::routes() {
       });
 }
 
-void Server::Impl::translate(const httplib::Request& req, httplib::Response& res) {
+void Server::Impl::translate(const std::string& body, httplib::Response& res) {
   ++requests;
   const auto start = std::chrono::steady_clock::now();
   try {
-    const TranslateRequest q = parse_translate_request(req.body, options.limits);
+    const TranslateRequest q = parse_translate_request(body, options.limits);
     Work work{q.lines, q.search, q.attention == AttentionDetail::kAll};
     WorkResult r = batcher.submit(std::move(work)).get();
     Reply results = Reply::array(), warnings = Reply::array();

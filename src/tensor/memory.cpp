@@ -2,6 +2,7 @@
 #include "tensor/memory.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <atomic>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "tensor/error.h"
+#include "tensor/pool.h"
 
 namespace attnmt {
 
@@ -180,6 +182,12 @@ void count_tensor_bytes(int64_t bytes) {
 }
 
 void uncount_tensor_bytes(int64_t bytes) noexcept { g_live.fetch_sub(bytes); }
+
+int64_t release_free_memory() {
+  const int64_t given = static_cast<int64_t>(pool::release());
+  malloc_trim(0);
+  return given;
+}
 
 TensorMemoryLimit TensorMemoryLimit::within(std::string_view context) const {
   return TensorMemoryLimit(fmt::format("{}: {}", context, message_));

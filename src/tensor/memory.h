@@ -40,6 +40,13 @@ void set_tensor_memory_limit(int64_t bytes, std::string why);
 // least 256 MB for what is not a tensor (the corpus, oneDNN's buffers, the program).
 int64_t default_tensor_memory_limit(int64_t available);
 
+// Gives the system back the memory of freed tensors (the region's free pages, tensor/pool.h)
+// and the heap's free pages (malloc_trim). The process keeps them otherwise (cli/process.cpp),
+// since a training step or a translation batch would soon take them again; a server that has
+// gone idle calls this, so that one large request does not hold its memory for good. Returns
+// the region's bytes given back.
+int64_t release_free_memory();
+
 // Storage for tensors goes through these two (tensor.cpp): count() throws TensorMemoryLimit when
 // `bytes` more would pass the limit.
 void count_tensor_bytes(int64_t bytes);

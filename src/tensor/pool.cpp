@@ -101,6 +101,21 @@ Usage Region::usage() {
   return {static_cast<int64_t>(in_blocks_), static_cast<int64_t>(top_)};
 }
 
+size_t Region::release() noexcept {
+  if (!base_) return 0;
+  std::lock_guard lock(mutex_);
+  size_t given = 0;
+  for (const auto& [off, len] : free_)
+    if (madvise(base_ + off, len, MADV_DONTNEED) == 0) given += len;
+  if (usable_ > top_ && madvise(base_ + top_, usable_ - top_, MADV_DONTNEED) == 0) {
+    given += usable_ - top_;
+    // Above the top, the address space goes back to unusable too (grow() makes it usable again).
+    const size_t keep = round_up(top_, kCommitStep);
+    if (usable_ > keep && mprotect(base_ + keep, usable_ - keep, PROT_NONE) == 0) usable_ = keep;
+  }
+  return given;
+}
+
 void Region::add_free(size_t off, size_t len) {
   free_[off] = len;
   by_size_.insert({len, off});
@@ -131,5 +146,6 @@ Region& region() {
 void* take(size_t bytes) { return bytes < kMinBytes ? nullptr : region().take(bytes); }
 bool give_back(void* p) noexcept { return region().give_back(p); }
 Usage usage() { return region().usage(); }
+size_t release() noexcept { return region().release(); }
 
 }  // namespace attnmt::pool

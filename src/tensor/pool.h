@@ -8,9 +8,9 @@
 // tensors lie, best fit with neighbours merged.
 //
 // The region is reserved once (address space, no memory) and made usable as the top grows; what
-// is freed stays the process's, as in the heap. Where the region cannot be reserved, or is full,
-// or under AddressSanitizer (which must see every allocation), take() returns nullptr and the
-// caller allocates as before.
+// is freed stays the process's, as in the heap, until release() (attnmt serve, when idle).
+// Where the region cannot be reserved, or is full, or under AddressSanitizer (which must see
+// every allocation), take() returns nullptr and the caller allocates as before.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +42,13 @@ class Region {
   void* take(size_t bytes);          // 4096-aligned, or nullptr when full
   bool give_back(void* p) noexcept;  // false (nothing done) if `p` is not this region's
   Usage usage();
+  // Gives the system back the pages of the free blocks and of everything above the top (their
+  // addresses stay the region's; a page is zero when next used). Returns the bytes it went
+  // over: the free blocks (given back before or not) and what lay between the top and the end
+  // of the usable part.
+  // Costly for a process that will want the memory again at once (each page is cleared again
+  // when touched): for one that has gone idle.
+  size_t release() noexcept;
 
  private:
   void add_free(size_t off, size_t len);
@@ -61,5 +68,6 @@ void* take(size_t bytes);
 // Gives back what take() returned; false (nothing done) if `p` is not the pool's.
 bool give_back(void* p) noexcept;
 Usage usage();
+size_t release() noexcept;
 
 }  // namespace attnmt::pool
