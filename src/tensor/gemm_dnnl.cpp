@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +49,8 @@ constexpr int64_t kMinWeightMacs = 256;
 // bf16 products convert A at most this many bytes at a time, but at least kMinSliceRows rows.
 constexpr int64_t kSliceBytes = int64_t(8) << 20;
 constexpr int64_t kMinSliceRows = 64;
+// No bound on a slice's height: affine_backward keeps dY's bf16 copy whole anyway.
+constexpr int64_t kAnyHeight = std::numeric_limits<int64_t>::max() / 2;
 // Primitives are cached per thread, up to this many (then the cache starts again). One holds
 // ~0.1 MB (measured on AMX, made and run) whatever its size; a training step's products take ~150
 // shapes (gemm_shapes.h), translation's one per batch height. (The 2.5 GB an unbounded cache once
@@ -383,7 +386,7 @@ void Backend::affine_backward_bf16(int64_t T, int64_t O, int64_t I, const float*
                                    const float* X, const float* W, float* dX, float beta_x,
                                    float* dW, float beta_w, float* db) {
   Local& l = local();
-  const std::vector<Slice> parts = slices(T, row_step(T, min_rows_), int64_t(1) << 40);
+  const std::vector<Slice> parts = slices(T, row_step(T, min_rows_), kAnyHeight);
   const int64_t Tp = padded_rows(parts);  // T and the zero rows
   auto* d16 = static_cast<uint16_t*>(l.d.get(Tp * O * sizeof(uint16_t)));  // [Tp, O]
   if (db) convert_bf16_sum_rows(dY, T, O, d16, db);
