@@ -66,6 +66,13 @@ serve::ServeOptions test_options() {
   return o;
 }
 
+// test_options() with room for a request of 1 MB.
+serve::ServeOptions large_request_options() {
+  serve::ServeOptions o = test_options();
+  o.max_request_bytes = 1 << 20;
+  return o;
+}
+
 json post(const httplib::Client& c_, const json& body, int expect_status = 200) {
   httplib::Client& c = const_cast<httplib::Client&>(c_);
   auto r = c.Post("/v1/translate", body.dump(), "application/json");
@@ -219,9 +226,7 @@ TEST_CASE("serve: bad requests get their HTTP status and a JSON error", "[serve]
 
 TEST_CASE("serve: a body sent as a form (curl -d) is read as JSON past httplib's 8 KB for forms",
           "[serve][e2e]") {
-  serve::ServeOptions o = test_options();
-  o.max_request_bytes = 1 << 20;
-  LocalServer server(o);
+  LocalServer server(large_request_options());
   httplib::Client c = server.client();
   const std::string body = R"({"text": "Good morning.")" + std::string(20000, ' ') + "}";
   auto form = c.Post("/v1/translate", body, "application/x-www-form-urlencoded");
@@ -278,9 +283,7 @@ TEST_CASE("serve: a line over the input limit is cut, and the reply says so", "[
 
 TEST_CASE("serve: a request over the memory limit gets 503, and the server carries on",
           "[serve][e2e][memory]") {
-  serve::ServeOptions o = test_options();
-  o.max_request_bytes = 1 << 20;
-  LocalServer server(o);
+  LocalServer server(large_request_options());
   httplib::Client c = server.client();
   // Room for a short sentence, not for 16 long ones at beam 8; the limit before is put back.
   struct Limit {
