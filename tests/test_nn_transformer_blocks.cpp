@@ -144,7 +144,7 @@ TEST_CASE("gradcheck source attention and the dropout path", "[nn][transformer][
         return mha.source_attention(p[0], p[1], src_len, 0.0f, rng, false);
       },
       {rnd({2, 3, 8}), rnd({2, 4, 8})});
-  // Attention dropout takes the unfused path; a fixed seed per call keeps the mask fixed.
+  // With attention dropout (the fused op's own); a fixed seed per call keeps the mask fixed.
   gradcheck(
       [&](const std::vector<Var>& p) {
         Rng fixed(9);
@@ -165,6 +165,43 @@ TEST_CASE("unfused attention without dropout equals the fused op", "[nn][transfo
   for (int64_t i = 0; i < a.numel(); ++i) CHECK(a[i] == Approx(b[i]).margin(1e-5));
   for (int64_t i = 0; i < p_fused.numel(); ++i)
     CHECK(p_fused[i] == Approx(p_unfused[i]).margin(1e-6));
+}
+
+// The fused op's dropout draws the mask the unfused path (taken when log_probs is asked for)
+// draws from the same Rng: the same output and the same gradients, the dropped weights' too.
+TEST_CASE("fused attention dropout equals the unfused path with the same draws",
+          "[nn][transformer][grad]") {
+  const std::vector<int> len{5, 3};
+  for (bool causal : {false, true}) {
+    INFO("causal " << causal);
+    const Tensor q0 = rnd({2, 3, 5, 4}), k0 = rnd({2, 3, 5, 4}), v0 = rnd({2, 3, 5, 4});
+    const Tensor R = rnd({2, 3, 5, 4});
+    Tensor out[2], grads[2][3], probs[2];
+    for (int unfused = 0; unfused < 2; ++unfused) {
+      Var q = parameter(q0.clone()), k = parameter(k0.clone()), v = parameter(v0.clone());
+      Rng rng(11);
+      Var log_p;
+      Var o = scaled_attention(q, k, v, len, causal, 0.4f, rng, true, &probs[unfused],
+                               unfused ? &log_p : nullptr);
+      backward(o, R);
+      out[unfused] = o->value.clone();
+      grads[unfused][0] = q->grad.clone();
+      grads[unfused][1] = k->grad.clone();
+      grads[unfused][2] = v->grad.clone();
+    }
+    int dropped = 0;  // the mask did drop some weights: an output differs from no dropout's
+    Tensor plain = attention(constant(q0), constant(k0), constant(v0), len, causal)->value;
+    for (int64_t i = 0; i < out[0].numel(); ++i) {
+      CHECK(out[0][i] == Approx(out[1][i]).margin(1e-5));
+      dropped += std::abs(out[0][i] - plain[i]) > 1e-3f;
+    }
+    CHECK(dropped > 10);
+    for (int64_t i = 0; i < probs[0].numel(); ++i)
+      CHECK(probs[0][i] == Approx(probs[1][i]).margin(1e-6));
+    for (int a = 0; a < 3; ++a)
+      for (int64_t i = 0; i < grads[0][a].numel(); ++i)
+        CHECK(grads[0][a][i] == Approx(grads[1][a][i]).margin(1e-4));
+  }
 }
 
 TEST_CASE("gradcheck feed-forward with relu and gelu", "[nn][transformer][grad]") {

@@ -96,8 +96,10 @@ Var lstm_cell(const Var& gates, const Var& c_prev);
 Var lstm_sequence(const Var& xproj, const Var& w_hh, std::span<const int> lengths, bool reverse);
 // Scaled dot-product attention, fused: q [B, H, T, d], k and v [B, H, S, d] -> [B, H, T, d].
 // Keys at positions >= key_lengths[b] are masked (empty span: none); `causal` masks s > t.
-// When `probs` is given it receives the attention weights [B, H, T, S].
+// When `probs` is given it receives the attention weights [B, H, T, S]. With dropout_p > 0 the
+// weights are dropped out (inverted dropout, one draw from `rng`, the same mask as dropout() of
+// the weights) before they weigh v; `probs` still gets them whole.
 Var attention(const Var& q, const Var& k, const Var& v, std::span<const int> key_lengths,
-              bool causal, Tensor* probs = nullptr);
+              bool causal, Tensor* probs = nullptr, float dropout_p = 0.0f, Rng* rng = nullptr);
 
 }  // namespace attnmt

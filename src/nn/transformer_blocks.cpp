@@ -139,7 +139,7 @@ Var scaled_attention(const Var& q, const Var& k, const Var& v, std::span<const i
                      bool causal, float dropout_p, Rng& rng, bool training, Tensor* probs,
                      Var* log_probs) {
   const bool drop = training && dropout_p > 0.0f;
-  if (!drop && !log_probs) return attention(q, k, v, key_lengths, causal, probs);
+  if (!log_probs) return attention(q, k, v, key_lengths, causal, probs, drop ? dropout_p : 0, &rng);
   const int64_t B = q->value.dim(0), H = q->value.dim(1), T = q->value.dim(2);
   const int64_t S = k->value.dim(2), d = q->value.dim(3);
   Tensor mask = Tensor::uninitialized(Shape{B * H, T, S});

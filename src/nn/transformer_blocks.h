@@ -42,8 +42,9 @@ class PositionalEncoding {
   bool learned_ = false;
 };
 
-// Scaled dot-product attention as the model uses it: the fused op, or, when attention dropout
-// is on during training, the unfused product (scores, masked softmax, dropout, product).
+// Scaled dot-product attention as the model uses it: the fused op (attention dropout included
+// when training), or the unfused product (scores, masked softmax, dropout, product) when
+// log_probs is asked for.
 // q [B, H, T, d], k and v [B, H, S, d] -> [B, H, T, d]; probs (optional) [B, H, T, S].
 // log_probs (optional) receives the weights' logarithms [B, H, T, S] as a graph node, for a loss
 // on the attention (guided alignment; the unfused path then runs, masked entries -1e30).
