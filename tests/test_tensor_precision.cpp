@@ -222,6 +222,24 @@ TEST_CASE("precision: a weight's bf16 copy is renewed after weights_changed()",
   for (int64_t i = 0; i < before.numel(); ++i) REQUIRE(after[i] == -before[i]);
 }
 
+TEST_CASE("precision: products after the thread's cache is dropped equal those before",
+          "[tensor][precision][bf16]") {
+  if (!can_run_bf16()) {
+    WARN("skipped: this CPU has no AVX-512: oneDNN cannot run bf16 here");
+    return;
+  }
+  const Product p{false, true, 1500, 48, 64};  // sliced, through the buffers
+  auto [A, B] = operands(p, 6);
+  ScopedPrecision bf16(Precision::kBf16);
+  const Tensor zero = Tensor::zeros(Shape{p.M, p.N});
+  const Tensor before = product(p, A, B, 1.0f, 0.0f, zero);
+  release_thread_gemm_cache();
+  const Tensor after = product(p, A, B, 1.0f, 0.0f, zero);
+  release_thread_gemm_cache();
+  release_thread_gemm_cache();  // twice, and with nothing cached: nothing to do
+  for (int64_t i = 0; i < before.numel(); ++i) REQUIRE(after[i] == before[i]);
+}
+
 // A row of a bf16 or int8 product of a weight comes out bit for bit the same whatever the number
 // of rows beside it (on AMX, oneDNN runs a few rows with other kernels than many), for a tiny
 // weight as for a model's: what a sentence translating alike alone and in a batch needs first.

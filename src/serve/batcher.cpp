@@ -5,6 +5,7 @@
 
 #include "autograd/var.h"
 #include "tensor/error.h"
+#include "tensor/gemm.h"
 #include "tensor/memory.h"
 #include "tensor/threads.h"
 
@@ -86,6 +87,7 @@ void Batcher::run() {
       std::unique_lock lock(mutex_);
       if (release && !released && !wake_.wait_for(lock, options_.release_after, work_or_stop)) {
         lock.unlock();
+        release_thread_gemm_cache();  // primitives of past batch shapes (then freed below)
         release_free_memory();
         released = true;
         lock.lock();

@@ -231,5 +231,6 @@ void batched_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b
 void register_weight(const Tensor& w) { dnnl_backend::register_weight(w); }
 void unregister_weight(const Tensor& w) { dnnl_backend::unregister_weight(w); }
 void weights_changed() { dnnl_backend::weights_changed(); }
+void release_thread_gemm_cache() { dnnl_backend::release_thread_cache(); }
 
 }  // namespace attnmt

@@ -73,6 +73,11 @@ void register_weight(const Tensor& w);
 void unregister_weight(const Tensor& w);
 void weights_changed();
 
+// Drops the calling thread's cached product primitives and conversion buffers (they are made
+// again when next needed): for a thread going idle (attnmt serve), whose cache of primitives
+// for past batch shapes would otherwise grow to its bound.
+void release_thread_gemm_cache();
+
 // `w` registered as a weight for this object's lifetime: a tensor made from parameters that
 // many products reuse (the fused projection weights a decoder state keeps for its steps).
 class ScopedWeight {

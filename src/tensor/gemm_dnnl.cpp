@@ -152,9 +152,16 @@ class Local {
   std::map<MatmulKey, std::pair<dnnl::matmul::primitive_desc, dnnl::matmul>> matmuls_;
 };
 
-Local& local() {
-  thread_local Local l;
+// The calling thread's Local, made when first needed (release_thread_cache drops it).
+std::unique_ptr<Local>& local_slot() {
+  thread_local std::unique_ptr<Local> l;
   return l;
+}
+
+Local& local() {
+  std::unique_ptr<Local>& l = local_slot();
+  if (!l) l = std::make_unique<Local>();
+  return *l;
 }
 
 // B (logical [K,N], float32) converted to bf16 in the layout `want`, at `where`.
@@ -538,5 +545,6 @@ void unregister_weight(const Tensor& w) {
   if (!w.empty()) backend().remove_weight(w);
 }
 void weights_changed() { backend().changed(); }
+void release_thread_cache() { local_slot().reset(); }
 
 }  // namespace attnmt::dnnl_backend

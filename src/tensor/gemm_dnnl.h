@@ -31,5 +31,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
 void register_weight(const Tensor& w);
 void unregister_weight(const Tensor& w);
 void weights_changed();
+// The calling thread's primitives and buffers dropped (gemm.h, release_thread_gemm_cache).
+void release_thread_cache();
 
 }  // namespace attnmt::dnnl_backend
